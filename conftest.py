@@ -1,0 +1,14 @@
+"""Test-suite wiring: every fixture module in tests/fixtures is a pytest plugin."""
+
+import os
+
+# Playwright's sync API runs an event loop in the test thread; Django's guard
+# against ORM calls from async code would otherwise trip in browser tests.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+pytest_plugins = [
+    "tests.fixtures.database",
+    "tests.fixtures.http",
+    "tests.fixtures.worker",
+    "tests.fixtures.browser",
+]

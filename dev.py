@@ -1,0 +1,319 @@
+#!/usr/bin/env python3
+"""Set up and run MotCua Cloud on a machine that has only Python 3.11+.
+
+    python3 dev.py up      # set up, then run web + Celery worker with a demo province
+    python3 dev.py test    # set up, then run the whole test suite
+    python3 dev.py check   # ruff, mypy, makemigrations --check, translations
+    python3 dev.py bench   # run the benchmarks (prints BENCH lines)
+    python3 dev.py lock    # re-resolve requirements.lock from pyproject.toml
+    python3 dev.py stop    # stop the embedded PostgreSQL and Redis under var/
+
+Only the standard library is used here: this file runs before the virtual
+environment exists. With DATABASE_URL / REDIS_URL set, those servers are used;
+without them the settings start an embedded PostgreSQL and Redis under var/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+VAR = ROOT / "var"
+LOCK = ROOT / "requirements.lock"
+STAMP = VENV / ".motcua-installed"
+BIN = VENV / "bin"
+PY = BIN / "python"
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def log(msg: str) -> None:
+    print(f"\033[1m[dev]\033[0m {msg}", flush=True)
+
+
+def run(cmd: list[str | Path], **kw: object) -> None:
+    subprocess.run([str(c) for c in cmd], check=True, cwd=ROOT, **kw)  # type: ignore[call-overload]
+
+
+def run_quiet(cmd: list[str | Path]) -> None:
+    """Run a noisy step; show its output only if it fails."""
+    out = subprocess.run([str(c) for c in cmd], cwd=ROOT, capture_output=True, text=True)
+    if out.returncode != 0:
+        print(out.stdout, out.stderr, sep="\n")
+        raise SystemExit(f"failed: {' '.join(str(c) for c in cmd)}")
+
+
+def ensure_python() -> None:
+    if sys.version_info < (3, 11):
+        sys.exit("MotCua Cloud needs Python 3.11 or newer; this is " + sys.version.split()[0])
+
+
+def install_fingerprint() -> str:
+    h = hashlib.sha256()
+    for f in (ROOT / "pyproject.toml", LOCK):
+        h.update(f.read_bytes())
+    h.update(sys.version.encode())
+    # The editable install maps each top-level package to its folder: a new app
+    # folder (here or under platform/) needs a reinstall, so it changes the fingerprint.
+    for root in (ROOT, ROOT / "platform"):
+        for init in sorted(root.glob("*/__init__.py")):
+            h.update(str(init.relative_to(ROOT)).encode())
+    return h.hexdigest()
+
+
+def ensure_venv() -> None:
+    """Create .venv and install the locked dependencies, once per lock change."""
+    ensure_python()
+    if not PY.exists():
+        log(f"creating virtual environment in {VENV.relative_to(ROOT)}/")
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+    fingerprint = install_fingerprint()
+    if STAMP.exists() and STAMP.read_text() == fingerprint:
+        return
+    log("installing dependencies (requirements.lock) ...")
+    pip: list[str | Path] = [PY, "-m", "pip", "--disable-pip-version-check", "-q"]
+    run_quiet([*pip, "install", "-c", LOCK, "--upgrade", "pip", "setuptools", "wheel"])
+    run_quiet([*pip, "install", "-c", LOCK, "-e", ".[dev]"])
+    STAMP.write_text(fingerprint)
+
+
+def venv_env(settings: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["DJANGO_SETTINGS_MODULE"] = settings
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["VIRTUAL_ENV"] = str(VENV)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def manage(args: list[str], settings: str) -> None:
+    run([PY, "manage.py", *args], env=venv_env(settings))
+
+
+def ensure_chromium() -> None:
+    """The browser tests drive Debian's chromium; Playwright's own download cannot work here."""
+    if CHROMIUM.exists() or os.environ.get("PLAYWRIGHT_CHROMIUM"):
+        return
+    apt = shutil.which("apt-get")
+    if apt and os.geteuid() == 0:
+        log("installing Debian's chromium for the browser tests ...")
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        for attempt in (
+            (apt, "install", "-y", "-q", "chromium"),
+            (apt, "update", "-q"),
+            (apt, "install", "-y", "-q", "chromium"),
+        ):
+            result = subprocess.run(attempt, env=env, capture_output=True, text=True)
+            if attempt[1] == "install" and result.returncode == 0:
+                return
+    if not CHROMIUM.exists():
+        log(
+            "chromium is not installed and could not be installed: browser tests will FAIL. "
+            "Install Debian's 'chromium' package or set PLAYWRIGHT_CHROMIUM=/path/to/chrome."
+        )
+
+
+def embedded(action: str, settings: str) -> str:
+    out = subprocess.run(
+        [str(PY), "-m", "config.embedded", action],
+        cwd=ROOT,
+        env=venv_env(settings),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return out.stdout.strip()
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    ensure_venv()
+    settings = "config.settings.local"
+    manage(["setup_local", "--demo", "--port", str(args.port)], settings)
+    env = venv_env(settings)
+    bind = f"0.0.0.0:{args.port}"
+    procs = {
+        "web": subprocess.Popen(
+            [
+                str(BIN / "gunicorn"),
+                "config.wsgi",
+                "--bind",
+                bind,
+                "--workers",
+                str(args.workers),
+                "--threads",
+                "4",
+                "--access-logfile",
+                "-",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+        ),
+        "worker": subprocess.Popen(
+            [
+                str(BIN / "celery"),
+                "-A",
+                "config.celery_app",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                "2",
+                "-Q",
+                "celery,provisioning",
+            ],
+            cwd=ROOT,
+            env=env,
+        ),
+    }
+    manage(["print_urls", "--port", str(args.port)], settings)
+    log("web and worker are running; press Ctrl-C to stop.")
+
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    rc = 0
+    while not stopping:
+        for name, p in procs.items():
+            if p.poll() is not None:
+                log(f"{name} exited with code {p.returncode}; stopping.")
+                rc = p.returncode or 1
+                stopping = True
+        time.sleep(0.5)
+    for p in procs.values():
+        if p.poll() is None:
+            p.terminate()
+    for p in procs.values():
+        try:
+            p.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    return rc
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    ensure_venv()
+    ensure_chromium()
+    settings = "config.settings.test"
+    was_running = embedded("status", settings)
+    env = venv_env(settings)
+    try:
+        result = subprocess.run([str(PY), "-m", "pytest", *args.pytest_args], cwd=ROOT, env=env)
+    finally:
+        if "running" not in was_running and not args.keep_services:
+            embedded("stop", settings)
+    return result.returncode
+
+
+def cmd_check(_: argparse.Namespace) -> int:
+    ensure_venv()
+    env = venv_env("config.settings.test")
+    steps = [
+        ["ruff", "check", "."],
+        ["ruff", "format", "--check", "."],
+        ["mypy", "."],
+        ["python", "manage.py", "makemigrations", "--check", "--dry-run"],
+        ["python", "manage.py", "check_translations"],
+    ]
+    failed = []
+    for step in steps:
+        log("$ " + " ".join(step))
+        exe = str(BIN / step[0])
+        if subprocess.run([exe, *step[1:]], cwd=ROOT, env=env).returncode != 0:
+            failed.append(" ".join(step))
+    if failed:
+        log("FAILED: " + "; ".join(failed))
+        return 1
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    ensure_venv()
+    env = venv_env("config.settings.bench")
+    return subprocess.run([str(PY), "-m", "tests.perf", *args.names], cwd=ROOT, env=env).returncode
+
+
+def cmd_lock(_: argparse.Namespace) -> int:
+    ensure_python()
+    tmp = VAR / "lock-venv"
+    shutil.rmtree(tmp, ignore_errors=True)
+    venv.EnvBuilder(with_pip=True).create(tmp)
+    pip: list[str | Path] = [
+        tmp / "bin" / "python",
+        "-m",
+        "pip",
+        "--disable-pip-version-check",
+        "-q",
+    ]
+    run([*pip, "install", "--upgrade", "pip", "setuptools", "wheel"])
+    run([*pip, "install", ".[dev]"])
+    frozen = subprocess.run(
+        [str(tmp / "bin" / "python"), "-m", "pip", "freeze", "--exclude-editable", "--all"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    lines = [ln for ln in frozen.splitlines() if ln and not ln.lower().startswith("motcua-cloud")]
+    header = "# Pinned versions for reproducible installs. Regenerate: python3 dev.py lock\n"
+    LOCK.write_text(header + "\n".join(sorted(lines, key=str.lower)) + "\n")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.rmtree(ROOT / "build", ignore_errors=True)  # left by the non-editable install
+    log(f"wrote {LOCK.name} ({len(lines)} packages)")
+    return 0
+
+
+def cmd_stop(_: argparse.Namespace) -> int:
+    ensure_venv()
+    for settings in ("config.settings.local", "config.settings.test"):
+        print(embedded("stop", settings))
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="set up and run web + worker with a demo province")
+    up.add_argument("--port", type=int, default=8000)
+    up.add_argument("--workers", type=int, default=2)
+    up.set_defaults(func=cmd_up)
+    test = sub.add_parser("test", help="set up and run the whole test suite")
+    test.add_argument(
+        "--keep-services",
+        action="store_true",
+        help="leave the embedded PostgreSQL/Redis running afterwards",
+    )
+    test.set_defaults(func=cmd_test)
+    sub.add_parser("check", help="lint, types, migrations, translations").set_defaults(
+        func=cmd_check
+    )
+    bench = sub.add_parser("bench", help="run benchmarks")
+    bench.add_argument("names", nargs="*")
+    bench.set_defaults(func=cmd_bench)
+    sub.add_parser("lock", help="re-resolve requirements.lock").set_defaults(func=cmd_lock)
+    sub.add_parser("stop", help="stop embedded services").set_defaults(func=cmd_stop)
+    args, extra = parser.parse_known_args()
+    if extra and args.command != "test":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.pytest_args = extra  # everything else goes to pytest
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The agency's own audit trail (tenant schema): who changed what, when."""

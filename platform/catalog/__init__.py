@@ -1,0 +1,1 @@
+"""The national procedure catalog (public schema): procedures, their versions, import."""

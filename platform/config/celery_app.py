@@ -1,0 +1,32 @@
+"""The Celery app: every task runs in the schema of the agency it was sent from.
+
+tenant-schemas-celery puts the sender's schema in the task headers and switches
+the worker's connection to it before the task runs. Start a worker with
+``celery -A config.celery_app worker``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery.signals import task_prerun
+from tenant_schemas_celery.app import CeleryApp
+
+from tenants.db import connection
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+app = CeleryApp("motcua")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@task_prerun.connect
+def _tag_sentry_with_agency(**_: object) -> None:
+    from config.sentry import tag_agency
+
+    tenant = getattr(connection, "tenant", None)
+    tag_agency(
+        schema_name=connection.schema_name,
+        agency_name=str(getattr(tenant, "name", connection.schema_name)),
+    )

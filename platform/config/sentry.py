@@ -1,0 +1,28 @@
+"""Sentry error reporting: optional, initialised from SENTRY_DSN, tagged with the agency."""
+
+from __future__ import annotations
+
+import sentry_sdk
+
+
+def init_sentry(dsn: str, *, environment: str) -> None:
+    if not dsn:
+        return
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+    from sentry_sdk.integrations.redis import RedisIntegration
+
+    sentry_sdk.init(
+        dsn=dsn,
+        environment=environment,
+        integrations=[DjangoIntegration(), CeleryIntegration(), RedisIntegration()],
+        send_default_pii=False,
+        traces_sample_rate=0.0,
+    )
+
+
+def tag_agency(*, schema_name: str, agency_name: str) -> None:
+    """Tag everything reported from now on in this scope with the agency it concerns."""
+    scope = sentry_sdk.get_isolation_scope()
+    scope.set_tag("tenant.schema", schema_name)
+    scope.set_tag("tenant.name", agency_name)

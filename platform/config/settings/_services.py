@@ -1,0 +1,46 @@
+"""Fill DATABASES, CACHES and the Celery broker from URLs, or from the embedded servers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from config import embedded
+from config.settings.base import (
+    broker_url_from_redis,
+    caches_for,
+    database_from_url,
+    env,
+)
+
+
+def services(profile: str, database_url: str, redis_url: str) -> dict[str, Any]:
+    """Return the settings that point Django and Celery at PostgreSQL and Redis.
+
+    With a URL, that server is used; without one, the profile's embedded server
+    under var/ is started (or reused). Same code either way.
+    """
+    if database_url:
+        database = database_from_url(database_url)
+    else:
+        pg = embedded.ensure_postgres(profile)
+        database = {
+            "ENGINE": "django_tenants.postgresql_backend",
+            "NAME": pg.name,
+            "USER": pg.user,
+            "PASSWORD": "",
+            "HOST": pg.host,
+            "PORT": str(pg.port),
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
+        }
+    # DATABASE_NAME points a process at another database on the same server:
+    # the Celery worker the tests start uses the test database this way.
+    database["NAME"] = env.str("DATABASE_NAME", default=database["NAME"])
+    redis = redis_url or embedded.ensure_redis(profile)
+    return {
+        "DATABASES": {"default": database},
+        "CACHES": caches_for(redis),
+        "CELERY_BROKER_URL": broker_url_from_redis(redis),
+        "CELERY_RESULT_BACKEND": broker_url_from_redis(redis),
+        "EFFECTIVE_REDIS_URL": redis,
+    }

@@ -1,0 +1,254 @@
+"""Settings shared by every environment; values come from the environment (django-environ)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import environ
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parents[3]
+env = environ.Env()
+
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+
+# --- Platform identity and hostnames -------------------------------------------------
+# Agencies are served at <agency-slug>.<PLATFORM_BASE_DOMAIN> and at their custom
+# domains; PLATFORM_PUBLIC_HOSTS serve the provider console and the landing page.
+PLATFORM_NAME = "MotCua Cloud"
+PLATFORM_BASE_DOMAIN = env.str("PLATFORM_BASE_DOMAIN", default="motcua.localhost")
+PLATFORM_PUBLIC_HOSTS = env.list(
+    "PLATFORM_PUBLIC_HOSTS", default=[PLATFORM_BASE_DOMAIN, f"www.{PLATFORM_BASE_DOMAIN}"]
+)
+# Host validation is done by the agency router (an unknown host gets a 404 page
+# before any view runs), since custom domains cannot be listed here ahead of time.
+ALLOWED_HOSTS = ["*"]
+# How many reverse proxies (load balancers) stand in front of the app: only their
+# X-Forwarded-For entries are believed when telling client addresses apart.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# --- Applications --------------------------------------------------------------------
+SHARED_APPS = [
+    "django_tenants",
+    "tenants",
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.admin",
+    "django.contrib.humanize",
+    "django.contrib.postgres",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "accounts",
+    "ops",
+    "console",
+    "catalog",
+    "billing",
+    "onboarding",
+]
+TENANT_APPS = [
+    "django.contrib.contenttypes",
+    "audit",
+    "workdays",
+    "procedures",
+    "dossiers",
+    "portal",
+]
+INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+
+TENANT_MODEL = "tenants.Agency"
+TENANT_DOMAIN_MODEL = "tenants.Domain"
+PUBLIC_SCHEMA_NAME = "public"
+# New agency schemas are cloned from this template, kept current by migrate_agencies.
+TENANT_BASE_SCHEMA = "agency_template"
+TENANT_CREATION_FAKES_MIGRATIONS = True
+# `SET search_path` once per schema switch, not before every query.
+TENANT_LIMIT_SET_CALLS = True
+DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+
+ROOT_URLCONF = "config.urls_tenant"
+PUBLIC_SCHEMA_URLCONF = "config.urls_public"
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "tenants.routing.AgencyRoutingMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "tenants.routing.SessionAgencyBindingMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+]
+
+TEMPLATES: list[dict[str, Any]] = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "tenants.context_processors.agency",
+                "tenants.context_processors.branding",
+            ],
+        },
+    }
+]
+
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+# --- Database ------------------------------------------------------------------------
+# DATABASE_URL given: use that server. Otherwise the environment module (local,
+# test) fills DATABASES from the embedded PostgreSQL; production requires it.
+DATABASE_URL = env.str("DATABASE_URL", default="")
+
+
+def database_from_url(url: str) -> dict[str, Any]:
+    config: dict[str, Any] = env.db_url_config(url)
+    config["ENGINE"] = "django_tenants.postgresql_backend"
+    config.setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+    config["CONN_HEALTH_CHECKS"] = True
+    return config
+
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: cache and Celery broker ---------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="")
+
+
+def redis_db_url(url: str, db: int) -> str:
+    """The same Redis server, another logical database (the cache never flushes the broker)."""
+    if url.startswith("unix://"):
+        return f"{url.split('?', 1)[0]}?db={db}"
+    base = url.rstrip("/")
+    scheme, rest = base.split("://", 1)
+    host = rest.split("/", 1)[0]
+    return f"{scheme}://{host}/{db}"
+
+
+def broker_url_from_redis(url: str) -> str:
+    if url.startswith("unix://"):
+        return "redis+socket://" + url.removeprefix("unix://").split("?", 1)[0] + "?virtual_host=0"
+    return redis_db_url(url, 0)
+
+
+def caches_for(redis_url: str) -> dict[str, Any]:
+    return {
+        # Tenant-aware: every key is prefixed with the current schema, so agency A
+        # can never read agency B's entries.
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_db_url(redis_url, 1),
+            "KEY_FUNCTION": "django_tenants.cache.make_key",
+            "KEY_PREFIX": "motcua",
+        },
+        # Deliberately cross-tenant (hostname routing, rate limits on public pages).
+        # Code using it says so: caches["platform"].
+        "platform": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_db_url(redis_url, 1),
+            "KEY_PREFIX": "motcua-platform",
+        },
+    }
+
+
+# --- Celery ----------------------------------------------------------------------------
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True  # a killed worker's task is delivered again
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {"tenants.tasks.*": {"queue": "provisioning"}}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_RESULT_EXPIRES = 3600
+
+# --- Auth and accounts ------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "/"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[MotCua] "
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = PLATFORM_NAME
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Sessions live in the public schema; the cookie is host-only (no SESSION_COOKIE_DOMAIN),
+# so each agency host has its own session, and SessionAgencyBindingMiddleware refuses a
+# session presented on another agency's host.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_CACHE_ALIAS = "platform"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# --- Internationalisation ----------------------------------------------------------------
+LANGUAGE_CODE = "vi"
+LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Ho_Chi_Minh"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and media files ----------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT: Path | None = BASE_DIR / "var" / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = "/media/"
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media"))
+# Each agency's files live under MEDIA_ROOT/<schema>/ (django-tenants' storage).
+MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
+STORAGES = {
+    "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+FILE_UPLOAD_PERMISSIONS = 0o640
+
+# --- E-mail ---------------------------------------------------------------------------------
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="MotCua Cloud <no-reply@motcua.vn>")
+
+# --- Logging ---------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- Errors: Sentry (optional) -----------------------------------------------------------------
+SENTRY_DSN = env.str("SENTRY_DSN", default="")

@@ -1,0 +1,26 @@
+"""Benchmarks: like production (DEBUG off), on their own embedded servers unless URLs are given."""
+
+from config.settings._services import services
+from config.settings.base import *  # noqa: F403
+from config.settings.base import BASE_DIR, DATABASE_URL, REDIS_URL, env
+
+DEBUG = False
+SECRET_KEY = "bench-only-not-a-secret-1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d"  # noqa: S105
+PLATFORM_BASE_DOMAIN = "localhost"
+PLATFORM_PUBLIC_HOSTS = ["localhost", "127.0.0.1"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "var" / "bench-media"))
+STORAGES = {
+    "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
+
+_services = services("bench", DATABASE_URL, REDIS_URL)
+DATABASES = _services["DATABASES"]
+DATABASES["default"]["NAME"] = env.str("BENCH_DATABASE_NAME", default="motcua_bench")
+CACHES = _services["CACHES"]
+CELERY_BROKER_URL = _services["CELERY_BROKER_URL"]
+CELERY_RESULT_BACKEND = _services["CELERY_RESULT_BACKEND"]
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT = None  # served from the source folders; collectstatic is for production

@@ -1,0 +1,31 @@
+"""Local development: embedded PostgreSQL/Redis unless URLs are given, mail to the console."""
+
+from config.sentry import init_sentry
+from config.settings._services import services
+from config.settings.base import *  # noqa: F403
+from config.settings.base import DATABASE_URL, REDIS_URL, SENTRY_DSN, env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+SECRET_KEY = env.str(
+    "DJANGO_SECRET_KEY", default="local-only-not-a-secret-8f3b2c1d9e7a6f5b4c3d2e1f0a9b8c7d"
+)
+PLATFORM_BASE_DOMAIN = env.str("PLATFORM_BASE_DOMAIN", default="localhost")
+PLATFORM_PUBLIC_HOSTS = env.list("PLATFORM_PUBLIC_HOSTS", default=["localhost", "127.0.0.1"])
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+
+_services = services("local", DATABASE_URL, REDIS_URL)
+DATABASES = _services["DATABASES"]
+CACHES = _services["CACHES"]
+CELERY_BROKER_URL = _services["CELERY_BROKER_URL"]
+CELERY_RESULT_BACKEND = _services["CELERY_RESULT_BACKEND"]
+
+init_sentry(SENTRY_DSN, environment="local")
+
+# Static files straight from the source folders, no collectstatic step locally.
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT = None  # served from the source folders; collectstatic is for production
+WHITENOISE_AUTOREFRESH = DEBUG
+STORAGES = {
+    "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,34 @@
+"""Production: every secret and server comes from the environment; nothing embedded."""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from config.sentry import init_sentry
+from config.settings.base import *  # noqa: F403
+from config.settings.base import (
+    DATABASE_URL,
+    REDIS_URL,
+    SENTRY_DSN,
+    broker_url_from_redis,
+    caches_for,
+    database_from_url,
+    env,
+)
+
+if not DATABASE_URL or not REDIS_URL:
+    raise ImproperlyConfigured("Production needs DATABASE_URL and REDIS_URL.")
+
+SECRET_KEY = env.str("DJANGO_SECRET_KEY")
+DEBUG = False
+DATABASES = {"default": database_from_url(DATABASE_URL)}
+CACHES = caches_for(REDIS_URL)
+CELERY_BROKER_URL = broker_url_from_redis(REDIS_URL)
+CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 30)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+init_sentry(SENTRY_DSN, environment=env.str("SENTRY_ENVIRONMENT", default="production"))

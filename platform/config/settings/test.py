@@ -1,0 +1,27 @@
+"""Test suite: its own embedded servers (or the URLs given), fast hashing, in-memory mail."""
+
+from config.settings._services import services
+from config.settings.base import *  # noqa: F403
+from config.settings.base import BASE_DIR, DATABASE_URL, REDIS_URL, env
+
+DEBUG = False
+SECRET_KEY = "test-only-not-a-secret-0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f"  # noqa: S105
+PLATFORM_BASE_DOMAIN = "localhost"
+PLATFORM_PUBLIC_HOSTS = ["localhost", "testserver", "127.0.0.1"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "var" / "test-media"))
+STORAGES = {
+    "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+_services = services("test", DATABASE_URL, REDIS_URL)
+DATABASES = _services["DATABASES"]
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="test_motcua")}
+CACHES = _services["CACHES"]
+CELERY_BROKER_URL = _services["CELERY_BROKER_URL"]
+CELERY_RESULT_BACKEND = _services["CELERY_RESULT_BACKEND"]
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT = None  # served from the source folders; collectstatic is for production

@@ -1,0 +1,19 @@
+"""URLs of the public schema: landing page, provider console, accounts, health."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from console import views as console_views
+from ops import language
+from ops import views as ops_views
+
+urlpatterns = [
+    path("", console_views.landing, name="landing"),
+    path("console/agencies/", console_views.agency_list, name="console-agencies"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("ngon-ngu/<str:code>/", language.choose_language, name="choose-language"),
+    path("health/", ops_views.health, name="health"),
+    path("ping/", ops_views.ping, name="ping"),
+    path("favicon.ico", ops_views.favicon),
+]

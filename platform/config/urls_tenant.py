@@ -1,0 +1,39 @@
+"""URLs served on an agency's hostname (its schema is active): portal, accounts, health.
+
+Citizen-facing paths are Vietnamese, as people type and share them.
+"""
+
+from django.urls import include, path
+
+from ops import language
+from ops import views as ops_views
+from portal import views as portal
+
+urlpatterns = [
+    path("", portal.home, name="portal-home"),
+    path("thu-tuc/", portal.procedure_list, name="portal-procedures"),
+    path("thu-tuc/<str:code>/", portal.procedure_detail, name="portal-procedure"),
+    path("thu-tuc/<str:code>/nop/", portal.submission_start, name="portal-submission-start"),
+    path("nop-ho-so/<uuid:draft_id>/", portal.submission_edit, name="portal-submission-edit"),
+    path(
+        "nop-ho-so/<uuid:draft_id>/xem-lai/",
+        portal.submission_review,
+        name="portal-submission-review",
+    ),
+    path(
+        "nop-ho-so/<uuid:draft_id>/xoa/",
+        portal.submission_discard,
+        name="portal-submission-discard",
+    ),
+    path("ho-so/<str:code>/bien-nhan/", portal.receipt, name="portal-receipt"),
+    path("tra-cuu/", portal.tracking, name="portal-tracking"),
+    path("ho-so-cua-toi/", portal.my_dossiers, name="portal-my-dossiers"),
+    path("ho-so-cua-toi/<str:code>/", portal.my_dossier_detail, name="portal-my-dossier"),
+    path("tai-khoan/", portal.profile, name="portal-profile"),
+    path("logo.png", portal.logo, name="portal-logo"),
+    path("accounts/", include("allauth.urls")),
+    path("ngon-ngu/<str:code>/", language.choose_language, name="choose-language"),
+    path("health/", ops_views.health, name="health"),
+    path("ping/", ops_views.ping, name="ping"),
+    path("favicon.ico", ops_views.favicon),
+]

@@ -1,0 +1,1 @@
+"""The public site: the landing page and the provider console (public schema)."""

@@ -1,0 +1,1 @@
+"""Dossiers (hồ sơ): intake, codes and receipts, documents, drafts, tracking (agency schema)."""

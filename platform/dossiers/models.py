@@ -1,0 +1,211 @@
+"""Dossiers and what belongs to them. Agency schema.
+
+A dossier is pinned to the ``ProcedureVersion`` it was submitted under; its
+documents are files in the agency's own storage; every status change is an
+append-only ``DossierEvent``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    ONLINE = "online", _("Online")
+    DESK = "desk", _("At the one-stop desk")
+    POST = "post", _("By post")
+    NATIONAL_PORTAL = "national_portal", _("National public service portal")
+
+
+class DossierStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    IN_PROCESSING = "in_processing", _("In processing")
+    SUPPLEMENT_REQUESTED = "supplement_requested", _("Waiting for supplement")
+    TRANSFERRED = "transferred", _("Transferred to another agency")
+    RESULT_READY = "result_ready", _("Result ready")
+    REJECTED = "rejected", _("Not granted")
+    RETURNED = "returned", _("Result returned")
+    REFUSED = "refused", _("Refused at reception")
+    STOPPED = "stopped", _("Processing stopped")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+OPEN_STATUSES = (
+    DossierStatus.RECEIVED,
+    DossierStatus.IN_PROCESSING,
+    DossierStatus.SUPPLEMENT_REQUESTED,
+    DossierStatus.TRANSFERRED,
+)
+
+
+def _user_fk(**kwargs: Any) -> Any:
+    # Users live in the public schema: no database constraint, no cascade (see audit.models).
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        null=True,
+        blank=True,
+        **kwargs,
+    )
+
+
+class Dossier(models.Model):
+    code = models.CharField(_("dossier code"), max_length=40, unique=True)
+    lookup_secret = models.CharField(_("lookup secret"), max_length=12)
+    procedure = models.ForeignKey(
+        "procedures.AgencyProcedure", on_delete=models.PROTECT, related_name="dossiers"
+    )
+    procedure_version = models.ForeignKey(
+        "procedures.ProcedureVersion", on_delete=models.PROTECT, related_name="dossiers"
+    )
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    external_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    applicant = _user_fk(verbose_name=_("applicant account"))
+    applicant_name = models.CharField(_("applicant"), max_length=200)
+    applicant_id_number = models.CharField(_("personal ID number"), max_length=12, blank=True)
+    applicant_phone = models.CharField(_("phone number"), max_length=20, blank=True)
+    applicant_email = models.EmailField(_("e-mail address"), blank=True)
+    applicant_address = models.CharField(_("address"), max_length=300, blank=True)
+    form_data: models.JSONField[dict[str, Any]] = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=24, choices=DossierStatus.choices, default=DossierStatus.RECEIVED
+    )
+    received_at = models.DateTimeField(_("received"))
+    counting_start = models.DateField(_("deadline counted from"))
+    due_date = models.DateField(_("result due"))
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    fee_amount = models.PositiveBigIntegerField(_("fee (VND)"), default=0)
+    fee_paid = models.BooleanField(_("fee paid"), default=False)
+    received_by = _user_fk(verbose_name=_("received by"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("dossier")
+        verbose_name_plural = _("dossiers")
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "due_date"], name="dossier_status_due"),
+            models.Index(fields=["applicant", "-received_at"], name="dossier_applicant"),
+            models.Index(fields=["-received_at"], name="dossier_received"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+def document_upload_to(instance: Any, filename: str) -> str:
+    # Stored names are ours (uuid + sniffed extension); the citizen's name is kept apart.
+    return f"dossiers/{instance.storage_folder()}/{filename}"
+
+
+class StoredFile(models.Model):
+    """What we know of an uploaded file: the citizen's name for it, and what it really is."""
+
+    component_position = models.PositiveSmallIntegerField()
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["component_position", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class DossierDocument(StoredFile):
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="documents")
+    component_name = models.CharField(max_length=500)
+    file = models.FileField(upload_to=document_upload_to, max_length=300)
+
+    class Meta(StoredFile.Meta):
+        pass
+
+    def storage_folder(self) -> str:
+        received = self.dossier.received_at
+        return f"{received:%Y/%m}/{self.dossier.code}"
+
+
+class DossierEvent(models.Model):
+    """One step in a dossier's history: who did what, when (basis of Form 06). Append-only."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(_("time"), db_index=True)
+    actor = _user_fk(verbose_name=_("by"))
+    action = models.CharField(_("action"), max_length=40)
+    from_status = models.CharField(max_length=24, blank=True)
+    to_status = models.CharField(max_length=24, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionError("dossier events are append-only")
+        super().save(*args, **kwargs)
+
+
+class DossierCounter(models.Model):
+    """The last sequence number issued for one code scope (e.g. one agency-day)."""
+
+    scope = models.CharField(max_length=60, unique=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.scope}: {self.last}"
+
+
+class DossierDraft(models.Model):
+    """An online submission in progress, saved to the applicant's account (any device)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    applicant = _user_fk()
+    procedure = models.ForeignKey(
+        "procedures.AgencyProcedure", on_delete=models.CASCADE, related_name="drafts"
+    )
+    procedure_version = models.ForeignKey(
+        "procedures.ProcedureVersion", on_delete=models.CASCADE, related_name="drafts"
+    )
+    form_data: models.JSONField[dict[str, Any]] = models.JSONField(default=dict, blank=True)
+    applicant_data: models.JSONField[dict[str, Any]] = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        indexes = [models.Index(fields=["applicant", "-updated_at"], name="draft_applicant")]
+
+    def __str__(self) -> str:
+        return f"draft {self.id}"
+
+
+def draft_upload_to(instance: Any, filename: str) -> str:
+    return f"drafts/{instance.draft_id}/{filename}"
+
+
+class DraftDocument(StoredFile):
+    draft = models.ForeignKey(DossierDraft, on_delete=models.CASCADE, related_name="documents")
+    file = models.FileField(upload_to=draft_upload_to, max_length=300)
+
+    class Meta(StoredFile.Meta):
+        pass

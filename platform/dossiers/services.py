@@ -1,0 +1,502 @@
+"""Receiving dossiers and keeping drafts, in the active agency's schema.
+
+``dossier_submit`` is the one way a dossier comes into being (online, API,
+national portal, desk). It validates everything first and then writes the
+dossier, its documents, its first history event and its usage events in one
+transaction: all or nothing. Files written before a failed commit are removed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import File
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.validators import validate_personal_id, validate_phone
+from billing.models import Metric
+from billing.services import usage_record
+from dossiers import codes
+from dossiers.files import CheckedFile, check_file, check_total
+from dossiers.formdata import clean_form_data
+from dossiers.models import (
+    Channel,
+    Dossier,
+    DossierDocument,
+    DossierDraft,
+    DossierEvent,
+    DossierStatus,
+    DraftDocument,
+)
+from ops.failpoints import failpoint
+from procedures.models import AgencyProcedure, ProcedureVersion
+from tenants.models import Agency, AgencyStatus
+from workdays.calendar import agency_calendar
+
+logger = logging.getLogger(__name__)
+
+DRAFT_LIFETIME = dt.timedelta(days=30)
+ONLINE_CHANNELS = (Channel.ONLINE, Channel.NATIONAL_PORTAL)
+
+
+@dataclass(frozen=True)
+class Applicant:
+    name: str
+    id_number: str = ""
+    phone: str = ""
+    email: str = ""
+    address: str = ""
+    user: Any = None
+
+    @classmethod
+    def from_user(cls, user: Any, **overrides: str) -> Applicant:
+        values = {
+            "name": user.full_name or "",
+            "id_number": user.personal_id_number or "",
+            "phone": user.phone or "",
+            "email": user.email or "",
+            "address": user.address or "",
+        }
+        values.update({k: v for k, v in overrides.items() if v})
+        return cls(user=user, **values)
+
+
+@dataclass
+class SubmitResult:
+    dossier: Dossier
+    created: bool = True
+    documents: list[DossierDocument] = field(default_factory=list)
+
+
+def _check_applicant(applicant: Applicant, errors: dict[str, list[str]]) -> None:
+    if not applicant.name.strip():
+        errors.setdefault("applicant_name", []).append(_("The applicant's full name is required."))
+    for key, value, check in (
+        ("applicant_id_number", applicant.id_number, validate_personal_id),
+        ("applicant_phone", applicant.phone, validate_phone),
+    ):
+        if value:
+            try:
+                check(value)
+            except ValidationError as exc:
+                errors.setdefault(key, []).extend(exc.messages)
+
+
+def _accepting_version(
+    agency: Agency, procedure: AgencyProcedure, channel: str
+) -> ProcedureVersion:
+    """The version a new dossier is pinned to, or a clear refusal."""
+    if agency.status != AgencyStatus.ACTIVE and channel in ONLINE_CHANNELS:
+        raise ValidationError(
+            _(
+                "%(agency)s is not accepting new online dossiers at the moment; you can still "
+                "track the dossiers already submitted."
+            )
+            % {"agency": agency.name}
+        )
+    procedure = AgencyProcedure.objects.select_related("published_version").get(pk=procedure.pk)
+    version = procedure.published_version
+    if not procedure.is_published or version is None:
+        raise ValidationError(
+            _("The procedure “%(name)s” is no longer offered by this agency.")
+            % {"name": procedure.name},
+            code="unpublished",
+        )
+    if channel in ONLINE_CHANNELS and not (
+        version.online_submission and version.spec.online_mode != "none"
+    ):
+        raise ValidationError(
+            _(
+                "The procedure “%(name)s” cannot be submitted online; "
+                "please come to the one-stop desk."
+            )
+            % {"name": procedure.name},
+            code="not_online",
+        )
+    return version
+
+
+def _check_documents(
+    version: ProcedureVersion,
+    uploads: Mapping[int, Sequence[UploadedFile]],
+    kept: Mapping[int, int],
+    errors: dict[str, list[str]],
+) -> dict[int, list[CheckedFile]]:
+    """Per component: required ones present, counts within limits, each file acceptable.
+
+    ``kept`` counts documents already held for a component (from a draft).
+    """
+    checked: dict[int, list[CheckedFile]] = {}
+    components = version.spec.components
+    unknown = set(uploads) - set(range(len(components)))
+    if unknown:
+        errors.setdefault("documents", []).append(
+            _("Files were sent for a component that does not exist.")
+        )
+    for position, component in enumerate(components):
+        files = list(uploads.get(position, ()))
+        count = len(files) + kept.get(position, 0)
+        key = f"component_{position}"
+        if component.required and count == 0:
+            errors.setdefault(key, []).append(
+                _("“%(component)s” is required: attach at least one file.")
+                % {"component": component.name}
+            )
+        if count > component.max_files:
+            errors.setdefault(key, []).append(
+                _("“%(component)s” accepts at most %(max)d file(s); %(count)d were given.")
+                % {"component": component.name, "max": component.max_files, "count": count}
+            )
+        for upload in files:
+            try:
+                checked.setdefault(position, []).append(
+                    check_file(upload, component=component.name)
+                )
+            except ValidationError as exc:
+                errors.setdefault(key, []).extend(exc.messages)
+    try:
+        check_total([f for files in checked.values() for f in files])
+    except ValidationError as exc:
+        errors.setdefault("documents", []).extend(exc.messages)
+    return checked
+
+
+@dataclass
+class CheckedSubmission:
+    version: ProcedureVersion
+    cleaned: dict[str, Any]
+    files: dict[int, list[CheckedFile]]
+    draft_documents: list[DraftDocument]
+
+
+def dossier_check(
+    *,
+    agency: Agency,
+    procedure: AgencyProcedure,
+    applicant: Applicant,
+    form_data: Mapping[str, Any],
+    files: Mapping[int, Sequence[UploadedFile]] | None = None,
+    draft: DossierDraft | None = None,
+    channel: str = Channel.ONLINE,
+) -> CheckedSubmission:
+    """Everything ``dossier_submit`` checks, without writing: raises ValidationError with
+    messages per field (``component_<n>`` for documents), or returns the cleaned parts."""
+    version = _accepting_version(agency, procedure, channel)
+    errors: dict[str, list[str]] = {}
+    try:
+        cleaned = clean_form_data(version.spec, dict(form_data))
+    except ValidationError as exc:
+        cleaned = {}
+        for key, messages in exc.message_dict.items():
+            errors.setdefault(key, []).extend(messages)
+    _check_applicant(applicant, errors)
+    draft_documents = list(draft.documents.all()) if draft is not None else []
+    kept: dict[int, int] = {}
+    for doc in draft_documents:
+        kept[doc.component_position] = kept.get(doc.component_position, 0) + 1
+    checked = _check_documents(version, files or {}, kept, errors)
+    if errors:
+        raise ValidationError(errors)
+    return CheckedSubmission(version, cleaned, checked, draft_documents)
+
+
+def dossier_submit(
+    *,
+    agency: Agency,
+    procedure: AgencyProcedure,
+    applicant: Applicant,
+    form_data: Mapping[str, Any],
+    files: Mapping[int, Sequence[UploadedFile]] | None = None,
+    draft: DossierDraft | None = None,
+    channel: str = Channel.ONLINE,
+    external_id: str | None = None,
+    received_at: dt.datetime | None = None,
+    received_by: Any = None,
+) -> SubmitResult:
+    """Receive a dossier. Raises ValidationError (a dict of messages per field) and writes
+    nothing if anything is wrong. A known ``external_id`` returns the existing dossier."""
+    if external_id:
+        existing = Dossier.objects.filter(external_id=external_id).first()
+        if existing is not None:
+            return SubmitResult(existing, created=False)
+    checked_submission = dossier_check(
+        agency=agency,
+        procedure=procedure,
+        applicant=applicant,
+        form_data=form_data,
+        files=files,
+        draft=draft,
+        channel=channel,
+    )
+    version, cleaned = checked_submission.version, checked_submission.cleaned
+    checked, draft_documents = checked_submission.files, checked_submission.draft_documents
+    spec = version.spec
+
+    received = received_at or timezone.now()
+    calendar = agency_calendar()
+    counting_start = calendar.counting_start(received, spec.cutoff_hour)
+    due = calendar.due_date(received, spec.processing_days, spec.cutoff_hour)
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            code = codes.next_code(
+                pattern=agency.dossier_code_pattern,
+                agency_code=agency.code or agency.slug.upper(),
+                on=timezone.localtime(received).date(),
+            )
+            dossier = Dossier.objects.create(
+                code=code,
+                lookup_secret=codes.new_secret(),
+                procedure_id=procedure.pk,
+                procedure_version=version,
+                channel=channel,
+                external_id=external_id or None,
+                applicant=applicant.user,
+                applicant_name=applicant.name.strip(),
+                applicant_id_number=applicant.id_number,
+                applicant_phone=applicant.phone,
+                applicant_email=applicant.email,
+                applicant_address=applicant.address,
+                form_data=cleaned,
+                status=DossierStatus.RECEIVED,
+                received_at=received,
+                counting_start=counting_start,
+                due_date=due,
+                fee_amount=spec.fee,
+                received_by=received_by,
+            )
+            documents = _store_documents(dossier, version, checked, draft_documents, written)
+            failpoint("dossier.after_documents")
+            DossierEvent.objects.create(
+                dossier=dossier,
+                at=received,
+                actor=received_by or applicant.user,
+                action="received",
+                to_status=DossierStatus.RECEIVED,
+                note=str(Channel(channel).label),
+            )
+            key = f"{agency.schema_name}:dossier:{dossier.pk}"
+            usage_record(
+                agency=agency,
+                metric=Metric.DOSSIER_RECEIVED,
+                idempotency_key=f"{key}:received",
+                occurred_at=received,
+            )
+            if channel in ONLINE_CHANNELS:
+                usage_record(
+                    agency=agency,
+                    metric=Metric.DOSSIER_ONLINE,
+                    idempotency_key=f"{key}:online",
+                    occurred_at=received,
+                )
+            failpoint("dossier.before_commit")
+            if draft is not None:
+                draft_files = [d.file.name for d in draft_documents]
+                draft.delete()
+                transaction.on_commit(lambda: _delete_files(draft_files))
+    except IntegrityError:
+        _delete_files(written)
+        if external_id:  # a concurrent delivery of the same external dossier won the race
+            existing = Dossier.objects.filter(external_id=external_id).first()
+            if existing is not None:
+                return SubmitResult(existing, created=False)
+        raise
+    except BaseException:
+        _delete_files(written)
+        raise
+    return SubmitResult(dossier, created=True, documents=documents)
+
+
+def _store_documents(
+    dossier: Dossier,
+    version: ProcedureVersion,
+    checked: Mapping[int, Sequence[CheckedFile]],
+    draft_documents: Sequence[DraftDocument],
+    written: list[str],
+) -> list[DossierDocument]:
+    components = version.spec.components
+    rows: list[DossierDocument] = []
+    for doc in draft_documents:
+        if doc.component_position >= len(components):
+            continue
+        row = DossierDocument(
+            dossier=dossier,
+            component_position=doc.component_position,
+            component_name=components[doc.component_position].name,
+            original_name=doc.original_name,
+            content_type=doc.content_type,
+            size=doc.size,
+            sha256=doc.sha256,
+        )
+        with doc.file.open("rb") as fh:
+            row.file.save(doc.file.name.rsplit("/", 1)[-1], File(fh), save=False)
+        written.append(row.file.name)
+        rows.append(row)
+    for position, files in checked.items():
+        for item in files:
+            row = DossierDocument(
+                dossier=dossier,
+                component_position=position,
+                component_name=components[position].name,
+                original_name=item.original_name,
+                content_type=item.content_type,
+                size=item.size,
+                sha256=item.sha256,
+            )
+            row.file.save(item.stored_name(), item.upload, save=False)
+            written.append(row.file.name)
+            rows.append(row)
+    return DossierDocument.objects.bulk_create(rows)
+
+
+def _delete_files(names: Sequence[str]) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except OSError:  # pragma: no cover - best effort; an orphan is harmless
+            logger.warning("could not delete %s", name)
+
+
+# -- Drafts -------------------------------------------------------------------------------
+
+
+def draft_save(
+    *,
+    user: Any,
+    procedure: AgencyProcedure,
+    form_data: Mapping[str, Any],
+    applicant_data: Mapping[str, Any] | None = None,
+    files: Mapping[int, Sequence[UploadedFile]] | None = None,
+    remove_documents: Sequence[int] = (),
+    draft: DossierDraft | None = None,
+) -> DossierDraft:
+    """Keep an unfinished submission on the applicant's account. Incomplete answers are
+    fine here; files are still checked, so nothing unacceptable is stored."""
+    version = procedure.published_version
+    if not procedure.is_published or version is None:
+        raise ValidationError(
+            _("The procedure “%(name)s” is no longer offered by this agency.")
+            % {"name": procedure.name}
+        )
+    if draft is not None and draft.applicant_id != user.pk:
+        raise ValidationError(_("This draft belongs to someone else."))
+    components = version.spec.components
+    existing = list(draft.documents.all()) if draft is not None else []
+    remaining = [d for d in existing if d.pk not in set(remove_documents)]
+    counts: dict[int, int] = {}
+    for doc in remaining:
+        counts[doc.component_position] = counts.get(doc.component_position, 0) + 1
+    errors: dict[str, list[str]] = {}
+    checked: dict[int, list[CheckedFile]] = {}
+    for position, uploads in (files or {}).items():
+        if not 0 <= position < len(components):
+            errors.setdefault("documents", []).append(
+                _("Files were sent for a component that does not exist.")
+            )
+            continue
+        component = components[position]
+        if counts.get(position, 0) + len(uploads) > component.max_files:
+            errors.setdefault(f"component_{position}", []).append(
+                _("“%(component)s” accepts at most %(max)d file(s).")
+                % {"component": component.name, "max": component.max_files}
+            )
+        for upload in uploads:
+            try:
+                checked.setdefault(position, []).append(
+                    check_file(upload, component=component.name)
+                )
+            except ValidationError as exc:
+                errors.setdefault(f"component_{position}", []).extend(exc.messages)
+    text_data = {str(k): str(v)[:4000] for k, v in form_data.items() if v not in (None, "")}
+    if errors:
+        raise ValidationError(errors)
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            if draft is None:
+                draft = DossierDraft(applicant=user, procedure=procedure)
+            draft.procedure_version = version
+            draft.form_data = text_data
+            draft.applicant_data = {k: str(v)[:300] for k, v in (applicant_data or {}).items()}
+            draft.expires_at = timezone.now() + DRAFT_LIFETIME
+            draft.save()
+            removed = [d for d in existing if d.pk in set(remove_documents)]
+            for doc in removed:
+                doc.delete()
+            for position, items in checked.items():
+                for item in items:
+                    row = DraftDocument(
+                        draft=draft,
+                        component_position=position,
+                        original_name=item.original_name,
+                        content_type=item.content_type,
+                        size=item.size,
+                        sha256=item.sha256,
+                    )
+                    row.file.save(item.stored_name(), item.upload, save=False)
+                    written.append(row.file.name)
+                    row.save()
+            removed_files = [d.file.name for d in removed]
+            transaction.on_commit(lambda: _delete_files(removed_files))
+    except BaseException:
+        _delete_files(written)
+        raise
+    return draft
+
+
+def draft_for_user(*, draft_id: Any, user: Any) -> DossierDraft:
+    """The user's own, unexpired draft; a clear error otherwise."""
+    draft = (
+        DossierDraft.objects.filter(pk=draft_id, applicant_id=user.pk)
+        .select_related("procedure")
+        .first()
+    )
+    if draft is None:
+        raise ValidationError(
+            _("This draft does not exist or belongs to someone else."), code="missing"
+        )
+    if draft.expires_at <= timezone.now():
+        raise ValidationError(
+            _("This draft expired on %(date)s and can no longer be submitted; please start again.")
+            % {"date": timezone.localtime(draft.expires_at).strftime("%d/%m/%Y")},
+            code="expired",
+        )
+    return draft
+
+
+def draft_delete(*, draft: DossierDraft) -> None:
+    names = [d.file.name for d in draft.documents.all()]
+    with transaction.atomic():
+        draft.delete()
+        transaction.on_commit(lambda: _delete_files(names))
+
+
+def drafts_purge_expired(*, now: dt.datetime | None = None) -> int:
+    """Remove drafts past their expiry, with their files. Returns how many went."""
+    expired = list(DossierDraft.objects.filter(expires_at__lte=now or timezone.now()))
+    for draft in expired:
+        draft_delete(draft=draft)
+    return len(expired)
+
+
+# -- Public tracking ---------------------------------------------------------------------
+
+
+def dossier_lookup(*, code: str, secret: str) -> Dossier | None:
+    """The dossier whose code *and* lookup secret match, else None (no hint which was wrong)."""
+    dossier = Dossier.objects.filter(code=code.strip().upper()).select_related("procedure").first()
+    given = codes.normalise_secret(secret)
+    expected = dossier.lookup_secret if dossier is not None else "X" * codes.SECRET_LENGTH
+    if not hmac.compare_digest(given.encode(), expected.encode()) or dossier is None:
+        return None
+    return dossier

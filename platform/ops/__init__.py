@@ -1,0 +1,1 @@
+"""Operations: health checks, fault injection for crash tests, local set-up commands."""

@@ -1,0 +1,51 @@
+"""Fixed-window rate limits in the shared cache (e.g. public dossier lookups per IP)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import caches
+from django.http import HttpRequest
+
+
+@dataclass(frozen=True)
+class RateDecision:
+    allowed: bool
+    count: int
+    retry_after: int
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address. X-Forwarded-For is believed only as far as settings say proxies
+    stand in front of us (TRUSTED_PROXY_COUNT); otherwise anyone could pick their own IP."""
+    proxies = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0))
+    forwarded = [
+        p.strip() for p in str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",") if p.strip()
+    ]
+    if proxies and len(forwarded) >= proxies:
+        return forwarded[-proxies]
+    return str(request.META.get("REMOTE_ADDR", "unknown"))
+
+
+def rate_hit(*, scope: str, key: str, limit: int, window: int) -> RateDecision:
+    """Count one attempt for ``key`` in ``scope``; refuse past ``limit`` per ``window`` seconds.
+
+    Uses the cross-tenant ``platform`` cache on purpose: the scope names the agency
+    where that matters, and an attacker must not get a fresh budget per host.
+    """
+    cache = caches["platform"]
+    bucket = int(time.time() // window)
+    cache_key = f"rate:{scope}:{key}:{bucket}"
+    cache.add(cache_key, 0, timeout=window + 5)
+    count = int(cache.incr(cache_key))
+    retry_after = window - int(time.time() % window)
+    return RateDecision(count <= limit, count, retry_after)
+
+
+def rate_peek(*, scope: str, key: str, limit: int, window: int) -> RateDecision:
+    """Whether ``key`` is still under ``limit`` without counting an attempt."""
+    bucket = int(time.time() // window)
+    count = int(caches["platform"].get(f"rate:{scope}:{key}:{bucket}", 0))
+    return RateDecision(count < limit, count, window - int(time.time() % window))

@@ -1,0 +1,1 @@
+"""The citizen-facing portal of each agency, served on the agency's own hostname."""

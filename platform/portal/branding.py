@@ -1,0 +1,164 @@
+"""Reading and changing an agency's branding, with untrusted input made safe.
+
+Uploaded logos must be real raster images (Pillow parses them) of bounded size
+and dimensions, re-encoded as PNG so nothing but pixels is kept. Rich text is
+sanitised with nh3 (Ammonia): a short allow-list of tags, safe links only.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import uuid
+from typing import Any
+
+import nh3
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+from PIL import Image, UnidentifiedImageError
+
+from audit.services import audit_record
+from portal.models import Branding
+from portal.pagecache import portal_pages_changed
+
+CACHE_KEY = "portal:branding:v1"
+COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+LOGO_MAX_BYTES = 1024 * 1024
+LOGO_MAX_SIDE = 2000
+LOGO_STORED_MAX_SIDE = 512
+ALLOWED_TAGS = {
+    "p",
+    "br",
+    "strong",
+    "b",
+    "em",
+    "i",
+    "u",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "h3",
+    "h4",
+    "blockquote",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
+
+
+def sanitize_html(value: str) -> str:
+    return nh3.clean(
+        value or "",
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto", "tel"},
+        link_rel="noopener noreferrer nofollow",
+    ).strip()
+
+
+def current_branding() -> Branding:
+    """The active agency's branding (cached per agency: the cache key is tenant-aware)."""
+    cached = cache.get(CACHE_KEY)
+    if isinstance(cached, Branding):
+        return cached
+    branding = Branding.objects.filter(pk=1).first() or Branding(pk=1)
+    cache.set(CACHE_KEY, branding, 300)
+    return branding
+
+
+def _checked_logo(upload: UploadedFile) -> ContentFile[bytes]:
+    if (upload.size or 0) > LOGO_MAX_BYTES:
+        raise ValidationError(
+            _("The logo is %(size)s; it may be at most %(limit)s.")
+            % {"size": filesizeformat(upload.size or 0), "limit": filesizeformat(LOGO_MAX_BYTES)}
+        )
+    try:
+        upload.seek(0)
+        probe = Image.open(upload)
+        probe.verify()  # structure check; the image must be reopened after verify()
+        upload.seek(0)
+        image: Image.Image = Image.open(upload)
+        if image.format not in {"PNG", "JPEG", "WEBP", "GIF"}:
+            raise ValidationError(_("The logo must be a PNG, JPEG, WEBP or GIF image."))
+        if max(image.size) > LOGO_MAX_SIDE:
+            raise ValidationError(
+                _("The logo is %(w)d×%(h)d pixels; at most %(max)d pixels a side.")
+                % {"w": image.size[0], "h": image.size[1], "max": LOGO_MAX_SIDE}
+            )
+        image.load()
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise ValidationError(_("The logo is not a readable image.")) from exc
+    image = image.convert("RGBA")
+    image.thumbnail((LOGO_STORED_MAX_SIDE, LOGO_STORED_MAX_SIDE))
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return ContentFile(out.getvalue(), name=f"logo-{uuid.uuid4().hex[:12]}.png")
+
+
+def branding_update(
+    *, actor: Any = None, logo: UploadedFile | None = None, remove_logo: bool = False, **values: str
+) -> Branding:
+    """Change the branding; every value is checked, rich text is sanitised."""
+    allowed = {
+        "display_name",
+        "primary_color",
+        "accent_color",
+        "address",
+        "phone",
+        "email",
+        "working_hours",
+        "privacy_url",
+        "announcements",
+    }
+    unknown = set(values) - allowed
+    if unknown:
+        raise ValueError(f"unknown branding fields: {unknown}")
+    errors: dict[str, list[str]] = {}
+    for key in ("primary_color", "accent_color"):
+        if key in values and not COLOR_RE.match(values[key] or ""):
+            errors[key] = [_("Enter a colour as #RRGGBB, e.g. #b3261e.")]
+    if (
+        "privacy_url" in values
+        and values["privacy_url"]
+        and not values["privacy_url"].startswith(("https://", "http://"))
+    ):
+        errors["privacy_url"] = [_("Enter a full web address starting with https://.")]
+    new_logo = None
+    if logo is not None:
+        try:
+            new_logo = _checked_logo(logo)
+        except ValidationError as exc:
+            errors["logo"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    if "announcements" in values:
+        values["announcements"] = sanitize_html(values["announcements"])
+    with transaction.atomic():
+        branding = Branding.objects.select_for_update().filter(pk=1).first() or Branding(pk=1)
+        old_logo = branding.logo.name if branding.logo else ""
+        for key, value in values.items():
+            setattr(branding, key, value.strip() if isinstance(value, str) else value)
+        branding.full_clean(exclude=["logo"])
+        if new_logo is not None:
+            branding.logo.save(new_logo.name or "logo.png", new_logo, save=False)
+        elif remove_logo:
+            branding.logo = ""
+        branding.save()
+        audit_record(
+            action="branding.updated",
+            actor=actor,
+            target="branding",
+            fields=sorted(values),
+            logo=bool(new_logo) or remove_logo,
+        )
+        if old_logo and (new_logo is not None or remove_logo):
+            from django.core.files.storage import default_storage
+
+            transaction.on_commit(lambda: default_storage.delete(old_logo))
+        transaction.on_commit(lambda: cache.delete(CACHE_KEY))
+        transaction.on_commit(portal_pages_changed)
+    return branding

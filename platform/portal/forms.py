@@ -1,0 +1,135 @@
+"""Forms of the citizen portal. The dossier form is built from the procedure version's spec."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from accounts.validators import validate_personal_id, validate_phone
+from catalog.spec import Component, FormField, ProcedureSpec
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files for one dossier component; the service checks type, size and count."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        if isinstance(data, list | tuple):
+            return list(data)
+        return [data] if data else []
+
+
+def _field_for(spec_field: FormField) -> forms.Field:
+    common: dict[str, Any] = {"label": spec_field.label, "required": False}
+    if spec_field.type == "textarea":
+        return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)
+    if spec_field.type == "integer":
+        return forms.CharField(widget=forms.NumberInput(attrs={"step": 1}), **common)
+    if spec_field.type == "decimal":
+        return forms.CharField(widget=forms.TextInput(attrs={"inputmode": "decimal"}), **common)
+    if spec_field.type == "date":
+        return forms.CharField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+    if spec_field.type == "choice":
+        choices = [("", "—")] + [(c, c) for c in spec_field.choices]
+        return forms.ChoiceField(choices=choices, **common)
+    if spec_field.type == "email":
+        return forms.CharField(widget=forms.EmailInput(), **common)
+    if spec_field.type == "phone":
+        return forms.CharField(widget=forms.TextInput(attrs={"inputmode": "tel"}), **common)
+    attrs = {"pattern": spec_field.pattern} if spec_field.pattern else {}
+    return forms.CharField(widget=forms.TextInput(attrs=attrs), **common)
+
+
+APPLICANT_FIELDS = ("applicant_name", "applicant_id_number", "applicant_phone", "applicant_address")
+
+
+class DossierForm(forms.Form):
+    """Applicant details, the procedure's own fields and one upload field per component.
+
+    Only shapes the page: the rules (required, types, files) are enforced by
+    ``dossiers.services`` so the portal, the desk and the API agree.
+    """
+
+    applicant_name = forms.CharField(label=_("Full name"), max_length=200, required=False)
+    applicant_id_number = forms.CharField(
+        label=_("Personal ID number"), max_length=12, required=False
+    )
+    applicant_phone = forms.CharField(label=_("Phone number"), max_length=20, required=False)
+    applicant_address = forms.CharField(label=_("Address"), max_length=300, required=False)
+
+    def __init__(self, spec: ProcedureSpec, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.spec = spec
+        for spec_field in spec.fields:
+            field = _field_for(spec_field)
+            field.widget.attrs["data-required"] = "1" if spec_field.required else "0"
+            self.fields[f"f_{spec_field.key}"] = field
+        for position, component in enumerate(spec.components):
+            self.fields[f"component_{position}"] = MultipleFileField(
+                label=component.name,
+                required=False,
+                help_text=_("Up to %(n)d file(s): PDF, JPEG, PNG, DOCX…")
+                % {"n": component.max_files},
+            )
+
+    def spec_fields(self) -> list[tuple[FormField, forms.BoundField]]:
+        return [(f, self[f"f_{f.key}"]) for f in self.spec.fields]
+
+    def component_fields(self) -> list[tuple[int, Component, forms.BoundField]]:
+        return [(i, c, self[f"component_{i}"]) for i, c in enumerate(self.spec.components)]
+
+    def form_data(self) -> dict[str, str]:
+        return {f.key: self.data.get(f"f_{f.key}", "") for f in self.spec.fields}
+
+    def applicant_data(self) -> dict[str, str]:
+        return {key: self.data.get(key, "") for key in APPLICANT_FIELDS}
+
+    def uploads(self) -> dict[int, list[Any]]:
+        found = {}
+        for position in range(len(self.spec.components)):
+            files = self.files.getlist(f"component_{position}") if self.files else []
+            if files:
+                found[position] = list(files)
+        return found
+
+    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
+        """Show the service's messages next to the fields they concern."""
+        for key, messages in errors.items():
+            target = (
+                key if key in self.fields else f"f_{key}" if f"f_{key}" in self.fields else None
+            )
+            for message in messages:
+                self.add_error(target, message)
+
+
+class ProfileForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = User
+        fields = ["full_name", "personal_id_number", "phone", "address"]
+
+    def clean_personal_id_number(self) -> str:
+        value = str(self.cleaned_data.get("personal_id_number") or "").strip()
+        if value:
+            validate_personal_id(value)
+        return value
+
+    def clean_phone(self) -> str:
+        value = str(self.cleaned_data.get("phone") or "").strip()
+        if value:
+            validate_phone(value)
+        return value
+
+
+class TrackingForm(forms.Form):
+    code = forms.CharField(label=_("Dossier code"), max_length=40)
+    secret = forms.CharField(label=_("Lookup code on the receipt"), max_length=20)

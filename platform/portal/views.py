@@ -1,0 +1,439 @@
+"""Pages of an agency's citizen portal. Thin: parse input, call a service, render."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import segno
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.permissions import agency_roles
+from accounts.services import profile_update
+from dossiers import selectors as dossier_selectors
+from dossiers.models import Dossier, DossierDraft
+from dossiers.services import (
+    Applicant,
+    dossier_check,
+    dossier_lookup,
+    dossier_submit,
+    draft_delete,
+    draft_for_user,
+    draft_save,
+)
+from ops.ratelimit import client_ip, rate_hit, rate_peek
+from portal.branding import current_branding
+from portal.forms import DossierForm, ProfileForm, TrackingForm
+from portal.pagecache import cache_public_page
+from procedures.models import AgencyProcedure
+from procedures.selectors import published_procedures, published_sectors
+from tenants.db import connection
+from tenants.http import AgencyRequest
+
+# Failed lookups (guesses) allowed per client IP, and per dossier code, in a window.
+TRACKING_FAILURES_PER_IP = 20
+TRACKING_FAILURES_PER_CODE = 10
+TRACKING_WINDOW = 600
+
+
+def _agency(request: HttpRequest) -> Any:
+    agency = getattr(request, "agency", None)
+    if agency is None:  # pragma: no cover - the tenant URLconf is only routed for agencies
+        raise Http404
+    return agency
+
+
+@cache_public_page
+def home(request: AgencyRequest) -> HttpResponse:
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "sectors": published_sectors(),
+            "featured": published_procedures()[:6],
+        },
+    )
+
+
+@cache_public_page
+def procedure_list(request: AgencyRequest) -> HttpResponse:
+    search = request.GET.get("q", "").strip()[:100]
+    sector = request.GET.get("linh-vuc", "").strip()[:150]
+    page = Paginator(published_procedures(search=search, sector=sector), 20).get_page(
+        request.GET.get("trang")
+    )
+    return render(
+        request,
+        "portal/procedure_list.html",
+        {"page": page, "search": search, "sector": sector, "sectors": published_sectors()},
+    )
+
+
+def _published(code: str) -> AgencyProcedure:
+    procedure = (
+        AgencyProcedure.objects.select_related("published_version")
+        .filter(code=code, is_published=True)
+        .first()
+    )
+    if procedure is None or procedure.published_version is None:
+        raise Http404
+    return procedure
+
+
+@cache_public_page
+def procedure_detail(request: AgencyRequest, code: str) -> HttpResponse:
+    procedure = _published(code)
+    version = procedure.published_version
+    assert version is not None
+    return render(
+        request,
+        "portal/procedure_detail.html",
+        {"procedure": procedure, "version": version, "spec": version.spec},
+    )
+
+
+def _flash_errors(request: HttpRequest, exc: ValidationError) -> None:
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+def _applicant_initial(user: Any) -> dict[str, str]:
+    return {
+        "applicant_name": user.full_name,
+        "applicant_id_number": user.personal_id_number,
+        "applicant_phone": user.phone,
+        "applicant_address": user.address,
+    }
+
+
+def _applicant(user: Any, data: dict[str, str]) -> Applicant:
+    return Applicant(
+        name=data.get("applicant_name", "").strip(),
+        id_number=data.get("applicant_id_number", "").strip(),
+        phone=data.get("applicant_phone", "").strip(),
+        email=user.email,
+        address=data.get("applicant_address", "").strip(),
+        user=user,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def submission_start(request: AgencyRequest, code: str) -> HttpResponse:
+    procedure = _published(code)
+    version = procedure.published_version
+    assert version is not None
+    if not (version.online_submission and version.spec.online_mode != "none"):
+        messages.error(request, _("This procedure cannot be submitted online."))
+        return redirect("portal-procedure", code=code)
+    form = DossierForm(
+        version.spec,
+        request.POST or None,
+        request.FILES or None,
+        initial=_applicant_initial(request.user),
+    )
+    if request.method == "POST":
+        return _save_and_continue(request, form, procedure, draft=None)
+    return render(request, "portal/submission_form.html", {"form": form, "procedure": procedure})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def submission_edit(request: AgencyRequest, draft_id: str) -> HttpResponse:
+    try:
+        draft = draft_for_user(draft_id=draft_id, user=request.user)
+    except ValidationError as exc:
+        _flash_errors(request, exc)
+        return redirect("portal-my-dossiers")
+    procedure = draft.procedure
+    if not procedure.is_published or procedure.published_version is None:
+        messages.error(
+            request,
+            _("The procedure “%(name)s” is no longer offered by this agency.")
+            % {"name": procedure.name},
+        )
+        return redirect("portal-my-dossiers")
+    initial = {**_applicant_initial(request.user), **draft.applicant_data}
+    initial.update({f"f_{k}": v for k, v in draft.form_data.items()})
+    form = DossierForm(
+        procedure.published_version.spec,
+        request.POST or None,
+        request.FILES or None,
+        initial=initial,
+    )
+    if request.method == "POST":
+        return _save_and_continue(request, form, procedure, draft=draft)
+    return render(
+        request,
+        "portal/submission_form.html",
+        {
+            "form": form,
+            "procedure": procedure,
+            "draft": draft,
+            "documents": dossier_selectors.draft_documents_by_component(draft),
+        },
+    )
+
+
+def _error_dict(exc: ValidationError) -> dict[str, list[str]]:
+    return exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+
+
+def _save_and_continue(
+    request: AgencyRequest,
+    form: DossierForm,
+    procedure: AgencyProcedure,
+    *,
+    draft: DossierDraft | None,
+) -> HttpResponse:
+    """Keep what was entered as a draft; to go on to the review, it must also be complete.
+
+    Problems are shown next to the fields they concern, and what was acceptable is kept.
+    """
+    form.is_valid()  # shapes the data; the services decide what is acceptable
+    remove = [int(v) for v in request.POST.getlist("remove_document") if v.isdigit()]
+    errors: dict[str, list[str]] = {}
+    try:
+        draft = draft_save(
+            user=request.user,
+            procedure=procedure,
+            form_data=form.form_data(),
+            applicant_data=form.applicant_data(),
+            files=form.uploads(),
+            remove_documents=remove,
+            draft=draft,
+        )
+    except ValidationError as exc:
+        errors = _error_dict(exc)
+    if not errors and draft is not None and request.POST.get("action") == "review":
+        try:
+            dossier_check(
+                agency=_agency(request),
+                procedure=procedure,
+                applicant=_applicant(request.user, draft.applicant_data),
+                form_data=draft.form_data,
+                draft=draft,
+            )
+        except ValidationError as exc:
+            errors = _error_dict(exc)
+        else:
+            return redirect("portal-submission-review", draft_id=draft.pk)
+    if errors or draft is None:
+        form.add_service_errors(errors)
+        return render(
+            request,
+            "portal/submission_form.html",
+            {
+                "form": form,
+                "procedure": procedure,
+                "draft": draft,
+                "documents": dossier_selectors.draft_documents_by_component(draft),
+            },
+            status=400,
+        )
+    messages.success(
+        request,
+        _("Your draft is saved. You can continue it later, from any device, under “My dossiers”."),
+    )
+    return redirect("portal-submission-edit", draft_id=draft.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def submission_review(request: AgencyRequest, draft_id: str) -> HttpResponse:
+    """GET: the draft checked as a whole and summarised; POST: submit it."""
+    try:
+        draft = draft_for_user(draft_id=draft_id, user=request.user)
+    except ValidationError as exc:
+        _flash_errors(request, exc)
+        return redirect("portal-my-dossiers")
+    submission = {
+        "agency": _agency(request),
+        "procedure": draft.procedure,
+        "applicant": _applicant(request.user, draft.applicant_data),
+        "form_data": draft.form_data,
+        "draft": draft,
+    }
+    try:
+        if request.method == "POST":
+            result = dossier_submit(**submission)
+            messages.success(request, _("Your dossier has been received."))
+            return redirect("portal-receipt", code=result.dossier.code)
+        checked = dossier_check(**submission)
+    except ValidationError as exc:
+        _flash_errors(request, exc)
+        return redirect("portal-submission-edit", draft_id=draft.pk)
+    spec = checked.version.spec
+    return render(
+        request,
+        "portal/submission_review.html",
+        {
+            "draft": draft,
+            "procedure": draft.procedure,
+            "spec": spec,
+            "answers": [(f, checked.cleaned.get(f.key)) for f in spec.fields],
+            "applicant": submission["applicant"],
+            "documents": dossier_selectors.draft_documents_by_component(draft),
+        },
+    )
+
+
+@login_required
+@require_POST
+def submission_discard(request: AgencyRequest, draft_id: str) -> HttpResponse:
+    try:
+        draft = draft_for_user(draft_id=draft_id, user=request.user)
+    except ValidationError:
+        raise Http404 from None
+    draft_delete(draft=draft)
+    messages.success(request, _("The draft was deleted."))
+    return redirect("portal-my-dossiers")
+
+
+def _own_dossier(request: AgencyRequest, code: str) -> Dossier:
+    """The signed-in applicant's dossier, or any dossier for the agency's staff."""
+    dossier = get_object_or_404(
+        Dossier.objects.select_related("procedure", "procedure_version"), code=code
+    )
+    if dossier.applicant_id != request.user.pk and not agency_roles(request):
+        raise Http404
+    return dossier
+
+
+def _qr_svg(url: str) -> str:
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind="svg", scale=4, border=1, xmldecl=False, svgns=True)
+    return out.getvalue().decode()
+
+
+@login_required
+def receipt(request: AgencyRequest, code: str) -> HttpResponse:
+    """Form 01: receipt and appointment slip, printable, with a QR code to track it."""
+    dossier = _own_dossier(request, code)
+    tracking_url = request.build_absolute_uri(
+        reverse("portal-tracking") + f"?ma={dossier.code}&bi-mat={dossier.lookup_secret}"
+    )
+    return render(
+        request,
+        "portal/receipt.html",
+        {
+            "dossier": dossier,
+            "spec": dossier.procedure_version.spec,
+            "qr_svg": _qr_svg(tracking_url),
+            "tracking_url": tracking_url,
+            "documents": dossier.documents.all(),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def tracking(request: AgencyRequest) -> HttpResponse:
+    """Public lookup by code + secret (no login).
+
+    Failed lookups are guesses: they are counted per client address and per dossier
+    code, and past a limit refused for a while. Successful lookups never count, so a
+    one-stop desk kiosk behind one address is not throttled.
+    """
+    source = request.POST if request.method == "POST" else None
+    if source is None and request.GET.get("ma"):
+        source = {"code": request.GET.get("ma", ""), "secret": request.GET.get("bi-mat", "")}  # type: ignore[assignment]
+    form = TrackingForm(source)
+    dossier = None
+    status = 200
+    if source is not None and form.is_valid():
+        code = form.cleaned_data["code"].strip().upper()
+        limits = (
+            ("tracking-ip", client_ip(request), TRACKING_FAILURES_PER_IP),
+            (f"tracking-code:{connection.schema_name}", code, TRACKING_FAILURES_PER_CODE),
+        )
+        blocked = [
+            decision
+            for scope, key, limit in limits
+            if not (
+                decision := rate_peek(scope=scope, key=key, limit=limit, window=TRACKING_WINDOW)
+            ).allowed
+        ]
+        if blocked:
+            form.add_error(
+                None,
+                _("Too many failed lookups. Please try again in %(minutes)d minutes.")
+                % {"minutes": max(1, blocked[0].retry_after // 60)},
+            )
+            status = 429
+        else:
+            dossier = dossier_lookup(code=code, secret=form.cleaned_data["secret"])
+            if dossier is None:
+                for scope, key, limit in limits:
+                    rate_hit(scope=scope, key=key, limit=limit, window=TRACKING_WINDOW)
+                form.add_error(
+                    None,
+                    _("No dossier matches this code and lookup code. Check both on your receipt."),
+                )
+                status = 404
+    events = dossier.events.all() if dossier else []
+    response = render(
+        request,
+        "portal/tracking.html",
+        {"form": form, "dossier": dossier, "events": events},
+        status=status,
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+def my_dossiers(request: AgencyRequest) -> HttpResponse:
+    return render(
+        request,
+        "portal/my_dossiers.html",
+        {
+            "dossiers": dossier_selectors.dossiers_of_applicant(request.user),
+            "drafts": dossier_selectors.drafts_of_applicant(request.user),
+        },
+    )
+
+
+@login_required
+def my_dossier_detail(request: AgencyRequest, code: str) -> HttpResponse:
+    dossier = _own_dossier(request, code)
+    return render(
+        request,
+        "portal/my_dossier_detail.html",
+        {
+            "dossier": dossier,
+            "events": dossier.events.all(),
+            "documents": dossier.documents.all(),
+            "spec": dossier.procedure_version.spec,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request: AgencyRequest) -> HttpResponse:
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        profile_update(user=form.instance, **form.cleaned_data)
+        messages.success(request, _("Your details were saved."))
+        return redirect("portal-profile")
+    return render(request, "portal/profile.html", {"form": form})
+
+
+def logo(request: AgencyRequest) -> FileResponse:
+    branding = current_branding()
+    if not branding.logo or not default_storage.exists(branding.logo.name):
+        raise Http404
+    response = FileResponse(
+        default_storage.open(branding.logo.name, "rb"), content_type="image/png"
+    )
+    response["Cache-Control"] = "public, max-age=300"
+    return response

@@ -1,0 +1,1 @@
+"""An agency's adopted procedures and their configuration (agency schema)."""

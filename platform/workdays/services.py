@@ -1,0 +1,67 @@
+"""Changing an agency's calendar overrides (audited; the cached calendar is refreshed)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.services import audit_record
+from workdays.calendar import WorkCalendar, forget_agency_calendar
+from workdays.models import CalendarOverride
+
+EARLIEST = dt.date(2000, 1, 1)
+YEARS_AHEAD = 5
+
+
+def calendar_override_set(
+    *, date: dt.date, is_working_day: bool, reason: str, actor: Any = None
+) -> CalendarOverride:
+    """Declare ``date`` a make-up working day or an extra day off for this agency."""
+    reason = (reason or "").strip()
+    errors = []
+    latest = timezone.localdate().replace(year=timezone.localdate().year + YEARS_AHEAD)
+    if not EARLIEST <= date <= latest:
+        errors.append(
+            _("Choose a date between %(start)s and %(end)s.")
+            % {"start": EARLIEST.strftime("%d/%m/%Y"), "end": latest.strftime("%d/%m/%Y")}
+        )
+    if not reason:
+        errors.append(_("Say why this day is different (e.g. the decision that sets it)."))
+    national = WorkCalendar()
+    if national.is_working_day(date) == is_working_day:
+        errors.append(
+            _("%(date)s is already a working day.") % {"date": date.strftime("%d/%m/%Y")}
+            if is_working_day
+            else _("%(date)s is already a day off.") % {"date": date.strftime("%d/%m/%Y")}
+        )
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        override, _created = CalendarOverride.objects.update_or_create(
+            date=date, defaults={"is_working_day": is_working_day, "reason": reason[:200]}
+        )
+        audit_record(
+            action="calendar.override_set",
+            actor=actor,
+            target=date.isoformat(),
+            working=is_working_day,
+            reason=reason[:200],
+        )
+        transaction.on_commit(forget_agency_calendar)
+    return override
+
+
+def calendar_override_remove(*, date: dt.date, actor: Any = None) -> None:
+    with transaction.atomic():
+        deleted, _rows = CalendarOverride.objects.filter(date=date).delete()
+        if not deleted:
+            raise ValidationError(
+                _("There is no special day on %(date)s.") % {"date": date.strftime("%d/%m/%Y")}
+            )
+        audit_record(action="calendar.override_removed", actor=actor, target=date.isoformat())
+        transaction.on_commit(forget_agency_calendar)

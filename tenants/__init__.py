@@ -1,0 +1,1 @@
+"""Agencies as tenants: schema per agency, hostname routing, provisioning, isolation helpers."""

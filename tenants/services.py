@@ -1,0 +1,407 @@
+"""Every write to agencies, their domains and their schemas goes through these services.
+
+Provisioning contract: ``agency_provision`` either leaves a complete, migrated
+schema and an active agency, or changes nothing. Re-running it for the same
+agency finishes or repairs, never duplicates. The management command, the
+Celery task and the onboarding pipeline all call this one function.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ops.failpoints import failpoint
+from tenants import schemas
+from tenants.db import connection
+from tenants.models import (
+    Agency,
+    AgencyEvent,
+    AgencyKind,
+    AgencyStatus,
+    Domain,
+    DomainKind,
+    SchemaState,
+)
+from tenants.validators import (
+    schema_name_for_slug,
+    validate_agency_code,
+    validate_hostname,
+    validate_schema_name,
+    validate_slug,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ProvisionResult:
+    agency: Agency
+    created_via: str  # "clone", "migrate" or "existing"
+    seconds: float
+    repaired: bool = False
+
+
+def default_agency_code(slug: str, admin_unit_code: str = "") -> str:
+    """The official unit code for communes, else the initials of the slug (so-tu-phap → STP)."""
+    if admin_unit_code and admin_unit_code.isdigit() and len(admin_unit_code) == 5:
+        return admin_unit_code
+    return "".join(part[0] for part in slug.split("-") if part)[:12].upper()
+
+
+def platform_hostname(slug: str) -> str:
+    return f"{slug}.{settings.PLATFORM_BASE_DOMAIN}"
+
+
+def _record_event(agency: Agency, event: str, *, actor_email: str = "", **detail: Any) -> None:
+    AgencyEvent.objects.create(agency=agency, event=event, detail=detail, actor_email=actor_email)
+
+
+# -- Agencies ----------------------------------------------------------------------------
+
+
+def agency_create(
+    *,
+    slug: str,
+    name: str,
+    kind: str,
+    province_code: str,
+    admin_unit_code: str = "",
+    parent: Agency | None = None,
+    code: str = "",
+    actor_email: str = "",
+) -> Agency:
+    """Register an agency (status: provisioning) with its platform hostname.
+
+    Validates everything before writing; a refused agency changes nothing.
+    The schema is created afterwards by ``agency_provision``.
+    """
+    slug = slug.strip()
+    validate_slug(slug)
+    schema_name = schema_name_for_slug(slug)
+    validate_schema_name(schema_name)
+    if kind not in AgencyKind.values:
+        raise ValidationError(
+            _("Unknown agency kind “%(kind)s”."), code="invalid", params={"kind": kind}
+        )
+    if not name.strip():
+        raise ValidationError(_("The agency needs a display name."), code="required")
+    code = (code or default_agency_code(slug, admin_unit_code)).strip().upper()
+    validate_agency_code(code)
+    hostname = platform_hostname(slug)
+    validate_hostname(hostname)
+    if (
+        Agency.objects.filter(slug=slug).exists()
+        or Agency.objects.filter(schema_name__iexact=schema_name).exists()
+    ):
+        raise ValidationError(
+            _("An agency with the slug “%(slug)s” already exists."),
+            code="duplicate",
+            params={"slug": slug},
+        )
+    if Domain.objects.filter(domain=hostname).exists():
+        raise ValidationError(
+            _("The hostname “%(host)s” is already in use."),
+            code="duplicate",
+            params={"host": hostname},
+        )
+    with transaction.atomic():
+        agency = Agency(
+            schema_name=schema_name,
+            slug=slug,
+            name=name.strip(),
+            kind=kind,
+            province_code=str(province_code),
+            admin_unit_code=str(admin_unit_code or ""),
+            parent=parent,
+            code=code,
+            status=AgencyStatus.PROVISIONING,
+        )
+        agency.save()
+        Domain.objects.create(
+            domain=hostname, tenant=agency, is_primary=True, kind=DomainKind.PLATFORM
+        )
+        _record_event(agency, "created", actor_email=actor_email, slug=slug, kind=kind)
+    return agency
+
+
+def template_ensure(*, verbosity: int = 0) -> SchemaState:
+    """Create or bring up to date the template schema new agencies are cloned from."""
+    fingerprint = schemas.migration_fingerprint()
+    with transaction.atomic():
+        schemas.advisory_lock(schemas.TEMPLATE_SCHEMA)
+        state = SchemaState.objects.filter(schema_name=schemas.TEMPLATE_SCHEMA).first()
+        exists = schemas.schema_exists(schemas.TEMPLATE_SCHEMA)
+        if state and exists and state.fingerprint == fingerprint:
+            return state
+        if exists and state is None:
+            # The state row is gone but the schema may be fine: trust what it records.
+            applied = schemas.applied_migrations(schemas.TEMPLATE_SCHEMA)
+            if schemas.migration_fingerprint(applied) == fingerprint:
+                return SchemaState.objects.create(
+                    schema_name=schemas.TEMPLATE_SCHEMA,
+                    fingerprint=fingerprint,
+                    migrations_applied=len(applied),
+                )
+        if exists:
+            schemas.migrate_schema(schemas.TEMPLATE_SCHEMA, verbosity=verbosity)
+        else:
+            schemas.create_schema_by_migration(schemas.TEMPLATE_SCHEMA, verbosity=verbosity)
+        applied = schemas.applied_migrations(schemas.TEMPLATE_SCHEMA)
+        schemas.install_clone_function()
+        state, _created = SchemaState.objects.update_or_create(
+            schema_name=schemas.TEMPLATE_SCHEMA,
+            defaults={
+                "fingerprint": schemas.migration_fingerprint(applied),
+                "migrations_applied": len(applied),
+                "created_via": "migrate",
+            },
+        )
+    return state
+
+
+def _template_is_current(fingerprint: str) -> bool:
+    state = SchemaState.objects.filter(schema_name=schemas.TEMPLATE_SCHEMA).first()
+    return (
+        state is not None
+        and state.fingerprint == fingerprint
+        and schemas.schema_exists(schemas.TEMPLATE_SCHEMA)
+    )
+
+
+def agency_provision(*, agency: Agency, use_template: bool = True) -> ProvisionResult:
+    """Create the agency's schema (clone of the template, else migrations) and activate it.
+
+    One transaction: a crash at any point leaves no schema and the agency still
+    in ``provisioning``; the next call starts clean. A schema left behind by an
+    earlier, non-transactional attempt is dropped and rebuilt (the agency never
+    went live, so it holds no data).
+    """
+    started = time.perf_counter()
+    connection.set_schema_to_public()
+    fingerprint = schemas.migration_fingerprint()
+    if (
+        use_template
+        and not _template_is_current(fingerprint)
+        and schemas.schema_exists(schemas.TEMPLATE_SCHEMA)
+    ):
+        template_ensure()  # stale template: bring it up to date once, then clone
+    with transaction.atomic():
+        agency = Agency.objects.select_for_update().get(pk=agency.pk)
+        schemas.advisory_lock(agency.schema_name)
+        if agency.status == AgencyStatus.OFFBOARDED:
+            raise ValidationError(
+                _("Agency “%(name)s” has been offboarded and cannot be provisioned again."),
+                code="offboarded",
+                params={"name": agency.name},
+            )
+        state = SchemaState.objects.filter(schema_name=agency.schema_name).first()
+        exists = schemas.schema_exists(agency.schema_name)
+        complete = exists and state is not None and state.fingerprint == fingerprint
+        if agency.status != AgencyStatus.PROVISIONING and complete:
+            return ProvisionResult(agency, "existing", time.perf_counter() - started)
+
+        repaired = False
+        if exists and not complete:
+            if agency.status != AgencyStatus.PROVISIONING:
+                # A live agency's schema is never dropped: migrate it instead.
+                schemas.migrate_schema(agency.schema_name)
+            else:
+                logger.warning("dropping half-made schema %s before rebuilding", agency.schema_name)
+                schemas.drop_schema(agency.schema_name)
+                exists = False
+            repaired = True
+
+        via = "existing"
+        if not exists:
+            if use_template and _template_is_current(fingerprint):
+                schemas.clone_schema(schemas.TEMPLATE_SCHEMA, agency.schema_name)
+                via = "clone"
+            else:
+                schemas.create_schema_by_migration(agency.schema_name)
+                via = "migrate"
+        failpoint("provision.after_schema")
+
+        applied = schemas.applied_migrations(agency.schema_name)
+        if schemas.migration_fingerprint(applied) != fingerprint:
+            schemas.migrate_schema(agency.schema_name)
+            applied = schemas.applied_migrations(agency.schema_name)
+        SchemaState.objects.update_or_create(
+            schema_name=agency.schema_name,
+            defaults={
+                "fingerprint": schemas.migration_fingerprint(applied),
+                "migrations_applied": len(applied),
+                "created_via": via if via != "existing" else "migrate",
+            },
+        )
+        if agency.status == AgencyStatus.PROVISIONING:
+            agency.status = AgencyStatus.ACTIVE
+            agency.activated_at = timezone.now()
+            agency.save(update_fields=["status", "activated_at", "updated_at"])
+        seconds = time.perf_counter() - started
+        _record_event(agency, "provisioned", via=via, repaired=repaired, seconds=round(seconds, 3))
+        failpoint("provision.before_commit")
+    return ProvisionResult(agency, via, time.perf_counter() - started, repaired)
+
+
+def agency_set_status(
+    *, agency: Agency, status: str, actor_email: str = "", reason: str = ""
+) -> Agency:
+    """Suspend, reactivate or mark offboarded; every change is recorded."""
+    allowed = {
+        AgencyStatus.ACTIVE: {AgencyStatus.SUSPENDED, AgencyStatus.OFFBOARDED},
+        AgencyStatus.SUSPENDED: {AgencyStatus.ACTIVE, AgencyStatus.OFFBOARDED},
+        AgencyStatus.PROVISIONING: {AgencyStatus.OFFBOARDED},
+        AgencyStatus.OFFBOARDED: set(),
+    }
+    with transaction.atomic():
+        agency = Agency.objects.select_for_update().get(pk=agency.pk)
+        if status not in allowed[AgencyStatus(agency.status)]:
+            raise ValidationError(
+                _("An agency cannot go from “%(old)s” to “%(new)s”."),
+                code="transition",
+                params={"old": agency.get_status_display(), "new": status},
+            )
+        old = agency.status
+        agency.status = status
+        agency.save(update_fields=["status", "updated_at"])
+        _record_event(
+            agency, "status_changed", actor_email=actor_email, old=old, new=status, reason=reason
+        )
+    return agency
+
+
+# -- Domains ------------------------------------------------------------------------------
+
+
+def domain_add(*, agency: Agency, hostname: str, make_primary: bool = False) -> Domain:
+    """Attach a custom hostname to an agency. Refuses duplicates and platform hostnames."""
+    host = hostname.strip().lower().rstrip(".")
+    validate_hostname(host)
+    base = settings.PLATFORM_BASE_DOMAIN
+    if host == base or host.endswith("." + base) or host in settings.PLATFORM_PUBLIC_HOSTS:
+        raise ValidationError(
+            _("“%(host)s” belongs to the platform; a custom domain must be the agency's own."),
+            code="platform_host",
+            params={"host": host},
+        )
+    with transaction.atomic():
+        if Domain.objects.select_for_update().filter(domain=host).exists():
+            raise ValidationError(
+                _("The hostname “%(host)s” is already in use."),
+                code="duplicate",
+                params={"host": host},
+            )
+        domain = Domain.objects.create(
+            domain=host, tenant=agency, is_primary=make_primary, kind=DomainKind.CUSTOM
+        )
+        _record_event(agency, "domain_added", hostname=host)
+    return domain
+
+
+def domain_remove(*, agency: Agency, hostname: str) -> None:
+    host = hostname.strip().lower()
+    with transaction.atomic():
+        domain = Domain.objects.select_for_update().filter(domain=host, tenant=agency).first()
+        if domain is None:
+            raise ValidationError(
+                _("“%(host)s” is not a hostname of this agency."),
+                code="not_found",
+                params={"host": host},
+            )
+        if domain.kind == DomainKind.PLATFORM:
+            raise ValidationError(
+                _("The platform hostname of an agency cannot be removed."), code="platform_host"
+            )
+        was_primary = domain.is_primary
+        domain.delete()
+        if was_primary:
+            Domain.objects.filter(tenant=agency, kind=DomainKind.PLATFORM).update(is_primary=True)
+        _record_event(agency, "domain_removed", hostname=host)
+
+
+# -- Migrations across every agency --------------------------------------------------------
+
+
+@dataclass
+class MigrationReport:
+    total: int = 0
+    migrated: list[str] | None = None
+    skipped: int = 0
+    failed: dict[str, str] | None = None
+    seconds: float = 0.0
+
+
+def agencies_migrate(
+    *,
+    verify: bool = False,
+    only: list[str] | None = None,
+    progress: Callable[[int, int, str, str], None] | None = None,
+) -> MigrationReport:
+    """Apply pending tenant migrations to the template and every agency schema.
+
+    A schema whose recorded fingerprint equals the code's has nothing to apply
+    and is skipped without a migration run: one query decides for all of them.
+    ``verify`` also reads each schema's own django_migrations (in bulk) to catch
+    drift made outside this command. A failing schema is reported and the rest
+    go on; its state is left as it was, so the next run retries it.
+    """
+    started = time.perf_counter()
+    connection.set_schema_to_public()
+    template_ensure()
+    fingerprint = schemas.migration_fingerprint()
+    agencies = Agency.objects.exclude(status=AgencyStatus.OFFBOARDED).exclude(
+        status=AgencyStatus.PROVISIONING
+    )
+    if only:
+        agencies = agencies.filter(schema_name__in=only)
+    names = list(agencies.order_by("schema_name").values_list("schema_name", flat=True))
+    states = dict(
+        SchemaState.objects.filter(schema_name__in=names).values_list("schema_name", "fingerprint")
+    )
+    pending = [name for name in names if states.get(name) != fingerprint]
+    if verify:
+        disk = schemas.tenant_migrations_on_disk()
+        recorded = schemas.applied_migrations_bulk([n for n in names if n not in pending])
+        pending += [name for name, applied in recorded.items() if applied != disk]
+        pending.sort()
+    report = MigrationReport(
+        total=len(names), migrated=[], failed={}, skipped=len(names) - len(pending)
+    )
+    assert report.migrated is not None and report.failed is not None
+    for index, name in enumerate(pending, start=1):
+        if progress:
+            progress(index, len(pending), name, "migrating")
+        try:
+            with transaction.atomic():
+                schemas.advisory_lock(name)
+                schemas.migrate_schema(name)
+                applied = schemas.applied_migrations(name)
+                SchemaState.objects.update_or_create(
+                    schema_name=name,
+                    defaults={
+                        "fingerprint": schemas.migration_fingerprint(applied),
+                        "migrations_applied": len(applied),
+                    },
+                )
+        except Exception as exc:
+            logger.exception("migrating schema %s failed", name)
+            report.failed[name] = repr(exc)[:500]
+            connection.set_schema_to_public()
+            if progress:
+                progress(index, len(pending), name, "failed")
+            continue
+        report.migrated.append(name)
+        if progress:
+            progress(index, len(pending), name, "done")
+    report.seconds = time.perf_counter() - started
+    return report
