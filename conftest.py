@@ -11,4 +11,5 @@ pytest_plugins = [
     "tests.fixtures.http",
     "tests.fixtures.worker",
     "tests.fixtures.browser",
+    "tests.fixtures.i18n",
 ]
