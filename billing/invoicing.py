@@ -327,7 +327,14 @@ def credit_note_issue(
         actor_email=actor_email,
         detail={"number": note.number, "amount": amount},
     )
+    _reassess(invoice, actor_email)
     return note
+
+
+def _reassess(invoice: Invoice, actor_email: str) -> None:
+    from billing.dunning import dunning_reassess
+
+    dunning_reassess(account=invoice.billing_account, actor_email=actor_email)
 
 
 @transaction.atomic
@@ -377,4 +384,5 @@ def payment_record(
         actor_email=actor_email,
         detail={"amount": amount, "reference": reference, "gateway": gateway},
     )
+    _reassess(invoice, actor_email)
     return payment
