@@ -41,6 +41,7 @@ SHARED_APPS = [
     "django.contrib.admin",
     "django.contrib.humanize",
     "django.contrib.postgres",
+    "localization",
     "allauth",
     "allauth.account",
     "allauth.mfa",
