@@ -220,8 +220,8 @@ def check_catalogs(base_dir: Path) -> TranslationReport:
 
 # %(name)s, %s, %d, %.1f ... (not %%), and str.format / blocktranslate-free {x} fields.
 _PLACEHOLDER = re.compile(
-    r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]"
-    r"|%(?!%)[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]"
+    r"%\(\w+\)[-#0+]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]"
+    r"|%(?!%)[-#0+]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]"
     r"|\{[^{}\s]*\}"
 )
 

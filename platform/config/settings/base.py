@@ -33,6 +33,9 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 SHARED_APPS = [
     "django_tenants",
     "tenants",
+    # Vietnamese for allauth; before django.contrib.* and allauth so its catalog wins
+    # where they share a msgid ("Email", "Password (again)").
+    "localization",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -41,7 +44,6 @@ SHARED_APPS = [
     "django.contrib.admin",
     "django.contrib.humanize",
     "django.contrib.postgres",
-    "localization",
     "allauth",
     "allauth.account",
     "allauth.mfa",
