@@ -321,7 +321,8 @@ def apply_translations(
     nothing is written at all.
     """
     report = ApplyReport()
-    files = [(c, polib.pofile(str(c.po_path))) for c in catalogs]
+    # GNU gettext wraps at 79 columns: the same keeps `--extract` from rewrapping everything
+    files = [(c, polib.pofile(str(c.po_path), wrapwidth=79)) for c in catalogs]
     index: dict[str, list[tuple[polib.POFile, polib.POEntry]]] = {}
     for _catalog, po in files:
         for entry in po:
