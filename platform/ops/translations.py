@@ -324,6 +324,7 @@ def apply_translations(
     # GNU gettext wraps at 79 columns: the same keeps `--extract` from rewrapping everything
     files = [(c, polib.pofile(str(c.po_path), wrapwidth=79)) for c in catalogs]
     index: dict[str, list[tuple[polib.POFile, polib.POEntry]]] = {}
+    changed: set[int] = set()
     for _catalog, po in files:
         for entry in po:
             if not entry.obsolete:
@@ -352,9 +353,11 @@ def apply_translations(
                     else:
                         report.applied.append(key)
                     _set_forms(entry, forms, _nplurals(po))
+                    changed.add(id(po))
     if dry_run or report.mismatched:
         return report
     for catalog, po in files:
-        po.save(str(catalog.po_path))
-        po.save_as_mofile(str(catalog.mo_path))
+        if id(po) in changed:  # an untouched catalog keeps its bytes (and gettext's wrapping)
+            po.save(str(catalog.po_path))
+            po.save_as_mofile(str(catalog.mo_path))
     return report

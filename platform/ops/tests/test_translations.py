@@ -11,7 +11,14 @@ import polib
 import pytest
 from django.core.management import CommandError, call_command
 
-from ops.translations import Catalog, all_catalogs, apply_translations, placeholders
+from ops.translations import (
+    Catalog,
+    all_catalogs,
+    allauth_catalogs,
+    allauth_msgids,
+    apply_translations,
+    placeholders,
+)
 
 
 def test_check_translations_passes() -> None:
@@ -184,3 +191,25 @@ def test_the_command_refuses_bad_files_and_placeholder_mismatches(tmp_path: Path
         )
     assert "placeholders differ" in err.getvalue()
     assert snapshot() == before
+
+
+def test_the_allauth_catalog_covers_what_our_pages_show() -> None:
+    wanted = allauth_msgids()
+    assert wanted is not None  # the installed allauth ships its English catalog
+    for shown in ("Forgot your password?", "field label\x04Login", "Activate Authenticator App"):
+        assert shown in wanted
+    for unused in ("Social Accounts", "Add Security Key"):  # social login, passkeys: not used
+        assert unused not in wanted
+    ours = polib.pofile(str(allauth_catalogs()[0].po_path))
+    assert {f"{e.msgctxt}\x04{e.msgid}" if e.msgctxt else e.msgid for e in ours} == wanted
+
+
+def test_a_catalog_nothing_was_applied_to_is_left_alone(tmp_path: Path) -> None:
+    touched, untouched = make_catalog(tmp_path / "a"), make_catalog(tmp_path / "b")
+    po = polib.pofile(str(untouched.po_path))
+    po[:] = [e for e in po if e.msgid != "Save"]
+    po.save(str(untouched.po_path))
+    before = untouched.po_path.read_bytes()
+    report = apply_translations([{"Save": "Lưu", "Cancel": "Hủy"}], catalogs=[touched, untouched])
+    assert report.applied == ["Save"]
+    assert untouched.po_path.read_bytes() == before
