@@ -34,6 +34,9 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 SHARED_APPS = [
     "django_tenants",
     "tenants",
+    # Vietnamese for allauth; before django.contrib.* and allauth so its catalog wins
+    # where they share a msgid ("Email", "Password (again)").
+    "localization",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",

@@ -94,6 +94,7 @@ def test_codes_follow_the_day_and_the_cut_off_moves_the_deadline(commune, citize
         assert a.due_date == dt.date(2026, 12, 3)
 
 
+@pytest.mark.usefixtures("english")
 @pytest.mark.django_db
 def test_bad_input_is_refused_with_every_reason_and_nothing_is_kept(commune, citizen) -> None:
     with agency_context(commune):
@@ -120,6 +121,7 @@ def test_bad_input_is_refused_with_every_reason_and_nothing_is_kept(commune, cit
     assert not UsageEvent.objects.exists()
 
 
+@pytest.mark.usefixtures("english")
 @pytest.mark.django_db
 def test_oversize_and_path_tricks(commune, citizen, settings) -> None:
     settings.DOSSIER_MAX_FILE_BYTES = 2000
@@ -150,6 +152,7 @@ def test_oversize_and_path_tricks(commune, citizen, settings) -> None:
             )
 
 
+@pytest.mark.usefixtures("english")
 @pytest.mark.django_db
 def test_an_unpublished_procedure_refuses_new_dossiers(commune, citizen) -> None:
     with agency_context(commune):

@@ -73,6 +73,7 @@ def test_publish_freezes_a_version_and_republishing_unchanged_adds_none(commune)
         )
 
 
+@pytest.mark.usefixtures("english")
 @pytest.mark.django_db
 def test_the_law_limits_what_an_agency_may_change(commune) -> None:
     with agency_context(commune):
@@ -120,6 +121,7 @@ def test_extra_fields_and_shorter_times_are_allowed(commune) -> None:
         assert version.spec.fields[-1].key == "zalo"
 
 
+@pytest.mark.usefixtures("english")
 @pytest.mark.django_db
 def test_a_new_catalog_version_is_shown_and_accepted(commune) -> None:
     data = json.loads(SAMPLE.read_text(encoding="utf-8"))
