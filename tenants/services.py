@@ -135,13 +135,21 @@ def agency_create(
 
 
 def template_ensure(*, verbosity: int = 0) -> SchemaState:
-    """Create or bring up to date the template schema new agencies are cloned from."""
+    """Create or bring up to date the template schema new agencies are cloned from.
+
+    Whenever the template changes (or has no snapshot yet), its DDL is captured
+    again (``tenants.snapshot``) so cloning replays plain DDL instead of walking
+    the catalog for every new agency.
+    """
     fingerprint = schemas.migration_fingerprint()
     with transaction.atomic():
         schemas.advisory_lock(schemas.TEMPLATE_SCHEMA)
         state = SchemaState.objects.filter(schema_name=schemas.TEMPLATE_SCHEMA).first()
         exists = schemas.schema_exists(schemas.TEMPLATE_SCHEMA)
         if state and exists and state.fingerprint == fingerprint:
+            if not state.clone_sql:
+                state.clone_sql = schemas.template_snapshot_sql()
+                state.save(update_fields=["clone_sql", "updated_at"])
             return state
         if exists and state is None:
             # The state row is gone but the schema may be fine: trust what it records.
@@ -151,6 +159,7 @@ def template_ensure(*, verbosity: int = 0) -> SchemaState:
                     schema_name=schemas.TEMPLATE_SCHEMA,
                     fingerprint=fingerprint,
                     migrations_applied=len(applied),
+                    clone_sql=schemas.template_snapshot_sql(),
                 )
         if exists:
             schemas.migrate_schema(schemas.TEMPLATE_SCHEMA, verbosity=verbosity)
@@ -164,18 +173,26 @@ def template_ensure(*, verbosity: int = 0) -> SchemaState:
                 "fingerprint": schemas.migration_fingerprint(applied),
                 "migrations_applied": len(applied),
                 "created_via": "migrate",
+                "clone_sql": schemas.template_snapshot_sql(),
             },
         )
     return state
 
 
-def _template_is_current(fingerprint: str) -> bool:
+def _current_template(fingerprint: str) -> SchemaState | None:
+    """The template's state if the template exists and matches the code, else None."""
     state = SchemaState.objects.filter(schema_name=schemas.TEMPLATE_SCHEMA).first()
-    return (
+    if (
         state is not None
         and state.fingerprint == fingerprint
         and schemas.schema_exists(schemas.TEMPLATE_SCHEMA)
-    )
+    ):
+        return state
+    return None
+
+
+def _template_is_current(fingerprint: str) -> bool:
+    return _current_template(fingerprint) is not None
 
 
 def agency_provision(*, agency: Agency, use_template: bool = True) -> ProvisionResult:
@@ -223,8 +240,11 @@ def agency_provision(*, agency: Agency, use_template: bool = True) -> ProvisionR
 
         via = "existing"
         if not exists:
-            if use_template and _template_is_current(fingerprint):
-                schemas.clone_schema(schemas.TEMPLATE_SCHEMA, agency.schema_name)
+            template = _current_template(fingerprint) if use_template else None
+            if template is not None:
+                schemas.clone_schema(
+                    schemas.TEMPLATE_SCHEMA, agency.schema_name, snapshot_sql=template.clone_sql
+                )
                 via = "clone"
             else:
                 schemas.create_schema_by_migration(agency.schema_name)
