@@ -10,6 +10,7 @@ second, and the process that made it at once.
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -187,6 +188,9 @@ class AgencyRoutingMiddleware:
         if agency is None or not agency.is_servable:
             connection.set_schema_to_public()
             return self.unavailable(request, host, agency)
+        # The routed Agency is shared by every request (and thread) of this process:
+        # never mutate it; each request gets its own copy with its own hostname.
+        agency = copy.copy(agency)
         agency.domain_url = host
         if connection.schema_name != agency.schema_name:
             connection.set_tenant(agency)

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -114,23 +114,31 @@ def agency_create(
             code="duplicate",
             params={"host": hostname},
         )
-    with transaction.atomic():
-        agency = Agency(
-            schema_name=schema_name,
-            slug=slug,
-            name=name.strip(),
-            kind=kind,
-            province_code=str(province_code),
-            admin_unit_code=str(admin_unit_code or ""),
-            parent=parent,
-            code=code,
-            status=AgencyStatus.PROVISIONING,
-        )
-        agency.save()
-        Domain.objects.create(
-            domain=hostname, tenant=agency, is_primary=True, kind=DomainKind.PLATFORM
-        )
-        _record_event(agency, "created", actor_email=actor_email, slug=slug, kind=kind)
+    try:
+        with transaction.atomic():
+            agency = Agency(
+                schema_name=schema_name,
+                slug=slug,
+                name=name.strip(),
+                kind=kind,
+                province_code=str(province_code),
+                admin_unit_code=str(admin_unit_code or ""),
+                parent=parent,
+                code=code,
+                status=AgencyStatus.PROVISIONING,
+            )
+            agency.save()
+            Domain.objects.create(
+                domain=hostname, tenant=agency, is_primary=True, kind=DomainKind.PLATFORM
+            )
+            _record_event(agency, "created", actor_email=actor_email, slug=slug, kind=kind)
+    except IntegrityError as exc:
+        # Lost a race with a concurrent request for the same slug or hostname.
+        raise ValidationError(
+            _("An agency with the slug “%(slug)s” or the hostname “%(host)s” already exists."),
+            code="duplicate",
+            params={"slug": slug, "host": hostname},
+        ) from exc
     return agency
 
 
@@ -359,11 +367,14 @@ class MigrationReport:
     skipped: int = 0
     failed: dict[str, str] | None = None
     seconds: float = 0.0
+    missing: list[str] | None = None  # recorded as live, but the schema is gone
+    recreated: list[str] | None = None  # ... and recreated (empty) with ``repair_missing``
 
 
 def agencies_migrate(
     *,
     verify: bool = False,
+    repair_missing: bool = False,
     only: list[str] | None = None,
     progress: Callable[[int, int, str, str], None] | None = None,
 ) -> MigrationReport:
@@ -374,6 +385,11 @@ def agencies_migrate(
     ``verify`` also reads each schema's own django_migrations (in bulk) to catch
     drift made outside this command. A failing schema is reported and the rest
     go on; its state is left as it was, so the next run retries it.
+
+    The per-schema state is not trusted blindly: a live agency whose schema no
+    longer exists (dropped by hand, restored from a partial backup) is reported
+    in ``missing`` and never counted as up to date. Its data is gone, so it is
+    recreated (empty, from the template) only when ``repair_missing`` says so.
     """
     started = time.perf_counter()
     connection.set_schema_to_public()
@@ -385,6 +401,9 @@ def agencies_migrate(
     if only:
         agencies = agencies.filter(schema_name__in=only)
     names = list(agencies.order_by("schema_name").values_list("schema_name", flat=True))
+    existing = set(schemas.list_schemas())  # one query, whatever the number of schemas
+    missing = [name for name in names if name not in existing]
+    names = [name for name in names if name in existing]
     states = dict(
         SchemaState.objects.filter(schema_name__in=names).values_list("schema_name", "fingerprint")
     )
@@ -395,9 +414,26 @@ def agencies_migrate(
         pending += [name for name, applied in recorded.items() if applied != disk]
         pending.sort()
     report = MigrationReport(
-        total=len(names), migrated=[], failed={}, skipped=len(names) - len(pending)
+        total=len(names) + len(missing),
+        migrated=[],
+        failed={},
+        skipped=len(names) - len(pending),
+        missing=missing,
+        recreated=[],
     )
     assert report.migrated is not None and report.failed is not None
+    assert report.recreated is not None
+    for name in missing if repair_missing else []:
+        try:
+            _schema_recreate(name)
+        except Exception as exc:
+            logger.exception("recreating schema %s failed", name)
+            report.failed[name] = repr(exc)[:500]
+            connection.set_schema_to_public()
+            continue
+        report.recreated.append(name)
+        if progress:
+            progress(len(report.recreated), len(missing), name, "recreated")
     for index, name in enumerate(pending, start=1):
         if progress:
             progress(index, len(pending), name, "migrating")
@@ -425,3 +461,32 @@ def agencies_migrate(
             progress(index, len(pending), name, "done")
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _schema_recreate(schema_name: str) -> None:
+    """Build a live agency's vanished schema again (empty), recorded in its history."""
+    fingerprint = schemas.migration_fingerprint()
+    with transaction.atomic():
+        agency = Agency.objects.select_for_update().get(schema_name=schema_name)
+        schemas.advisory_lock(schema_name)
+        if schemas.schema_exists(schema_name):
+            return
+        template = _current_template(fingerprint)
+        if template is not None:
+            schemas.clone_schema(
+                schemas.TEMPLATE_SCHEMA, schema_name, snapshot_sql=template.clone_sql
+            )
+            via = "clone"
+        else:
+            schemas.create_schema_by_migration(schema_name)
+            via = "migrate"
+        applied = schemas.applied_migrations(schema_name)
+        SchemaState.objects.update_or_create(
+            schema_name=schema_name,
+            defaults={
+                "fingerprint": schemas.migration_fingerprint(applied),
+                "migrations_applied": len(applied),
+                "created_via": via,
+            },
+        )
+        _record_event(agency, "schema_recreated", via=via)
