@@ -95,14 +95,14 @@ def main() -> int:
         for result in results:
             summary.append((name, result, f"{seconds:.0f}s"))
     print("\n== summary")
-    for name, result, note in summary:
-        if result is None:
+    for name, entry, note in summary:
+        if entry is None:
             print(f"  {name:<14} {note}")
             continue
-        verdict = "met" if result.met else "MISSED"
+        verdict = "met" if entry.met else "MISSED"
         print(
-            f"  {result.name:<24} {result.value:>10.4g} {result.unit:<6} "
-            f"goal {result.op}{result.goal:g}  {verdict}"
+            f"  {entry.name:<24} {entry.value:>10.4g} {entry.unit:<6} "
+            f"goal {entry.op}{entry.goal:g}  {verdict}"
         )
     missed = [r.name for _n, r, _ in summary if r is not None and not r.met]
     if missed:

@@ -12,6 +12,7 @@ import http.client
 import multiprocessing
 import time
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class LoadResult:
         )
 
 
-def _worker(port: int, host: str, path: str, duration: float, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def _worker(port: int, host: str, path: str, duration: float, queue: Any) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     headers = {"Host": host, "Connection": "keep-alive"}
     latencies: list[float] = []
