@@ -129,7 +129,7 @@ def test_the_middleware_never_mutates_the_cached_agency(agency_a) -> None:
     services.domain_add(agency=agency_a, hostname="motcua.phuonga.gov.vn")
     seen = []
 
-    def view(request):  # type: ignore[no-untyped-def]
+    def view(request):
         seen.append(request.agency)
         request.agency.name = "changed by a view"
         return HttpResponse("ok")

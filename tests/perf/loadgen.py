@@ -109,10 +109,13 @@ def run_load(*, port: int, host: str, path: str, duration: float, processes: int
 def interleaved(
     *, port: int, host: str, paths: list[str], seconds_each: float, rounds: int, processes: int = 4
 ) -> dict[str, LoadResult]:
-    """Alternate between ``paths`` for ``rounds`` rounds so drift hits every path alike."""
+    """Alternate between ``paths`` for ``rounds`` rounds so drift hits every path alike.
+
+    Odd rounds go in reverse order (A B, B A, ...): no path always runs first.
+    """
     totals: dict[str, LoadResult] = {}
-    for _ in range(rounds):
-        for path in paths:
+    for index in range(rounds):
+        for path in paths if index % 2 == 0 else list(reversed(paths)):
             result = run_load(
                 port=port, host=host, path=path, duration=seconds_each, processes=processes
             )
