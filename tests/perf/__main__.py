@@ -5,9 +5,9 @@
 
 A benchmark is a module ``tests/perf/<name>.py`` with a ``run()`` function (and
 runnable as ``python -m tests.perf.<name>``). It prints result lines
-``BENCH <name> <value> <unit> goal=<op><number>``. A missed goal is reported in
-the summary; the exit status is non-zero only when a benchmark crashed or
-printed no result.
+``BENCH <name> <value> <unit> goal=<op><number>`` (``goal=none``: reported
+only). A missed goal is reported in the summary; the exit status is non-zero
+only when a benchmark crashed or printed no result.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 HELPERS = {"__init__", "__main__", "common", "loadgen", "wsgi_routing"}
-BENCH_RE = re.compile(r"^BENCH (\S+) (\S+) (\S+) goal=(<=|>=|<|>)(\S+)\s*$")
+BENCH_RE = re.compile(r"^BENCH (\S+) (\S+) (\S+) goal=(?:(<=|>=|<|>)(\S+)|none)\s*$")
 
 
 @dataclass(frozen=True)
@@ -30,11 +30,13 @@ class Result:
     name: str
     value: float
     unit: str
-    op: str
+    op: str  # "" when the figure is reported without a goal (goal=none)
     goal: float
 
     @property
     def met(self) -> bool:
+        if not self.op:
+            return True
         return {
             "<=": self.value <= self.goal,
             ">=": self.value >= self.goal,
@@ -68,7 +70,7 @@ def run_one(name: str) -> tuple[int, list[Result], float]:
         match = BENCH_RE.match(line.strip())
         if match:
             metric, value, unit, op, goal = match.groups()
-            results.append(Result(metric, float(value), unit, op, float(goal)))
+            results.append(Result(metric, float(value), unit, op or "", float(goal or "nan")))
     return proc.wait(), results, time.monotonic() - started
 
 
@@ -99,11 +101,9 @@ def main() -> int:
         if entry is None:
             print(f"  {name:<14} {note}")
             continue
-        verdict = "met" if entry.met else "MISSED"
-        print(
-            f"  {entry.name:<24} {entry.value:>10.4g} {entry.unit:<6} "
-            f"goal {entry.op}{entry.goal:g}  {verdict}"
-        )
+        goal = f"goal {entry.op}{entry.goal:g}" if entry.op else "(reported)"
+        verdict = ("met" if entry.met else "MISSED") if entry.op else ""
+        print(f"  {entry.name:<24} {entry.value:>10.4g} {entry.unit:<6} {goal}  {verdict}")
     missed = [r.name for _n, r, _ in summary if r is not None and not r.met]
     if missed:
         print(f"goals missed: {', '.join(missed)}")

@@ -1,7 +1,7 @@
 """A small closed-loop HTTP load generator: keep-alive connections from several processes.
 
-Each process opens one persistent connection and sends requests back to back
-for a fixed time, recording every latency; the parent merges them into
+Each process runs a few threads, each with one persistent connection, sending
+requests back to back for a fixed time, recording every latency; the parent merges them into
 throughput and p50/p95/p99. Any non-200 answer counts as an error (and is not
 counted as throughput).
 """
@@ -10,9 +10,15 @@ from __future__ import annotations
 
 import http.client
 import multiprocessing
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
+
+# Enough concurrent connections to keep the server (2 workers × 4 threads) busy even
+# while requests wait on PostgreSQL or Redis round trips.
+PROCESSES = 2
+CONNECTIONS = 8
 
 
 @dataclass(frozen=True)
@@ -51,7 +57,28 @@ class LoadResult:
         )
 
 
-def _worker(port: int, host: str, path: str, duration: float, queue: Any) -> None:
+def _process(
+    port: int, host: str, path: str, duration: float, connections: int, queue: Any
+) -> None:
+    """One client process: ``connections`` threads, each with its own keep-alive connection."""
+    results: list[tuple[list[float], int, str]] = []
+    threads = [
+        threading.Thread(target=_client, args=(port, host, path, duration, results))
+        for _ in range(connections)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    latencies = [lat for lats, _e, _f in results for lat in lats]
+    queue.put(
+        (latencies, sum(e for _l, e, _f in results), next((f for _l, _e, f in results if f), ""))
+    )
+
+
+def _client(
+    port: int, host: str, path: str, duration: float, out: list[tuple[list[float], int, str]]
+) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     headers = {"Host": host, "Connection": "keep-alive"}
     latencies: list[float] = []
@@ -79,15 +106,23 @@ def _worker(port: int, host: str, path: str, duration: float, queue: Any) -> Non
             errors += 1
             first_error = first_error or f"HTTP {status}"
     conn.close()
-    queue.put((latencies, errors, first_error))
+    out.append((latencies, errors, first_error))
 
 
-def run_load(*, port: int, host: str, path: str, duration: float, processes: int = 4) -> LoadResult:
-    """Load ``path`` on ``host`` for ``duration`` seconds from ``processes`` keep-alive clients."""
+def run_load(
+    *,
+    port: int,
+    host: str,
+    path: str,
+    duration: float,
+    processes: int = PROCESSES,
+    connections: int = CONNECTIONS,
+) -> LoadResult:
+    """Load ``path`` on ``host`` for ``duration`` s: ``processes`` × ``connections`` clients."""
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()
     procs = [
-        ctx.Process(target=_worker, args=(port, host, path, duration, queue))
+        ctx.Process(target=_process, args=(port, host, path, duration, connections, queue))
         for _ in range(processes)
     ]
     for proc in procs:
@@ -107,7 +142,14 @@ def run_load(*, port: int, host: str, path: str, duration: float, processes: int
 
 
 def interleaved(
-    *, port: int, host: str, paths: list[str], seconds_each: float, rounds: int, processes: int = 4
+    *,
+    port: int,
+    host: str,
+    paths: list[str],
+    seconds_each: float,
+    rounds: int,
+    processes: int = PROCESSES,
+    connections: int = CONNECTIONS,
 ) -> dict[str, LoadResult]:
     """Alternate between ``paths`` for ``rounds`` rounds so drift hits every path alike.
 
@@ -117,7 +159,12 @@ def interleaved(
     for index in range(rounds):
         for path in paths if index % 2 == 0 else list(reversed(paths)):
             result = run_load(
-                port=port, host=host, path=path, duration=seconds_each, processes=processes
+                port=port,
+                host=host,
+                path=path,
+                duration=seconds_each,
+                processes=processes,
+                connections=connections,
             )
             totals[path] = totals[path] + result if path in totals else result
     return totals
