@@ -155,7 +155,7 @@ def caches_for(redis_url: str) -> dict[str, Any]:
         # Tenant-aware: every key is prefixed with the current schema, so agency A
         # can never read agency B's entries.
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.RedisCache",
             "LOCATION": redis_db_url(redis_url, 1),
             "KEY_FUNCTION": "django_tenants.cache.make_key",
             "KEY_PREFIX": "motcua",
@@ -163,7 +163,7 @@ def caches_for(redis_url: str) -> dict[str, Any]:
         # Deliberately cross-tenant (hostname routing, rate limits on public pages).
         # Code using it says so: caches["platform"].
         "platform": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.RedisCache",
             "LOCATION": redis_db_url(redis_url, 1),
             "KEY_PREFIX": "motcua-platform",
         },
