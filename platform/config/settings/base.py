@@ -44,6 +44,7 @@ SHARED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "ninja",  # django-ninja: its API docs page and bundled Swagger UI assets (no CDN)
     "accounts",
     "ops",
     "console",
@@ -58,6 +59,7 @@ TENANT_APPS = [
     "procedures",
     "dossiers",
     "portal",
+    "api",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
