@@ -68,13 +68,15 @@ def _schema_message(error_type: str) -> str:
     return _("This value is not valid.")
 
 
-def schema_fields(errors: Sequence[Mapping[str, Any]], *, root: str = "") -> dict[str, list[str]]:
+def schema_fields(
+    errors: Sequence[Mapping[str, Any]], *, root: str = "", from_ninja: bool = False
+) -> dict[str, list[str]]:
     """Pydantic's errors as translated messages keyed by the dotted path of the input."""
     fields: dict[str, list[str]] = {}
     for item in errors:
         loc = [str(part) for part in item.get("loc", ())]
         # ninja prefixes the parameter source ("query", "form", "path", ...): drop it.
-        if loc and loc[0] in ("query", "form", "path", "body", "header", "file"):
+        if from_ninja and loc:
             loc = loc[1:]
         key = ".".join([root, *loc] if root else loc) or root or "__all__"
         fields.setdefault(key, []).append(_schema_message(str(item.get("type", ""))))
@@ -109,7 +111,7 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(SchemaValidationError)
     def _schema_error(request: HttpRequest, exc: SchemaValidationError) -> HttpResponse:
-        return error_response(invalid(schema_fields(exc.errors)))
+        return error_response(invalid(schema_fields(exc.errors, from_ninja=True)))
 
     @api.exception_handler(PydanticValidationError)
     def _pydantic_error(request: HttpRequest, exc: PydanticValidationError) -> HttpResponse:

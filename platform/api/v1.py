@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Form, NinjaAPI, Query
+from ninja import Form, NinjaAPI, Query, Status
 from ninja.openapi.docs import Swagger
 from ninja.security import HttpBearer
 from pydantic import BaseModel
@@ -272,7 +272,7 @@ def get_procedure(request: HttpRequest, code: str) -> dict[str, Any]:
     tags=["dossiers"],
     openapi_extra=_multipart_body("JSON: applicant and form answers"),
 )
-def submit_dossier(request: HttpRequest, code: str, data: Form[str]) -> tuple[int, Any]:
+def submit_dossier(request: HttpRequest, code: str, data: Form[str]) -> Status[dict[str, Any]]:
     procedure = _procedure(code)
     parsed = _parse(SubmitData, data)
     files = _uploads(request)
@@ -288,7 +288,7 @@ def submit_dossier(request: HttpRequest, code: str, data: Form[str]) -> tuple[in
     except Exception as exc:
         _not_accepting(exc)
         raise
-    return 201, _receipt(request, result)
+    return Status(201, _receipt(request, result))
 
 
 @api.get(
@@ -371,7 +371,7 @@ def _received_at(value: dt.datetime | None) -> dt.datetime | None:
     tags=["inbound"],
     openapi_extra=_multipart_body("JSON: external id, procedure code, applicant, form"),
 )
-def inbound_dossier(request: HttpRequest, data: Form[str]) -> tuple[int, Any]:
+def inbound_dossier(request: HttpRequest, data: Form[str]) -> Status[dict[str, Any]]:
     parsed: InboundData = _parse(InboundData, data)
     procedure = _procedure(parsed.procedure_code)
     received_at = _received_at(parsed.received_at)
@@ -391,4 +391,4 @@ def inbound_dossier(request: HttpRequest, data: Form[str]) -> tuple[int, Any]:
     except Exception as exc:
         _not_accepting(exc)
         raise
-    return (201 if result.created else 200), _receipt(request, result)
+    return Status(201 if result.created else 200, _receipt(request, result))
