@@ -140,8 +140,10 @@ class DossierDocument(StoredFile):
         pass
 
     def storage_folder(self) -> str:
+        # By row id, not code: files are written before the code is issued (the last
+        # step of a submission, see dossier_submit).
         received = self.dossier.received_at
-        return f"{received:%Y/%m}/{self.dossier.code}"
+        return f"{received:%Y/%m}/{self.dossier_id}"
 
 
 class DossierEvent(models.Model):

@@ -307,13 +307,8 @@ def dossier_submit(
     written: list[str] = []
     try:
         with transaction.atomic():
-            code = codes.next_code(
-                pattern=agency.dossier_code_pattern,
-                agency_code=agency.code or agency.slug.upper(),
-                on=timezone.localtime(received).date(),
-            )
             dossier = Dossier.objects.create(
-                code=code,
+                code=codes.provisional_code(),
                 lookup_secret=codes.new_secret(),
                 procedure_id=procedure.pk,
                 procedure_version=version,
@@ -359,6 +354,14 @@ def dossier_submit(
                     idempotency_key=f"{key}:online",
                     occurred_at=received,
                 )
+            # The sequence number comes last: its counter row stays locked until commit,
+            # so concurrent submissions queue only for this step and the commit.
+            dossier.code = codes.next_code(
+                pattern=agency.dossier_code_pattern,
+                agency_code=agency.code or agency.slug.upper(),
+                on=timezone.localtime(received).date(),
+            )
+            Dossier.objects.filter(pk=dossier.pk).update(code=dossier.code)
             failpoint("dossier.before_commit")
             if draft is not None:
                 draft_files = [d.file.name for d in draft_documents]
