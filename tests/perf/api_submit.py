@@ -5,7 +5,7 @@
 Prepares its own state in the bench database (an agency with the published procedure
 S-CT-001 and an API key without rate limit), serves the app with gunicorn on
 loopback, and submits from several client processes for a sustained period
-(BENCH_API_SECONDS, default 30). Checks that every accepted dossier has a unique
+(BENCH_API_SECONDS, default 30, after BENCH_API_WARMUP seconds not counted). Checks that every accepted dossier has a unique
 code and that the database holds exactly as many new dossiers as were accepted.
 Prints ``BENCH api_submit <dossiers/s> dossiers/s goal=>=100`` and a DETAIL line
 (p50/p99 latency, counts). Exits non-zero if an integrity check fails.
@@ -282,15 +282,18 @@ def load(
 def run() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.bench")
     seconds = float(os.environ.get("BENCH_API_SECONDS", 30))
+    warmup = float(os.environ.get("BENCH_API_WARMUP", 3))
     host, key = prepare()
-    before = _dossier_count()
     from django.db import connections
 
-    connections.close_all()  # forked clients must not share this process's connection
     port = _free_port()
     server = serve(port)
     try:
         _wait_ready(port, host, server)
+        connections.close_all()  # forked clients must not share this process's connection
+        load(port, host, key, warmup)  # every worker process and connection warmed up
+        before = _dossier_count()
+        connections.close_all()
         results, elapsed = load(port, host, key, seconds)
     finally:
         stop(server)
