@@ -5,8 +5,9 @@
 Prepares its own state in the bench database (an agency with the published procedure
 S-CT-001 and an API key without rate limit), serves the app with gunicorn on
 loopback, and submits from several client processes for a sustained period
-(BENCH_API_SECONDS, default 30, after BENCH_API_WARMUP seconds not counted). Checks that every accepted dossier has a unique
-code and that the database holds exactly as many new dossiers as were accepted.
+(BENCH_API_SECONDS, default 30, after BENCH_API_WARMUP seconds not counted).
+Checks that every accepted dossier has a unique code and that the database holds
+exactly as many new dossiers as were accepted.
 Prints ``BENCH api_submit <dossiers/s> dossiers/s goal=>=100`` and a DETAIL line
 (p50/p99 latency, counts). Exits non-zero if an integrity check fails.
 
