@@ -12,7 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig, ValidationError
+from django.core.exceptions import (
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+    ValidationError,
+)
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -155,6 +160,18 @@ def install(api: NinjaAPI) -> None:
     def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
         return error_response(
             ApiError(413, "too_large", _("The request's non-file fields are too large."))
+        )
+
+    @api.exception_handler(TooManyFilesSent)
+    def _too_many_files(request: HttpRequest, exc: TooManyFilesSent) -> HttpResponse:
+        return error_response(
+            ApiError(413, "too_large", _("The request has too many files or fields."))
+        )
+
+    @api.exception_handler(TooManyFieldsSent)
+    def _too_many_fields(request: HttpRequest, exc: TooManyFieldsSent) -> HttpResponse:
+        return error_response(
+            ApiError(413, "too_large", _("The request has too many files or fields."))
         )
 
     @api.exception_handler(HttpError)

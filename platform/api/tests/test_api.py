@@ -341,3 +341,26 @@ def test_a_form_field_named_like_an_applicant_detail_keeps_its_own_error(
     fields = response.json()["error"]["fields"]
     assert "applicant.id_number" in fields and "form.applicant_id_number" in fields
     assert fields["applicant.id_number"] != fields["form.applicant_id_number"]
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("english")
+def test_oversize_requests_are_refused_in_the_same_shape(commune, client, settings) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 3
+    huge = client.post(
+        "/api/v1/procedures/S-HT-001/dossiers",
+        submission({"applicant": {**APPLICANT, "address": "x" * 2000}, "form": BIRTH_FORM}),
+    )
+    assert huge.status_code == 413 and huge.json()["error"]["code"] == "too_large"
+    many = client.post(
+        "/api/v1/procedures/S-HT-001/dossiers",
+        submission(
+            {"applicant": APPLICANT, "form": BIRTH_FORM},
+            component_0=[pdf(), pdf()],
+            component_1=[pdf(), pdf()],
+        ),
+    )
+    assert many.status_code == 413 and many.json()["error"]["code"] == "too_large"
+    with agency_context(commune):
+        assert not Dossier.objects.exists()
