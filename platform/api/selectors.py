@@ -16,6 +16,15 @@ def procedure_by_code(code: str) -> AgencyProcedure | None:
     )
 
 
+def procedure_ref_by_code(code: str) -> AgencyProcedure | None:
+    """Just enough of a procedure to hand to ``dossier_submit`` (which loads the rest)."""
+    return (
+        AgencyProcedure.objects.only("pk", "code", "name", "is_published", "published_version_id")
+        .filter(code=code.strip()[:40])
+        .first()
+    )
+
+
 def dossier_by_code(code: str) -> Dossier | None:
     return (
         Dossier.objects.select_related("procedure")

@@ -114,7 +114,19 @@ def api_key_authenticate(*, raw: str) -> ApiKey:
     parts = raw.strip().split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX or not parts[1] or len(parts[1]) > 16:
         raise ApiKeyRefused("invalid")
-    key = ApiKey.objects.filter(prefix=parts[1]).first()
+    key = (
+        ApiKey.objects.only(
+            "pk",
+            "prefix",
+            "secret_hash",
+            "scopes",
+            "rate_limit_per_minute",
+            "revoked_at",
+            "last_used_at",
+        )
+        .filter(prefix=parts[1])
+        .first()
+    )
     expected = key.secret_hash if key is not None else "0" * 64
     if not hmac.compare_digest(_digest(raw.strip()), expected) or key is None:
         raise ApiKeyRefused("invalid")

@@ -33,7 +33,12 @@ from api.schemas import (
     ReceiptOut,
     SubmitData,
 )
-from api.selectors import dossier_by_code, procedure_by_code, procedure_out
+from api.selectors import (
+    dossier_by_code,
+    procedure_by_code,
+    procedure_out,
+    procedure_ref_by_code,
+)
 from api.services import ApiKeyRefused, api_key_authenticate, dossier_receive_inbound
 from dossiers.models import Channel, Dossier, DossierStatus
 from dossiers.services import Applicant, SubmitResult, dossier_submit
@@ -187,8 +192,8 @@ def _applicant(data: SubmitData) -> Applicant:
     )
 
 
-def _procedure(code: str) -> AgencyProcedure:
-    procedure = procedure_by_code(code)
+def _procedure(code: str, *, full: bool = False) -> AgencyProcedure:
+    procedure = procedure_by_code(code) if full else procedure_ref_by_code(code)
     if procedure is None:
         raise ApiError(
             404,
@@ -246,7 +251,7 @@ def list_procedures(
     tags=["procedures"],
 )
 def get_procedure(request: HttpRequest, code: str) -> dict[str, Any]:
-    procedure = _procedure(code)
+    procedure = _procedure(code, full=True)
     if not procedure.is_published or procedure.published_version is None:
         raise ApiError(
             404,

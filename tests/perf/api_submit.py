@@ -140,9 +140,9 @@ def serve(port: int) -> subprocess.Popen[bytes]:
         str(Path(sys.executable).with_name("gunicorn")),
         "config.wsgi:application",
         "--bind", f"127.0.0.1:{port}",
-        "--workers", str(_env_int("BENCH_API_WORKERS", 3)),
+        "--workers", str(_env_int("BENCH_API_WORKERS", 2)),
         "--worker-class", "gthread",
-        "--threads", str(_env_int("BENCH_API_WORKER_THREADS", 2)),
+        "--threads", str(_env_int("BENCH_API_WORKER_THREADS", 4)),
         "--keep-alive", "30",
         "--log-level", "warning",
     ]  # fmt: skip
