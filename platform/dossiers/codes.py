@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+import uuid
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -78,6 +79,12 @@ def next_code(*, pattern: str, agency_code: str, on: dt.date) -> str:
         )
         (seq,) = cursor.fetchone()
     return render(pattern, code=agency_code, on=on, seq=int(seq)).upper()
+
+
+def provisional_code() -> str:
+    """A unique placeholder a dossier row holds until ``next_code`` (later in the same
+    transaction) gives it its real code; never visible outside the transaction."""
+    return f"~{uuid.uuid4().hex}"
 
 
 def new_secret() -> str:

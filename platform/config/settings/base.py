@@ -48,6 +48,7 @@ SHARED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "ninja",  # django-ninja: its API docs page and bundled Swagger UI assets (no CDN)
     "accounts",
     "ops",
     "console",
@@ -62,6 +63,7 @@ TENANT_APPS = [
     "procedures",
     "dossiers",
     "portal",
+    "api",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
