@@ -251,7 +251,7 @@ def dossier_submit(
         with transaction.atomic():
             code = codes.next_code(
                 pattern=agency.dossier_code_pattern,
-                agency_code=agency.code or agency.slug.upper(),
+                agency_code=codes.agency_code_prefix(agency),
                 on=timezone.localtime(received).date(),
             )
             dossier = Dossier.objects.create(
