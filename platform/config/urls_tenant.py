@@ -31,6 +31,7 @@ urlpatterns = [
     path("ho-so-cua-toi/<str:code>/", portal.my_dossier_detail, name="portal-my-dossier"),
     path("tai-khoan/", portal.profile, name="portal-profile"),
     path("logo.png", portal.logo, name="portal-logo"),
+    path("quan-tri/", include("agencyadmin.urls")),
     path("accounts/", include("allauth.urls")),
     path("ngon-ngu/<str:code>/", language.choose_language, name="choose-language"),
     path("health/", ops_views.health, name="health"),
