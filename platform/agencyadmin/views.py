@@ -212,7 +212,8 @@ def procedure_configure(request: AgencyRequest, code: str) -> HttpResponse:
                         for message in errors:
                             settings_form.add_error(key, message)
                     else:
-                        section_errors.setdefault(key, []).extend(errors)
+                        section = "general" if key == "__all__" else key
+                        section_errors.setdefault(section, []).extend(errors)
             else:
                 messages.success(
                     request,
