@@ -52,7 +52,7 @@ class ComponentForm(forms.Form):
 
 class RowForm(forms.Form):
     """A formset row: renumbering (ORDER) or ticking DELETE alone does not make a blank row
-    count as filled in."""
+    count as filled in. (Selects start on an empty choice for the same reason.)"""
 
     def has_changed(self) -> bool:
         return any(name not in ("ORDER", "DELETE") for name in self.changed_data)
@@ -66,7 +66,7 @@ class ExtraFieldForm(RowForm):
     )
     label = forms.CharField(label=_("Label"), max_length=500)
     type = forms.ChoiceField(
-        label=_("Type"), choices=[(t, FIELD_TYPE_LABELS[t]) for t in FIELD_TYPES]
+        label=_("Type"), choices=[("", "—")] + [(t, FIELD_TYPE_LABELS[t]) for t in FIELD_TYPES]
     )
     required = forms.BooleanField(label=_("Required"), required=False)
     choices = forms.CharField(
@@ -96,7 +96,7 @@ class ExtraFieldForm(RowForm):
 class StepForm(RowForm):
     name = forms.CharField(label=_("Step"), max_length=300)
     role = forms.ChoiceField(
-        label=_("Role"), choices=[(r, STEP_ROLE_LABELS[r]) for r in STEP_ROLES]
+        label=_("Role"), choices=[("", "—")] + [(r, STEP_ROLE_LABELS[r]) for r in STEP_ROLES]
     )
     days = forms.IntegerField(label=_("Working days"), min_value=0, max_value=365)
     transfer = forms.BooleanField(label=_("Inter-agency transfer"), required=False)

@@ -44,7 +44,15 @@ def _configuration_post(procedure: AgencyProcedure, **settings: Any) -> dict[str
             data[f"components-{i}-required"] = "on"
         data[f"components-{i}-max_files"] = c.max_files
     extra = list(procedure.fields.filter(from_catalog=False))
-    data.update({"fields-TOTAL_FORMS": len(extra) + 1, "fields-INITIAL_FORMS": len(extra)})
+    # The blank row is posted as a browser posts it: empty inputs, the select on "—".
+    data.update(
+        {
+            "fields-TOTAL_FORMS": len(extra) + 1,
+            "fields-INITIAL_FORMS": len(extra),
+            f"fields-{len(extra)}-type": "",
+            f"fields-{len(extra)}-key": "",
+        }
+    )
     for i, f in enumerate(extra):
         data.update(
             {
@@ -55,7 +63,15 @@ def _configuration_post(procedure: AgencyProcedure, **settings: Any) -> dict[str
             }
         )
     steps = list(procedure.steps.all())
-    data.update({"steps-TOTAL_FORMS": len(steps) + 1, "steps-INITIAL_FORMS": len(steps)})
+    data.update(
+        {
+            "steps-TOTAL_FORMS": len(steps) + 1,
+            "steps-INITIAL_FORMS": len(steps),
+            f"steps-{len(steps)}-role": "",
+            f"steps-{len(steps)}-days": "",
+            f"steps-{len(steps)}-ORDER": len(steps) + 1,  # JavaScript numbers every row
+        }
+    )
     for i, s in enumerate(steps):
         data.update(
             {

@@ -121,6 +121,7 @@ def test_extra_fields_and_shorter_times_are_allowed(commune) -> None:
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("english")
 def test_a_new_catalog_version_is_shown_and_accepted(commune) -> None:
     data = json.loads(SAMPLE.read_text(encoding="utf-8"))
     changed = copy.deepcopy(data)
