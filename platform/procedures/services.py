@@ -18,6 +18,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
@@ -595,13 +596,17 @@ def _spec_changes(old: ProcedureSpec, new: ProcedureSpec) -> list[CatalogChange]
             if key not in after:
                 changes.append(
                     CatalogChange(
-                        _("%(what)s removed") % {"what": label}, describe(before[key]), "—"
+                        capfirst(_("%(what)s removed") % {"what": label}),
+                        describe(before[key]),
+                        "—",
                     )
                 )
         for key in after:
             if key not in before:
                 changes.append(
-                    CatalogChange(_("%(what)s added") % {"what": label}, "—", describe(after[key]))
+                    CatalogChange(
+                        capfirst(_("%(what)s added") % {"what": label}), "—", describe(after[key])
+                    )
                 )
         for key in before:
             if key in after and before[key] != after[key]:
@@ -610,7 +615,9 @@ def _spec_changes(old: ProcedureSpec, new: ProcedureSpec) -> list[CatalogChange]
                     if b != a:
                         changes.append(
                             CatalogChange(
-                                f"{label} “{key}”: {attr_label}", _display(b), _display(a)
+                                capfirst(f"{label} “{key}”: {attr_label}"),
+                                _display(b),
+                                _display(a),
                             )
                         )
 
