@@ -171,6 +171,9 @@ def cmd_up(args: argparse.Namespace) -> int:
                 "2",
                 "-Q",
                 "celery,provisioning",
+                "--beat",  # one process runs the daily/monthly schedule in development
+                "--schedule",
+                str(VAR / "celerybeat-schedule"),
             ],
             cwd=ROOT,
             env=env,

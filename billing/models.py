@@ -1,4 +1,5 @@
-"""The usage ledger: one append-only row per billable event. Public schema."""
+"""Billing, public schema: usage ledger and rollups, plans and prices, billing accounts,
+subscriptions, invoices, credit notes, payments and the billing audit trail."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from tenants.models import AgencyKind
 
 
 class Metric(models.TextChoices):
@@ -43,3 +46,314 @@ class UsageEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agency_id} {self.metric} {self.quantity}"
+
+
+class UsageDaily(models.Model):
+    """Daily rollup of the ledger per agency and metric, recomputed from the ledger."""
+
+    agency = models.ForeignKey("tenants.Agency", on_delete=models.PROTECT, related_name="+")
+    metric = models.CharField(max_length=30, choices=Metric.choices)
+    day = models.DateField()
+    quantity = models.DecimalField(max_digits=16, decimal_places=4)
+
+    class Meta:
+        verbose_name = _("daily usage")
+        verbose_name_plural = _("daily usage")
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "metric", "day"], name="usage_daily_unique")
+        ]
+        indexes = [models.Index(fields=["day", "agency"], name="usage_daily_day")]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id} {self.metric} {self.day}: {self.quantity}"
+
+
+class Plan(models.Model):
+    """A subscription plan offered to one kind of agency; its prices are versioned."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    agency_kind = models.CharField(_("agency kind"), max_length=20, choices=AgencyKind.choices)
+    is_default = models.BooleanField(_("default for this kind"), default=False)
+    active = models.BooleanField(_("offered"), default=True)
+
+    class Meta:
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
+        ordering = ["agency_kind", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency_kind"],
+                condition=models.Q(is_default=True),
+                name="plan_one_default_per_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PlanPrice(models.Model):
+    """The prices of a plan from a month on. A change starts with the next period."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="prices")
+    effective_from = models.DateField(_("effective from"))
+    monthly_fee = models.PositiveBigIntegerField(_("monthly fee (VND)"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by_email = models.EmailField(blank=True)
+
+    class Meta:
+        verbose_name = _("plan price")
+        verbose_name_plural = _("plan prices")
+        ordering = ["plan", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "effective_from"], name="plan_price_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id} from {self.effective_from}"
+
+
+class PlanRate(models.Model):
+    """Included quantity and overage unit price of one metric in a plan price."""
+
+    price = models.ForeignKey(PlanPrice, on_delete=models.CASCADE, related_name="rates")
+    metric = models.CharField(_("metric"), max_length=30, choices=Metric.choices)
+    included = models.DecimalField(_("included per month"), max_digits=14, decimal_places=4)
+    unit_price = models.PositiveBigIntegerField(_("overage price per unit (VND)"))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["price", "metric"], name="plan_rate_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.metric}: {self.included} incl., {self.unit_price} VND"
+
+
+class Gateway(models.TextChoices):
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+    STRIPE = "stripe", _("Stripe")
+
+
+class AccountStatus(models.TextChoices):
+    GOOD = "good", _("In good standing")
+    PAST_DUE = "past_due", _("Past due")
+    RESTRICTED = "restricted", _("Restricted")
+
+
+class BillingAccount(models.Model):
+    """Whoever pays: often one people's committee for all agencies of a province."""
+
+    name = models.CharField(_("payer name"), max_length=200)
+    tax_code = models.CharField(_("tax code"), max_length=14, unique=True)
+    address = models.CharField(_("address"), max_length=300)
+    email = models.EmailField(_("billing e-mail"))
+    gateway = models.CharField(
+        _("payment method"), max_length=20, choices=Gateway.choices, default=Gateway.BANK_TRANSFER
+    )
+    stripe_customer_id = models.CharField(max_length=60, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=AccountStatus.choices, default=AccountStatus.GOOD
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("billing account")
+        verbose_name_plural = _("billing accounts")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Subscription(models.Model):
+    """An agency on a plan, paid by a billing account, over a range of days."""
+
+    agency = models.ForeignKey(
+        "tenants.Agency", on_delete=models.PROTECT, related_name="subscriptions"
+    )
+    billing_account = models.ForeignKey(
+        BillingAccount, on_delete=models.PROTECT, related_name="subscriptions"
+    )
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="subscriptions")
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"), null=True, blank=True)
+    stripe_subscription_id = models.CharField(max_length=60, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
+        ordering = ["-starts_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency"],
+                condition=models.Q(ends_on__isnull=True),
+                name="subscription_one_open_per_agency",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ends_on__isnull=True)
+                | models.Q(ends_on__gte=models.F("starts_on")),
+                name="subscription_ends_after_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["billing_account", "starts_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id} on {self.plan_id} from {self.starts_on}"
+
+
+class InvoiceStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    ISSUED = "issued", _("Issued")
+    PAID = "paid", _("Paid")
+    VOID = "void", _("Void")
+
+
+class Invoice(models.Model):
+    """A monthly invoice of a billing account. Immutable once issued (enforced in the database)."""
+
+    # NULL until issued: drafts have no number, and NULLs do not collide under UNIQUE.
+    number = models.CharField(_("invoice number"), max_length=20, unique=True, null=True)  # noqa: DJ001
+    billing_account = models.ForeignKey(
+        BillingAccount, on_delete=models.PROTECT, related_name="invoices"
+    )
+    period_start = models.DateField(_("period start"))
+    period_end = models.DateField(_("period end"))
+    status = models.CharField(
+        _("status"), max_length=8, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT
+    )
+    total = models.BigIntegerField(_("total (VND)"), default=0)
+    amount_paid = models.BigIntegerField(_("paid (VND)"), default=0)
+    amount_credited = models.BigIntegerField(_("credited (VND)"), default=0)
+    payer_name = models.CharField(max_length=200, blank=True)
+    payer_tax_code = models.CharField(max_length=14, blank=True)
+    payer_address = models.CharField(max_length=300, blank=True)
+    payer_email = models.EmailField(blank=True)
+    issued_at = models.DateTimeField(_("issued"), null=True, blank=True)
+    due_on = models.DateField(_("due"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
+    stripe_invoice_id = models.CharField(max_length=60, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        ordering = ["-period_start", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["billing_account", "period_start"],
+                condition=~models.Q(status="void"),
+                name="invoice_one_per_account_period",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "due_on"], name="invoice_status_due")]
+
+    def __str__(self) -> str:
+        return self.number or f"draft {self.billing_account_id} {self.period_start}"
+
+    @property
+    def balance(self) -> int:
+        return self.total - self.amount_paid - self.amount_credited
+
+
+class LineKind(models.TextChoices):
+    SUBSCRIPTION = "subscription", _("Monthly fee")
+    USAGE = "usage", _("Usage")
+
+
+class InvoiceLine(models.Model):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField()
+    agency = models.ForeignKey("tenants.Agency", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=12, choices=LineKind.choices)
+    metric = models.CharField(max_length=30, choices=Metric.choices, blank=True)
+    description = models.CharField(max_length=300)
+    quantity = models.DecimalField(max_digits=16, decimal_places=4, default=0)
+    included = models.DecimalField(max_digits=16, decimal_places=4, default=0)
+    billable = models.DecimalField(max_digits=16, decimal_places=4, default=0)
+    unit_price = models.BigIntegerField(default=0)
+    amount = models.BigIntegerField()
+    active_days = models.PositiveSmallIntegerField(default=0)
+    period_days = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["invoice", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "position"], name="invoice_line_position")
+        ]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class CreditNote(models.Model):
+    """A correction to an issued invoice: reduces what is owed, never rewrites the invoice."""
+
+    number = models.CharField(_("credit note number"), max_length=20, unique=True)
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
+    amount = models.PositiveBigIntegerField(_("amount (VND)"))
+    reason = models.TextField(_("reason"))
+    issued_at = models.DateTimeField(_("issued"))
+    issued_by_email = models.EmailField(blank=True)
+
+    class Meta:
+        verbose_name = _("credit note")
+        verbose_name_plural = _("credit notes")
+        ordering = ["-issued_at"]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Payment(models.Model):
+    """Money received against an invoice (bank transfer recorded by staff, or a gateway)."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    gateway = models.CharField(max_length=20, choices=Gateway.choices)
+    amount = models.PositiveBigIntegerField(_("amount (VND)"))
+    received_on = models.DateField(_("received on"))
+    reference = models.CharField(_("reference"), max_length=120)
+    recorded_by_email = models.EmailField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["-received_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["gateway", "reference"], name="payment_reference_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {self.amount}"
+
+
+class NumberCounter(models.Model):
+    """Gapless yearly sequences for invoice and credit-note numbers."""
+
+    scope = models.CharField(max_length=30, unique=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.scope}: {self.last}"
+
+
+class BillingEvent(models.Model):
+    """Append-only audit of billing changes (prices, accounts, invoices, payments, dunning)."""
+
+    billing_account = models.ForeignKey(
+        BillingAccount, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    event = models.CharField(max_length=40)
+    detail = models.JSONField(default=dict, blank=True)
+    actor_email = models.EmailField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.event

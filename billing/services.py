@@ -1,4 +1,4 @@
-"""Writing the usage ledger, inside the transaction of the action being metered."""
+"""The usage ledger: written inside the transaction of the action being metered, rolled up daily."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
-from billing.models import UsageEvent
+from billing.models import UsageDaily, UsageEvent
 from tenants.db import connection
 from tenants.models import Agency
 
@@ -47,3 +48,29 @@ def usage_record(
         occurred_at=occurred_at,
         idempotency_key=idempotency_key,
     )
+
+
+def usage_rollup(*, first_day: dt.date, last_day: dt.date) -> int:
+    """Recompute the daily rollups of [first_day, last_day] (local days) from the ledger.
+
+    Exact and idempotent: a day is always the sum of its ledger rows, however late they came.
+    Returns the number of (agency, metric, day) rows written.
+    """
+    tz = timezone.get_current_timezone_name()
+    start = timezone.make_aware(dt.datetime.combine(first_day, dt.time.min))
+    end = timezone.make_aware(dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time.min))
+    ledger = f'"public"."{UsageEvent._meta.db_table}"'
+    daily = f'"public"."{UsageDaily._meta.db_table}"'
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {daily} WHERE day BETWEEN %s AND %s",  # noqa: S608 - our table names
+            [first_day, last_day],
+        )
+        cursor.execute(
+            f"INSERT INTO {daily} (agency_id, metric, day, quantity)"  # noqa: S608
+            f" SELECT agency_id, metric, (occurred_at AT TIME ZONE %s)::date, sum(quantity)"
+            f" FROM {ledger} WHERE occurred_at >= %s AND occurred_at < %s"
+            " GROUP BY 1, 2, 3",
+            [tz, start, end],
+        )
+        return int(cursor.rowcount)

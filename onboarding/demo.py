@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.utils import timezone
+
+from billing.accounts import billing_account_create, subscription_start
+from billing.models import BillingAccount
+from billing.pricing import month_start, plans_ensure_defaults
 from catalog.data import SAMPLE_CATALOG
 from catalog.models import CatalogProcedure
 from catalog.services import catalog_import
@@ -79,4 +84,25 @@ def demo_province_seed(
                 adopted = procedures_adopt_for_kind(agency=agency, publish=True)
                 report(f"  {agency.slug}: published {len(adopted)} procedures")
         agencies.append(agency)
+    _demo_billing(agencies, report)
     return agencies
+
+
+DEMO_PAYER = {
+    "name": "Ủy ban nhân dân thành phố Hải Phòng",
+    "tax_code": "0200000000",
+    "address": "18 Hoàng Diệu, Hồng Bàng, Hải Phòng",
+    "email": "ketoan.ubnd@example.vn",
+}
+
+
+def _demo_billing(agencies: list[Agency], report: Callable[[str], None]) -> None:
+    """One payer (the city's people's committee) renting the service for every demo agency."""
+    if plans_ensure_defaults():
+        report("created the default plans")
+    payer = BillingAccount.objects.filter(tax_code=DEMO_PAYER["tax_code"]).first()
+    if payer is None:
+        payer = billing_account_create(**DEMO_PAYER)
+    start = month_start(timezone.localdate())
+    for agency in agencies:
+        subscription_start(agency=agency, billing_account=payer, starts_on=start)

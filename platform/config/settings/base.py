@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parents[3]
@@ -179,6 +180,23 @@ CELERY_TASK_ROUTES = {"tenants.tasks.*": {"queue": "provisioning"}}
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_EXPIRES = 3600
+CELERY_TIMEZONE = "Asia/Ho_Chi_Minh"  # same as TIME_ZONE below
+CELERY_BEAT_SCHEDULE = {
+    # Storage and staff seats of yesterday, into the usage ledger (idempotent per day).
+    "billing-meter-yesterday": {
+        "task": "billing.tasks.meter_yesterday",
+        "schedule": crontab(hour=1, minute=10),
+    },
+    # Month-end invoicing from the ledger, on the 1st for the month before.
+    "billing-dunning-daily": {
+        "task": "billing.tasks.dunning_daily",
+        "schedule": crontab(hour=8, minute=0),
+    },
+    "billing-close-last-month": {
+        "task": "billing.tasks.close_last_month",
+        "schedule": crontab(day_of_month="1", hour=3, minute=0),
+    },
+}
 
 # --- Auth and accounts ------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -1,0 +1,397 @@
+"""Monthly invoices computed from our own ledger, credit notes and payments.
+
+Our ledger is the source of truth: an invoice line is the ledger's usage of one agency and metric
+over the days its subscription ran in the month, less the prorated included quantity, times the
+plan's unit price for that month. Issued invoices are immutable (a database trigger enforces it);
+corrections are credit notes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.models import (
+    BillingEvent,
+    CreditNote,
+    Gateway,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    LineKind,
+    NumberCounter,
+    Payment,
+    Subscription,
+)
+from billing.pricing import PriceTerms, month_start, next_month_start, prices_for_period
+from billing.services import usage_rollup
+from tenants.schemas import advisory_lock
+
+QUANTITY = Decimal("0.0001")
+
+
+def period_bounds(period_start: dt.date) -> tuple[dt.date, dt.date]:
+    if period_start.day != 1:
+        raise ValidationError(_("A billing period starts on the first day of a month."))
+    return period_start, next_month_start(period_start) - dt.timedelta(days=1)
+
+
+def _vnd(value: Decimal) -> int:
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def numbers_allocate(*, scope: str, count: int) -> list[int]:
+    """``count`` consecutive numbers of a gapless sequence; call inside the caller's transaction."""
+    if count <= 0:
+        return []
+    table = NumberCounter._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'INSERT INTO "public"."{table}" (scope, last) VALUES (%s, %s)'  # noqa: S608
+            f' ON CONFLICT (scope) DO UPDATE SET last = "public"."{table}".last + EXCLUDED.last'
+            " RETURNING last",
+            [scope, count],
+        )
+        (last,) = cursor.fetchone()
+    return list(range(last - count + 1, last + 1))
+
+
+def _usage_by_subscription(
+    period_start: dt.date, period_end: dt.date
+) -> dict[int, dict[str, Decimal]]:
+    """Ledger usage (via the daily rollups) per subscription and metric, within the days each
+    subscription covered in the period: one query whatever the number of agencies."""
+    sub = Subscription._meta.db_table
+    daily = "billing_usagedaily"
+    usage: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT s.id, u.metric, sum(u.quantity) FROM "public"."{sub}" s'  # noqa: S608
+            f' JOIN "public"."{daily}" u ON u.agency_id = s.agency_id'
+            " AND u.day BETWEEN greatest(s.starts_on, %(start)s)"
+            " AND least(coalesce(s.ends_on, %(end)s), %(end)s)"
+            " WHERE s.starts_on <= %(end)s AND (s.ends_on IS NULL OR s.ends_on >= %(start)s)"
+            " GROUP BY 1, 2",
+            {"start": period_start, "end": period_end},
+        )
+        for sub_id, metric, quantity in cursor.fetchall():
+            usage[sub_id][metric] = quantity
+    return usage
+
+
+@dataclass
+class PrepareReport:
+    period_start: dt.date
+    drafted: int = 0
+    skipped_issued: int = 0
+    lines: int = 0
+    total: int = 0
+    invoice_ids: list[int] = field(default_factory=list)
+
+
+def _lines_for(
+    subscription: Subscription,
+    terms: PriceTerms,
+    usage: dict[str, Decimal],
+    period_start: dt.date,
+    period_end: dt.date,
+) -> list[InvoiceLine]:
+    period_days = (period_end - period_start).days + 1
+    first = max(subscription.starts_on, period_start)
+    last = min(subscription.ends_on or period_end, period_end)
+    active_days = (last - first).days + 1
+    share = Decimal(active_days) / Decimal(period_days)
+    lines = [
+        InvoiceLine(
+            agency_id=subscription.agency_id,
+            kind=LineKind.SUBSCRIPTION,
+            description=terms.plan_name,
+            quantity=Decimal(1),
+            unit_price=terms.monthly_fee,
+            amount=_vnd(terms.monthly_fee * share),
+            active_days=active_days,
+            period_days=period_days,
+        )
+    ]
+    for metric, (included_per_month, unit_price) in sorted(terms.rates.items()):
+        used = usage.get(metric, Decimal(0))
+        included = (included_per_month * share).quantize(QUANTITY, rounding=ROUND_HALF_UP)
+        billable = max(Decimal(0), used - included)
+        lines.append(
+            InvoiceLine(
+                agency_id=subscription.agency_id,
+                kind=LineKind.USAGE,
+                metric=metric,
+                description=terms.plan_name,
+                quantity=used,
+                included=included,
+                billable=billable,
+                unit_price=unit_price,
+                amount=_vnd(billable * unit_price),
+                active_days=active_days,
+                period_days=period_days,
+            )
+        )
+    return lines
+
+
+def invoices_prepare(*, period_start: dt.date) -> PrepareReport:
+    """Draft (or re-draft) the invoice of every billing account for a month.
+
+    Accounts whose invoice for the month is already issued are left alone. Re-running replaces
+    the drafts with fresh figures from the ledger, so it is safe to run any number of times;
+    two runs at once queue behind one lock instead of colliding.
+    """
+    period_start, _period_end = period_bounds(period_start)
+    with transaction.atomic():
+        advisory_lock(f"billing-period:{period_start.isoformat()}")
+        return _invoices_prepare(period_start)
+
+
+def _invoices_prepare(period_start: dt.date) -> PrepareReport:
+    period_start, period_end = period_bounds(period_start)
+    report = PrepareReport(period_start=period_start)
+    usage_rollup(first_day=period_start, last_day=period_end)
+    subscriptions = list(
+        Subscription.objects.filter(starts_on__lte=period_end)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=period_start))
+        .order_by("billing_account_id", "agency_id", "starts_on")
+    )
+    terms = prices_for_period(
+        plan_ids={s.plan_id for s in subscriptions}, period_start=period_start
+    )
+    unpriced = {s.plan_id for s in subscriptions} - terms.keys()
+    if unpriced:
+        raise ValidationError(
+            _("Plans %(plans)s have no price for %(period)s.")
+            % {"plans": sorted(unpriced), "period": period_start.strftime("%m/%Y")}
+        )
+    usage = _usage_by_subscription(period_start, period_end)
+    by_account: dict[int, list[Subscription]] = defaultdict(list)
+    for subscription in subscriptions:
+        by_account[subscription.billing_account_id].append(subscription)
+
+    with transaction.atomic():
+        closed = set(
+            Invoice.objects.filter(period_start=period_start)
+            .exclude(status__in=[InvoiceStatus.DRAFT, InvoiceStatus.VOID])
+            .values_list("billing_account_id", flat=True)
+        )
+        report.skipped_issued = len(closed & by_account.keys())
+        open_accounts = sorted(by_account.keys() - closed)
+        stale = Invoice.objects.filter(
+            period_start=period_start,
+            status=InvoiceStatus.DRAFT,
+            billing_account_id__in=open_accounts,
+        )
+        InvoiceLine.objects.filter(invoice__in=stale).delete()
+        stale.delete()
+        invoices: list[Invoice] = []
+        all_lines: list[list[InvoiceLine]] = []
+        for account_id in open_accounts:
+            lines = [
+                line
+                for s in by_account[account_id]
+                for line in _lines_for(
+                    s, terms[s.plan_id], usage.get(s.pk, {}), period_start, period_end
+                )
+            ]
+            invoices.append(
+                Invoice(
+                    billing_account_id=account_id,
+                    period_start=period_start,
+                    period_end=period_end,
+                    total=sum(line.amount for line in lines),
+                )
+            )
+            all_lines.append(lines)
+        Invoice.objects.bulk_create(invoices)
+        flat: list[InvoiceLine] = []
+        for invoice, lines in zip(invoices, all_lines, strict=True):
+            for position, line in enumerate(lines, start=1):
+                line.invoice = invoice
+                line.position = position
+                flat.append(line)
+        InvoiceLine.objects.bulk_create(flat, batch_size=5000)
+    report.drafted = len(invoices)
+    report.lines = len(flat)
+    report.total = sum(i.total for i in invoices)
+    report.invoice_ids = [i.pk for i in invoices]
+    return report
+
+
+def _payment_terms_days() -> int:
+    return int(getattr(settings, "BILLING_PAYMENT_TERMS_DAYS", 30))
+
+
+@transaction.atomic
+def invoices_issue(*, invoices: list[Invoice], actor_email: str = "") -> list[Invoice]:
+    """Number, date and freeze draft invoices (payer details are copied onto them)."""
+    ids = [i.pk for i in invoices]
+    drafts = list(
+        Invoice.objects.select_for_update()
+        .filter(pk__in=ids, status=InvoiceStatus.DRAFT)
+        .select_related("billing_account")
+        .order_by("billing_account__name", "pk")
+    )
+    if len(drafts) != len(set(ids)):
+        raise ValidationError(_("Only draft invoices can be issued."))
+    now = timezone.now()
+    scope = f"invoice-{timezone.localdate(now).year}"
+    numbers = numbers_allocate(scope=scope, count=len(drafts))
+    due = timezone.localdate(now) + dt.timedelta(days=_payment_terms_days())
+    for invoice, number in zip(drafts, numbers, strict=True):
+        account = invoice.billing_account
+        invoice.number = f"HD{timezone.localdate(now).year}-{number:06d}"
+        invoice.status = InvoiceStatus.PAID if invoice.total == 0 else InvoiceStatus.ISSUED
+        invoice.issued_at = now
+        invoice.paid_at = now if invoice.total == 0 else None
+        invoice.due_on = due
+        invoice.payer_name = account.name
+        invoice.payer_tax_code = account.tax_code
+        invoice.payer_address = account.address
+        invoice.payer_email = account.email
+    Invoice.objects.bulk_update(
+        drafts,
+        ["number", "status", "issued_at", "paid_at", "due_on", "payer_name", "payer_tax_code",
+         "payer_address", "payer_email"],
+    )  # fmt: skip
+    BillingEvent.objects.bulk_create(
+        BillingEvent(
+            billing_account_id=invoice.billing_account_id,
+            invoice=invoice,
+            event="invoice_issued",
+            actor_email=actor_email,
+            detail={"number": invoice.number, "total": invoice.total},
+        )
+        for invoice in drafts
+    )
+    return drafts
+
+
+@dataclass
+class MonthCloseReport:
+    prepared: PrepareReport
+    issued: int
+
+
+def billing_month_close(*, period_start: dt.date, actor_email: str = "") -> MonthCloseReport:
+    """Month-end: draft every account's invoice from the ledger, then issue them all."""
+    prepared = invoices_prepare(period_start=period_start)
+    drafts = list(
+        Invoice.objects.filter(period_start=prepared.period_start, status=InvoiceStatus.DRAFT)
+    )
+    issued = invoices_issue(invoices=drafts, actor_email=actor_email)
+    return MonthCloseReport(prepared=prepared, issued=len(issued))
+
+
+def previous_period(today: dt.date) -> dt.date:
+    return month_start(month_start(today) - dt.timedelta(days=1))
+
+
+@transaction.atomic
+def credit_note_issue(
+    *, invoice: Invoice, amount: int, reason: str, actor_email: str = ""
+) -> CreditNote:
+    """Reduce what is owed on an issued invoice, with a numbered credit note."""
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.status not in (InvoiceStatus.ISSUED, InvoiceStatus.PAID):
+        raise ValidationError(_("Only an issued invoice can be credited."))
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the invoice is corrected.")})
+    if amount <= 0 or amount > invoice.total - invoice.amount_credited:
+        raise ValidationError(
+            {"amount": _("The credit must be between 1 and %(max)s ₫.")
+             % {"max": invoice.total - invoice.amount_credited}}
+        )  # fmt: skip
+    now = timezone.now()
+    (number,) = numbers_allocate(scope=f"credit-{timezone.localdate(now).year}", count=1)
+    note = CreditNote.objects.create(
+        number=f"GC{timezone.localdate(now).year}-{number:06d}",
+        invoice=invoice,
+        amount=amount,
+        reason=reason.strip(),
+        issued_at=now,
+        issued_by_email=actor_email,
+    )
+    invoice.amount_credited += amount
+    fields = ["amount_credited"]
+    if invoice.balance <= 0 and invoice.status != InvoiceStatus.PAID:
+        invoice.status, invoice.paid_at = InvoiceStatus.PAID, now
+        fields += ["status", "paid_at"]
+    invoice.save(update_fields=fields)
+    BillingEvent.objects.create(
+        billing_account_id=invoice.billing_account_id,
+        invoice=invoice,
+        event="credit_note_issued",
+        actor_email=actor_email,
+        detail={"number": note.number, "amount": amount},
+    )
+    _reassess(invoice, actor_email)
+    return note
+
+
+def _reassess(invoice: Invoice, actor_email: str) -> None:
+    from billing.dunning import dunning_reassess
+
+    dunning_reassess(account=invoice.billing_account, actor_email=actor_email)
+
+
+@transaction.atomic
+def payment_record(
+    *,
+    invoice: Invoice,
+    amount: int,
+    received_on: dt.date,
+    reference: str,
+    gateway: str = Gateway.BANK_TRANSFER,
+    actor_email: str = "",
+) -> Payment:
+    """Money received against an invoice. More than the balance is refused, never applied."""
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    reference = reference.strip()
+    if invoice.status != InvoiceStatus.ISSUED:
+        raise ValidationError(_("Only an issued, unpaid invoice can take a payment."))
+    if not reference:
+        raise ValidationError({"reference": _("Enter the bank transfer reference.")})
+    if Payment.objects.filter(gateway=gateway, reference=reference).exists():
+        raise ValidationError(
+            {"reference": _("The payment %(ref)s is already recorded.") % {"ref": reference}}
+        )
+    if amount <= 0 or amount > invoice.balance:
+        raise ValidationError(
+            {"amount": _("The amount must be between 1 and the balance of %(max)s ₫.")
+             % {"max": invoice.balance}}
+        )  # fmt: skip
+    payment = Payment.objects.create(
+        invoice=invoice,
+        gateway=gateway,
+        amount=amount,
+        received_on=received_on,
+        reference=reference,
+        recorded_by_email=actor_email,
+    )
+    invoice.amount_paid += amount
+    fields = ["amount_paid"]
+    if invoice.balance == 0:
+        invoice.status, invoice.paid_at = InvoiceStatus.PAID, timezone.now()
+        fields += ["status", "paid_at"]
+    invoice.save(update_fields=fields)
+    BillingEvent.objects.create(
+        billing_account_id=invoice.billing_account_id,
+        invoice=invoice,
+        event="payment_recorded",
+        actor_email=actor_email,
+        detail={"amount": amount, "reference": reference, "gateway": gateway},
+    )
+    _reassess(invoice, actor_email)
+    return payment
