@@ -88,7 +88,10 @@ def procedure_list(request: AgencyRequest) -> HttpResponse:
 def procedure_adopt(request: AgencyRequest) -> HttpResponse:
     agency = _agency(request)
     if request.method == "POST":
-        codes = [c for c in request.POST.getlist("code") if c][:200]
+        if request.POST.get("all_for_kind"):
+            codes = list(catalog_not_adopted(kind=agency.kind).values_list("code", flat=True))
+        else:
+            codes = [c for c in request.POST.getlist("code") if c][:200]
         found = list(CatalogProcedure.objects.filter(code__in=codes))
         if not found:
             messages.error(request, _("Choose at least one procedure to adopt."))

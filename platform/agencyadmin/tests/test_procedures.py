@@ -119,6 +119,29 @@ def test_the_list_shows_status_and_adopting_defaults_to_the_agency_kind(
 
 
 @pytest.mark.django_db
+def test_adopt_every_procedure_of_the_agency_kind_at_once(
+    make_agency, national_catalog, admin_user
+) -> None:
+    from accounts.services import membership_grant
+    from catalog.models import CatalogProcedure
+
+    agency = make_agency("xa-moi", name="Xã Mới")
+    membership_grant(user=admin_user, agency=agency, roles=["admin"])
+    client = Client(HTTP_HOST="xa-moi.localhost")
+    client.force_login(admin_user)
+    response = client.post("/quan-tri/thu-tuc/them/", {"all_for_kind": "1"})
+    assert response.status_code == 302
+    expected = set(
+        CatalogProcedure.objects.filter(agency_kinds__contains=["commune"]).values_list(
+            "code", flat=True
+        )
+    )
+    with agency_context(agency):
+        assert set(AgencyProcedure.objects.values_list("code", flat=True)) == expected
+        assert not AgencyProcedure.objects.filter(is_published=True).exists()
+
+
+@pytest.mark.django_db
 def test_configure_with_formsets_add_remove_and_reorder_rows(commune, admin_client: Client) -> None:
     procedure = shop(commune)
     page = admin_client.get("/quan-tri/thu-tuc/S-KD-001/")
