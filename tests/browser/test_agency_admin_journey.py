@@ -44,7 +44,7 @@ def test_admin_adopts_configures_publishes_and_brands(page, live_server, hoa_bin
     page.locator("a[href='/quan-tri/thu-tuc/them/']").first.click()
     assert page.locator("input[name=code][value='S-TP-001']").count() == 0  # a department's
     page.locator("input[name=code][value='S-KD-001']").check()
-    page.locator(".adopt-form button[type=submit]").click()
+    page.locator(".adopt-form button[name=selected]").click()
     page.wait_for_url(re.compile(r".*/quan-tri/thu-tuc/S-KD-001/$"))
 
     # Configure: fee, cut-off, and one more step added and moved up with JavaScript.
