@@ -363,7 +363,7 @@ def dossier_submit(
             # so concurrent submissions queue only for this step and the commit.
             dossier.code = codes.next_code(
                 pattern=agency.dossier_code_pattern,
-                agency_code=agency.code or agency.slug.upper(),
+                agency_code=codes.agency_code_prefix(agency),
                 on=timezone.localtime(received).date(),
             )
             Dossier.objects.filter(pk=dossier.pk).update(code=dossier.code)
