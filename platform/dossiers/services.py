@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from accounts.validators import validate_personal_id, validate_phone
 from billing.models import Metric
 from billing.services import usage_record
+from desk.engine import process_start
 from dossiers import codes
 from dossiers.files import CheckedFile, check_file, check_total
 from dossiers.formdata import clean_form_data
@@ -285,6 +286,7 @@ def dossier_submit(
                 to_status=DossierStatus.RECEIVED,
                 note=str(Channel(channel).label),
             )
+            process_start(dossier=dossier, received_by=received_by)
             key = f"{agency.schema_name}:dossier:{dossier.pk}"
             usage_record(
                 agency=agency,

@@ -57,6 +57,7 @@ TENANT_APPS = [
     "workdays",
     "procedures",
     "dossiers",
+    "desk",
     "portal",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
