@@ -497,14 +497,13 @@ def supplement_request(
     items: Iterable[str],
     note: str = "",
     expected_step: int | None = None,
+    at: dt.datetime | None = None,
 ) -> SupplementRequest:
     """Ask the applicant for everything missing, in one complete request (the law allows
     one). The deadline clock stops until the applicant supplements."""
     missing = _lines(items, required=_("List what the applicant must supplement."))
     with transaction.atomic():
-        ctx = _lock(dossier, actor)
-        _require_status(ctx, S.RECEIVED, S.IN_PROCESSING)
-        _require_assignee(ctx, actor, expected_step)
+        ctx = _lock(dossier, actor, at=at)
         if SupplementRequest.objects.filter(dossier=ctx.dossier).exists():
             raise _refuse(
                 _(
@@ -513,6 +512,8 @@ def supplement_request(
                 ),
                 "status",
             )
+        _require_status(ctx, S.RECEIVED, S.IN_PROCESSING)
+        _require_assignee(ctx, actor, expected_step)
         d, before = ctx.dossier, ctx.dossier.status
         request = SupplementRequest.objects.create(
             dossier=d,
