@@ -30,6 +30,7 @@ urlpatterns = [
     path("ho-so-cua-toi/", portal.my_dossiers, name="portal-my-dossiers"),
     path("ho-so-cua-toi/<str:code>/", portal.my_dossier_detail, name="portal-my-dossier"),
     path("tai-khoan/", portal.profile, name="portal-profile"),
+    path("mot-cua/", include("desk.urls")),
     path("logo.png", portal.logo, name="portal-logo"),
     path("accounts/", include("allauth.urls")),
     path("ngon-ngu/<str:code>/", language.choose_language, name="choose-language"),

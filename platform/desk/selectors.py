@@ -91,9 +91,7 @@ def worklist_overdue(user: Any, *, today: dt.date | None = None) -> QuerySet[Dos
 
 def dossier_for_desk(code: str) -> Dossier | None:
     return (
-        Dossier.objects.filter(code=code)
-        .select_related("procedure", "procedure_version", "process")
-        .first()
+        Dossier.objects.filter(code=code).select_related("procedure", "procedure_version").first()
     )
 
 
