@@ -350,18 +350,17 @@ def _require_eligible(ctx: _Locked, user: Any, *, position: int | None = None) -
     if not engine.may_take_step(
         user, procedure_id=ctx.dossier.procedure_id, position=position, role=step.role
     ):
+        assigned = StepAssignment.objects.filter(
+            procedure_id=ctx.dossier.procedure_id, step_position=position
+        ).exists()
+        if assigned and step.role in engine.roles_of(user):
+            message = _(
+                "%(person)s cannot take the step “%(step)s”: only the officers assigned to it can."
+            )
+        else:
+            message = _("%(person)s cannot take the step “%(step)s”: it needs the role %(role)s.")
         raise _refuse(
-            _("%(person)s cannot take the step “%(step)s”: it needs the role %(role)s%(assigned)s.")
-            % {
-                "person": str(user),
-                "step": step.name,
-                "role": Role(step.role).label,
-                "assigned": _(" and an assignment to this step")
-                if StepAssignment.objects.filter(
-                    procedure_id=ctx.dossier.procedure_id, step_position=position
-                ).exists()
-                else "",
-            },
+            message % {"person": str(user), "step": step.name, "role": Role(step.role).label},
             "role",
         )
 

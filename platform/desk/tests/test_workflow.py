@@ -259,7 +259,7 @@ def test_step_assignments_decide_who_may_take_a_step(commune, staff, submit_shop
         services.dossier_claim(dossier=d, actor=staff.receptionist)
         services.dossier_forward(dossier=d, actor=staff.receptionist)
         msg = refused("role", services.dossier_claim, dossier=d, actor=staff.officer)
-        assert "assignment to this step" in msg
+        assert "only the officers assigned" in msg
         services.dossier_claim(dossier=d, actor=staff.officer2)
 
 
