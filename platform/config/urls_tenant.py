@@ -29,6 +29,11 @@ urlpatterns = [
     path("tra-cuu/", portal.tracking, name="portal-tracking"),
     path("ho-so-cua-toi/", portal.my_dossiers, name="portal-my-dossiers"),
     path("ho-so-cua-toi/<str:code>/", portal.my_dossier_detail, name="portal-my-dossier"),
+    path(
+        "ho-so-cua-toi/<str:code>/bo-sung/",
+        portal.my_dossier_supplement,
+        name="portal-my-dossier-supplement",
+    ),
     path("tai-khoan/", portal.profile, name="portal-profile"),
     path("mot-cua/", include("desk.urls")),
     path("logo.png", portal.logo, name="portal-logo"),

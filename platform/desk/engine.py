@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
@@ -173,23 +172,33 @@ def deadline_state(
 
 
 def dossier_deadline_state(
-    dossier: Dossier, *, today: dt.date | None = None, soon_days: int = DUE_SOON_DAYS
+    dossier: Dossier,
+    *,
+    today: dt.date | None = None,
+    soon_days: int = DUE_SOON_DAYS,
+    calendar: WorkCalendar | None = None,
 ) -> str:
     if dossier.status == DossierStatus.SUPPLEMENT_REQUESTED:
         return DeadlineState.PAUSED
     if not dossier.is_open:
         return DeadlineState.DONE
-    return deadline_state(dossier.due_date, today=today, soon_days=soon_days)
+    return deadline_state(dossier.due_date, today=today, soon_days=soon_days, calendar=calendar)
 
 
 def step_deadline_state(
-    process: DossierProcess, *, today: dt.date | None = None, soon_days: int = DUE_SOON_DAYS
+    process: DossierProcess,
+    *,
+    today: dt.date | None = None,
+    soon_days: int = DUE_SOON_DAYS,
+    calendar: WorkCalendar | None = None,
 ) -> str:
     if process.paused_at is not None:
         return DeadlineState.PAUSED
     if process.step_position is None:
         return DeadlineState.DONE
-    return deadline_state(process.step_due_date, today=today, soon_days=soon_days)
+    return deadline_state(
+        process.step_due_date, today=today, soon_days=soon_days, calendar=calendar
+    )
 
 
 def classify_outcome(completed: dt.datetime, due: dt.date) -> str:
@@ -200,12 +209,3 @@ def classify_outcome(completed: dt.datetime, due: dt.date) -> str:
     if day == due:
         return Outcome.ON_TIME
     return Outcome.LATE
-
-
-@dataclass(frozen=True)
-class StepView:
-    position: int
-    name: str
-    role: str
-    days: int
-    current: bool

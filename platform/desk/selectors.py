@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from desk import engine
-from desk.models import DossierProcess, HandOver, StepAssignment
+from desk.models import DossierProcess, HandOver, StepAssignment, SupplementRequest
 from dossiers.models import Dossier, DossierStatus
 from workdays.calendar import WorkCalendar, agency_calendar
 
@@ -93,6 +93,10 @@ def dossier_for_desk(code: str) -> Dossier | None:
     return (
         Dossier.objects.filter(code=code).select_related("procedure", "procedure_version").first()
     )
+
+
+def supplement_of(dossier: Dossier) -> SupplementRequest | None:
+    return SupplementRequest.objects.filter(dossier=dossier).first()
 
 
 def hand_overs(dossier: Dossier) -> QuerySet[HandOver]:

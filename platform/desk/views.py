@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -23,6 +24,7 @@ from desk import engine, selectors, services
 from desk.models import DossierProcess, ResultDocument, ReturnMethod, SupplementRequest
 from dossiers.models import Dossier
 from tenants.http import AgencyRequest
+from workdays.calendar import agency_calendar
 
 STAFF = (Role.ADMIN, Role.RECEPTIONIST, Role.OFFICER, Role.LEADER, Role.VIEWER)
 
@@ -41,12 +43,13 @@ def worklist(request: AgencyRequest) -> HttpResponse:
     if current not in LISTS:
         current = "cua-toi"
     rows = list(LISTS[current][1](request.user)[:PAGE_SIZE])
+    calendar, today = agency_calendar(), timezone.localdate()
     items = [
         {
             "process": p,
             "dossier": p.dossier,
-            "step_state": engine.step_deadline_state(p),
-            "state": engine.dossier_deadline_state(p.dossier),
+            "step_state": engine.step_deadline_state(p, calendar=calendar, today=today),
+            "state": engine.dossier_deadline_state(p.dossier, calendar=calendar, today=today),
         }
         for p in rows
     ]

@@ -65,3 +65,66 @@ def test_another_agencys_staff_are_turned_away(commune, make_agency, submit_shop
     assert client.post(f"/mot-cua/ho-so/{d.code}/stop/", {"note": "x"}).status_code == 403
     with agency_context(commune):
         assert Dossier.objects.get(pk=d.pk).status == DossierStatus.RECEIVED
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("english")
+def test_the_citizen_sees_the_request_and_supplements_online(
+    commune, staff, submit_shop, citizen
+) -> None:
+    from desk import services
+    from tests.files import pdf
+
+    with agency_context(commune):
+        d = submit_shop()
+        services.dossier_claim(dossier=d, actor=staff.receptionist)
+        services.supplement_request(
+            dossier=d, actor=staff.receptionist, items=["Bản sao CCCD có chứng thực"]
+        )
+    me = client_for(citizen)
+    page = me.get(f"/ho-so-cua-toi/{d.code}/")
+    assert "Bản sao CCCD có chứng thực" in page.text and "Send the supplement" in page.text
+    assert "Waiting for supplement" in page.text  # the history names the status
+    empty = me.post(f"/ho-so-cua-toi/{d.code}/bo-sung/", {}, follow=True)
+    assert "Attach the missing documents" in empty.text
+    sent = me.post(f"/ho-so-cua-toi/{d.code}/bo-sung/", {"c_1": pdf("cccd.pdf")}, follow=True)
+    assert "processing has resumed" in sent.text and "cccd.pdf" in sent.text
+    with agency_context(commune):
+        assert Dossier.objects.get(pk=d.pk).status == DossierStatus.RECEIVED
+    # Someone else's dossier is not theirs to supplement.
+    other = client_for(staff.officer)
+    assert other.post(f"/ho-so-cua-toi/{d.code}/bo-sung/", {"note": "x"}).status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_worklist_page_makes_the_same_queries_for_2_or_12_dossiers(
+    commune, staff, submit_shop
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from desk import services
+
+    client = client_for(staff.leader)
+
+    def add(n: int) -> None:
+        with agency_context(commune):
+            for _ in range(n):
+                d = submit_shop()
+                services.dossier_claim(dossier=d, actor=staff.receptionist)
+                services.dossier_forward(dossier=d, actor=staff.receptionist, to=staff.officer)
+                DossierProcess.objects.filter(dossier=d).update(step_due_date="2020-01-01")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get("/mot-cua/?ds=qua-han")
+        assert response.status_code == 200
+        return len(ctx.captured_queries)
+
+    add(2)
+    client.get("/mot-cua/?ds=qua-han")  # back on the agency's schema, caches warm
+    small = queries()
+    add(10)
+    page = client.get("/mot-cua/?ds=qua-han")
+    assert page.text.count("/mot-cua/ho-so/") == 12
+    assert queries() == small
