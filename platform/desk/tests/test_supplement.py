@@ -53,6 +53,8 @@ def test_a_supplement_across_the_april_holidays_moves_the_due_dates(
             services.supplement_request(dossier=d, actor=staff.officer, items=["Thêm nữa"])
         with pytest.raises(ValidationError, match="not possible while"):
             services.dossier_forward(dossier=d, actor=staff.officer)
+        with pytest.raises(ValidationError, match="not possible while"):
+            services.dossier_approve(dossier=d, actor=staff.leader)
         # Nobody but the applicant or the desk supplements; bad files are refused whole.
         with pytest.raises(ValidationError, match="Only the applicant"):
             services.supplement_receive(dossier=d, actor=staff.officer, note="x")

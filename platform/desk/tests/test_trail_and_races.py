@@ -12,8 +12,12 @@ from django.db import DatabaseError, connections, transaction
 
 from desk import services
 from desk.models import DossierProcess, HandOver
+from dossiers.models import Dossier
+from dossiers.services import Applicant, dossier_submit
+from procedures.models import AgencyProcedure
 from tenants.context import agency_context
 from tenants.db import connection
+from tests.files import pdf
 
 from .conftest import staff_of
 
@@ -87,9 +91,6 @@ def test_two_officers_claiming_at_once_one_wins(make_agency, national_catalog, c
     with agency_context(agency):
         procedures_adopt_for_kind(agency=agency, publish=True)
         team = staff_of(agency, "dn")
-        from dossiers.services import Applicant, dossier_submit
-        from procedures.models import AgencyProcedure
-        from tests.files import pdf
 
         d = dossier_submit(
             agency=agency,
@@ -129,3 +130,26 @@ def test_two_officers_claiming_at_once_one_wins(make_agency, national_catalog, c
     with agency_context(agency):
         assert DossierProcess.objects.get(dossier=d).step_position == 2
         assert HandOver.objects.filter(dossier=d, action="forwarded").count() == 2
+
+    # A leader approving while an administrator stops: exactly one of them happens.
+    with agency_context(agency):
+        services.dossier_claim(dossier=d, actor=team.leader)
+        services.result_attach(dossier=d, actor=team.leader, file=pdf("kq.pdf"))
+
+    def approve() -> Any:
+        with agency_context(agency):
+            services.dossier_approve(dossier=d, actor=team.leader)
+            return "approved"
+
+    def stop() -> Any:
+        with agency_context(agency):
+            services.dossier_stop(dossier=d, actor=team.admin, reason="Đề nghị của cơ quan thuế")
+            return "stopped"
+
+    done, errors = race(approve, stop)
+    assert len(done) == 1 and len(errors) == 1
+    assert isinstance(errors[0], ValidationError) and errors[0].code in {"status", "missing"}
+    with agency_context(agency):
+        status = Dossier.objects.get(pk=d.pk).status
+        assert status == {"approved": "result_ready", "stopped": "stopped"}[done[0]]
+        assert HandOver.objects.filter(dossier=d, action__in=["approved", "stopped"]).count() == 1
