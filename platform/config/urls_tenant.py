@@ -32,7 +32,13 @@ urlpatterns = [
     path("tra-cuu/", portal.tracking, name="portal-tracking"),
     path("ho-so-cua-toi/", portal.my_dossiers, name="portal-my-dossiers"),
     path("ho-so-cua-toi/<str:code>/", portal.my_dossier_detail, name="portal-my-dossier"),
+    path(
+        "ho-so-cua-toi/<str:code>/bo-sung/",
+        portal.my_dossier_supplement,
+        name="portal-my-dossier-supplement",
+    ),
     path("tai-khoan/", portal.profile, name="portal-profile"),
+    path("mot-cua/", include("desk.urls")),
     path("logo.png", portal.logo, name="portal-logo"),
     path("quan-tri/thanh-toan/", billing_views.agency_billing, name="agency-billing"),
     path("api/v1/", api_v1.urls),

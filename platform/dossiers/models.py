@@ -182,6 +182,12 @@ class DossierEvent(models.Model):
             parts.append(self.note)
         return "; ".join(parts)
 
+    def get_to_status_display(self) -> str:
+        """The status the event led to, in words (the applicant's history shows it)."""
+        if self.to_status in DossierStatus.values:
+            return str(DossierStatus(self.to_status).label)
+        return self.action
+
 
 class DossierCounter(models.Model):
     """The last sequence number issued for one code scope (e.g. one agency-day)."""

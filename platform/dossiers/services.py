@@ -28,6 +28,7 @@ from accounts.validators import validate_personal_id, validate_phone
 from billing.models import Metric
 from billing.selectors import agency_billing_restricted
 from billing.services import usage_record
+from desk.engine import process_start
 from dossiers import codes
 from dossiers.files import CheckedFile, check_file, check_total
 from dossiers.formdata import clean_form_data
@@ -345,6 +346,7 @@ def dossier_submit(
                 # Language-neutral: rendered in the reader's language (DossierEvent.summary).
                 details={"channel": channel},
             )
+            process_start(dossier=dossier, received_by=received_by)
             key = f"{agency.schema_name}:dossier:{dossier.pk}"
             usage_record(
                 agency=agency,

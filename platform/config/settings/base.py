@@ -62,6 +62,7 @@ TENANT_APPS = [
     "workdays",
     "procedures",
     "dossiers",
+    "desk",
     "portal",
     "api",
     "agencyadmin",
