@@ -529,16 +529,16 @@ def application_step_run(*, application_id: int, step: str) -> Application:
         return _advance(application)
     Application.objects.filter(pk=application.pk).update(step=step, updated_at=timezone.now())
     try:
-        failpoint(f"onboarding.step.{step}")
         with transaction.atomic():
             notes = STEP_FUNCTIONS[step](application) or []
+            failpoint(f"onboarding.step.{step}")  # after the work, before it is marked done
             locked = Application.objects.select_for_update().get(pk=application.pk)
             locked.steps_done = [s for s in STEPS if s in {*locked.steps_done, step}]
             locked.percent = int(100 * len(locked.steps_done) / len(STEPS))
             locked.notes = [*locked.notes, *[str(n) for n in notes if str(n) not in locked.notes]]
             locked.agency = application.agency
             locked.save(update_fields=["steps_done", "percent", "notes", "agency", "updated_at"])
-            _record(locked, "step_done", detail_step=step, notes=[str(n) for n in notes])
+            _record(locked, "step_done", step=step, notes=[str(n) for n in notes])
     except Exception as exc:
         logger.exception("onboarding step %s of application %s failed", step, application_id)
         from tenants.db import connection
