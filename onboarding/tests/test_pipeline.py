@@ -20,6 +20,14 @@ from tenants.models import Agency, AgencyStatus, Domain
 S = ApplicationState
 
 
+def run_pipeline(application: Any) -> Any:
+    return services.application_pipeline_run(application=application)
+
+
+def retry(application: Any) -> Any:
+    return services.application_retry(application=application)
+
+
 def approved(commune: Any, payer: Any = None, **kw: Any) -> Any:
     application = apply_commune(commune, **kw)
     return services.application_approve(application=application, billing_account=payer, start=False)
@@ -29,7 +37,7 @@ def approved(commune: Any, payer: Any = None, **kw: Any) -> Any:
 def test_the_pipeline_brings_an_application_live(
     hp_communes: list[Any], payer: Any, national_catalog: None
 ) -> None:
-    application = services.application_pipeline_run(application=approved(hp_communes[0], payer))
+    application = run_pipeline(approved(hp_communes[0], payer))
     assert application.state == S.LIVE, application.error
     assert application.percent == 100 and application.live_at is not None
     agency = application.agency
@@ -64,7 +72,7 @@ def test_the_pipeline_brings_an_application_live(
 def test_without_a_billing_account_the_subscription_is_skipped_with_a_note(
     hp_communes: list[Any], plans: None
 ) -> None:
-    application = services.application_pipeline_run(application=approved(hp_communes[0]))
+    application = run_pipeline(approved(hp_communes[0]))
     assert application.state == S.LIVE
     assert any("No billing account" in n for n in application.notes)
     assert not Subscription.objects.exists()
@@ -75,7 +83,7 @@ def test_a_failed_step_marks_the_application_failed_and_a_retry_completes_withou
     hp_communes: list[Any], payer: Any, national_catalog: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MOTCUA_FAILPOINTS", "onboarding.step.procedures:raise")
-    application = services.application_pipeline_run(application=approved(hp_communes[0], payer))
+    application = run_pipeline(approved(hp_communes[0], payer))
     assert application.state == S.FAILED
     assert application.step == "procedures" and "failpoint" in application.error
     assert application.steps_done == ["agency", "schema", "domain", "branding"]
@@ -83,9 +91,9 @@ def test_a_failed_step_marks_the_application_failed_and_a_retry_completes_withou
         assert not AgencyProcedure.objects.exists()  # the failed step's work was rolled back
     monkeypatch.delenv("MOTCUA_FAILPOINTS")
 
-    application = services.application_retry(application=application)
+    application = retry(application)
     assert application.state == S.PROVISIONING
-    application = services.application_pipeline_run(application=application)
+    application = run_pipeline(application)
     assert application.state == S.LIVE, application.error
     assert application.error == ""
     assert Agency.objects.filter(slug=application.slug).count() == 1
@@ -93,7 +101,7 @@ def test_a_failed_step_marks_the_application_failed_and_a_retry_completes_withou
         codes = list(AgencyProcedure.objects.values_list("code", flat=True))
         assert len(codes) == len(set(codes)) > 0
     # Running again changes nothing.
-    again = services.application_pipeline_run(application=application)
+    again = run_pipeline(application)
     assert again.state == S.LIVE
     assert Membership.objects.filter(agency=application.agency).count() == 1
     assert Subscription.objects.filter(agency=application.agency).count() == 1
@@ -105,8 +113,8 @@ def test_a_failed_step_marks_the_application_failed_and_a_retry_completes_withou
 def test_agencies_onboarded_side_by_side_keep_their_data_apart(
     hp_communes: list[Any], payer: Any, national_catalog: None
 ) -> None:
-    a = services.application_pipeline_run(application=approved(hp_communes[0], payer))
-    b = services.application_pipeline_run(application=approved(hp_communes[1], payer))
+    a = run_pipeline(approved(hp_communes[0], payer))
+    b = run_pipeline(approved(hp_communes[1], payer))
     from portal.branding import branding_update
 
     with agency_context(a.agency):

@@ -22,7 +22,7 @@ from tests.fixtures.worker import ROOT, WorkerProcess
 S = ApplicationState
 
 
-def wait_for(application: Application, *states: str, timeout: float = 120) -> Application:
+def wait_for(application: Application, *states: str, timeout: float = 120) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         application.refresh_from_db()
