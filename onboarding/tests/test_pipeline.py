@@ -124,3 +124,21 @@ def test_agencies_onboarded_side_by_side_keep_their_data_apart(
     assert Membership.objects.get(agency=a.agency).user.email == a.admin_email
     assert Membership.objects.get(agency=b.agency).user.email == b.admin_email
     assert a.agency.schema_name != b.agency.schema_name
+
+
+@pytest.mark.django_db
+def test_suspending_and_reactivating_a_live_application_follows_the_agency(
+    hp_communes: list[Any], plans: None
+) -> None:
+    application = run_pipeline(approved(hp_communes[0]))
+    suspended: Any = services.application_suspend(
+        application=application, actor_email="s@x.vn", reason="Chưa thanh toán"
+    )
+    assert suspended.state == S.SUSPENDED
+    assert Agency.objects.get(pk=application.agency.pk).status == AgencyStatus.SUSPENDED
+    live: Any = services.application_reactivate(application=suspended)
+    assert live.state == S.LIVE
+    assert Agency.objects.get(pk=application.agency.pk).status == AgencyStatus.ACTIVE
+    assert list(
+        live.events.filter(to_state__in=["suspended", "live"]).order_by("id").values_list("event")
+    ) == [("live",), ("suspended",), ("reactivated",)]
