@@ -72,12 +72,14 @@ def run() -> None:
         batch()  # warm-up: first-use costs out of the samples
         for _ in range(BATCHES):
             for mode in ("with", "without"):
-                dossier_services.usage_record = real_usage_record if mode == "with" else no_ledger  # type: ignore[assignment]
+                dossier_services.usage_record = real_usage_record if mode == "with" else no_ledger
                 samples[mode].append(batch())
         dossier_services.usage_record = real_usage_record
     with_ledger = statistics.median(samples["with"])
     without = statistics.median(samples["without"])
-    detail(f"submission {with_ledger * 1000:.1f} ms with the ledger, {without * 1000:.1f} ms without")
+    detail(
+        f"submission {with_ledger * 1000:.1f} ms with the ledger, {without * 1000:.1f} ms without"
+    )
     bench_line("ledger_overhead", (with_ledger - without) / without * 100, "%", "<=10")
 
 
