@@ -65,7 +65,8 @@ SELECT 'type ' || t.typname FROM pg_type t
  WHERE t.typnamespace = %(ns)s AND t.typtype <> 'b' AND t.typrelid = 0
 UNION ALL
 SELECT 'trigger ' || tg.tgname FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid
- WHERE c.relnamespace = %(ns)s AND NOT tg.tgisinternal
+  JOIN pg_proc p ON p.oid = tg.tgfoid
+ WHERE c.relnamespace = %(ns)s AND NOT tg.tgisinternal AND p.pronamespace = %(ns)s
 UNION ALL
 SELECT 'inheritance ' || c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
  WHERE c.relnamespace = %(ns)s AND c.relkind = 'r'
@@ -159,6 +160,25 @@ class Snapshot:
         return cls(source=source, ddl=parts[1:split], data=parts[split + 1 :])
 
 
+# Triggers calling a function outside the schema (shared guards in public, e.g. append-only
+# tables) are reproduced; a trigger on a function of the schema itself is not (see above).
+_TRIGGERS_SQL = """
+SELECT c.relname, tg.tgname, pg_get_triggerdef(tg.oid)
+  FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid
+ WHERE c.relnamespace = %(ns)s AND NOT tg.tgisinternal
+ ORDER BY c.relname, tg.tgname
+"""
+
+
+def _unqualify_trigger(definition: str, schema: str) -> str:
+    """pg_get_triggerdef qualifies the table with its schema: drop it."""
+    prefix = re.compile(r"( ON (?:ONLY )?)" + re.escape(_quote_if_needed(schema)) + r"\.")
+    result, count = prefix.subn(r"\1", definition, count=1)
+    if count != 1:
+        raise ValueError(f"unexpected trigger definition: {definition}")
+    return result
+
+
 def _build(cursor: Any, source: str) -> Snapshot | None:
     ns = _namespace_oid(cursor, source)
     cursor.execute(_UNSUPPORTED_SQL, {"ns": ns})
@@ -172,6 +192,8 @@ def _build(cursor: Any, source: str) -> Snapshot | None:
     constraints = cursor.fetchall()
     cursor.execute(_INDEXES_SQL, {"ns": ns})
     indexes = cursor.fetchall()
+    cursor.execute(_TRIGGERS_SQL, {"ns": ns})
+    triggers = [_unqualify_trigger(row[2], source) for row in cursor.fetchall()]
 
     def seq_options(row: Any, *, with_type: bool = True) -> str:
         _name, typ, start, inc, smin, smax, cache, cycle = row[:8]
@@ -262,7 +284,7 @@ def _build(cursor: Any, source: str) -> Snapshot | None:
         if kind == "f"
     ]
     ddl_after = keys + [_unqualify_index(row[2], source) for row in indexes] + foreign + owned
-    ddl_after += comments
+    ddl_after += comments + triggers  # last: the copied rows never meet a trigger
     # Rows are copied between the tables and their keys/indexes (faster, and order-free).
     return Snapshot(source=source, ddl=ddl, data=data + ddl_after)
 
@@ -322,7 +344,7 @@ def signature(schema: str) -> dict[str, set[tuple[Any, ...]]]:
     """Everything that defines a schema's structure, with the schema's own name left out.
 
     Two schemas with equal signatures have the same tables, columns (types,
-    defaults, nullability, identity), constraints, indexes and sequences.
+    defaults, nullability, identity), constraints, indexes, triggers and sequences.
     """
     with transaction.atomic(), connection.cursor() as cursor, search_path(cursor, schema):
         ns = _namespace_oid(cursor, schema)
@@ -338,6 +360,10 @@ def signature(schema: str) -> dict[str, set[tuple[Any, ...]]]:
         result["indexes"] = {(t, i, _unqualify_index(d, schema)) for t, i, d in cursor.fetchall()}
         cursor.execute(_SEQUENCES_SQL, {"ns": ns})
         result["sequences"] = {tuple(row) for row in cursor.fetchall()}
+        cursor.execute(_TRIGGERS_SQL, {"ns": ns})
+        result["triggers"] = {
+            (t, n, _unqualify_trigger(d, schema)) for t, n, d in cursor.fetchall()
+        }
         cursor.execute(_UNSUPPORTED_SQL, {"ns": ns})
         result["other"] = {tuple(row) for row in cursor.fetchall()}
     return result

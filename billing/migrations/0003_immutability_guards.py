@@ -4,16 +4,16 @@ billing audit trail, whatever code path (ORM, raw SQL, admin) tries."""
 from django.db import migrations
 
 GUARDS = r"""
-CREATE OR REPLACE FUNCTION public.billing_refuse_change() RETURNS trigger AS $$
+CREATE OR REPLACE FUNCTION public.motcua_append_only() RETURNS trigger AS $$
 BEGIN
     RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
         USING ERRCODE = 'insufficient_privilege';
 END $$ LANGUAGE plpgsql;
 
 CREATE TRIGGER usage_event_append_only BEFORE UPDATE OR DELETE ON public.billing_usageevent
-    FOR EACH ROW EXECUTE FUNCTION public.billing_refuse_change();
+    FOR EACH ROW EXECUTE FUNCTION public.motcua_append_only();
 CREATE TRIGGER billing_event_append_only BEFORE UPDATE OR DELETE ON public.billing_billingevent
-    FOR EACH ROW EXECUTE FUNCTION public.billing_refuse_change();
+    FOR EACH ROW EXECUTE FUNCTION public.motcua_append_only();
 
 CREATE OR REPLACE FUNCTION public.billing_invoice_guard() RETURNS trigger AS $$
 BEGIN
@@ -66,7 +66,7 @@ DROP TRIGGER IF EXISTS billing_event_append_only ON public.billing_billingevent;
 DROP TRIGGER IF EXISTS usage_event_append_only ON public.billing_usageevent;
 DROP FUNCTION IF EXISTS public.billing_invoiceline_guard();
 DROP FUNCTION IF EXISTS public.billing_invoice_guard();
-DROP FUNCTION IF EXISTS public.billing_refuse_change();
+DROP FUNCTION IF EXISTS public.motcua_append_only();
 """
 
 

@@ -3,25 +3,21 @@ every UPDATE and DELETE, whoever issues it (the ORM, raw SQL, an administrator's
 
 from django.db import migrations
 
+# public.motcua_append_only() is created once, in the public schema, by billing's migration
+# 0003 (shared migrations run before any agency schema's): agency schemas hold only the trigger,
+# so a schema cloned from the template's snapshot carries it too.
 FORWARD = """
-CREATE OR REPLACE FUNCTION desk_handover_append_only() RETURNS trigger AS $$
-BEGIN
-    RAISE EXCEPTION 'desk_handover is append-only: % refused', TG_OP
-        USING ERRCODE = 'insufficient_privilege';
-END;
-$$ LANGUAGE plpgsql;
 CREATE TRIGGER desk_handover_append_only
     BEFORE UPDATE OR DELETE ON desk_handover
-    FOR EACH ROW EXECUTE FUNCTION desk_handover_append_only();
+    FOR EACH ROW EXECUTE FUNCTION public.motcua_append_only();
 """
 
 BACKWARD = """
 DROP TRIGGER IF EXISTS desk_handover_append_only ON desk_handover;
-DROP FUNCTION IF EXISTS desk_handover_append_only();
 """
 
 
 class Migration(migrations.Migration):
-    dependencies = [("desk", "0001_initial")]
+    dependencies = [("desk", "0001_initial"), ("billing", "0003_immutability_guards")]
 
     operations = [migrations.RunSQL(FORWARD, BACKWARD)]
