@@ -29,6 +29,16 @@ def client_ip(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR", "unknown"))
 
 
+def rate_key(*, scope: str, key: str, window: int) -> str:
+    """The counter of ``key`` in ``scope`` for the current window."""
+    return f"rate:{scope}:{key}:{int(time.time() // window)}"
+
+
+def rate_decision(*, count: int, limit: int, window: int) -> RateDecision:
+    """Whether a key whose counter reads ``count`` may try again (see rate_peek)."""
+    return RateDecision(count < limit, count, window - int(time.time() % window))
+
+
 def rate_hit(*, scope: str, key: str, limit: int, window: int) -> RateDecision:
     """Count one attempt for ``key`` in ``scope``; refuse past ``limit`` per ``window`` seconds.
 
@@ -36,8 +46,7 @@ def rate_hit(*, scope: str, key: str, limit: int, window: int) -> RateDecision:
     where that matters, and an attacker must not get a fresh budget per host.
     """
     cache = caches["platform"]
-    bucket = int(time.time() // window)
-    cache_key = f"rate:{scope}:{key}:{bucket}"
+    cache_key = rate_key(scope=scope, key=key, window=window)
     cache.add(cache_key, 0, timeout=window + 5)
     count = int(cache.incr(cache_key))
     retry_after = window - int(time.time() % window)
@@ -46,6 +55,5 @@ def rate_hit(*, scope: str, key: str, limit: int, window: int) -> RateDecision:
 
 def rate_peek(*, scope: str, key: str, limit: int, window: int) -> RateDecision:
     """Whether ``key`` is still under ``limit`` without counting an attempt."""
-    bucket = int(time.time() // window)
-    count = int(caches["platform"].get(f"rate:{scope}:{key}:{bucket}", 0))
-    return RateDecision(count < limit, count, window - int(time.time() % window))
+    count = int(caches["platform"].get(rate_key(scope=scope, key=key, window=window), 0))
+    return rate_decision(count=count, limit=limit, window=window)

@@ -5,35 +5,65 @@ who have not signed in. For a request without a session or messages cookie,
 the rendered page is kept in the default cache — whose keys carry the agency's
 schema, so agencies never see each other's pages — under the language, the
 agency's status and a per-agency *generation* that every publication bumps.
+Each process remembers an agency's generation for a second, so a cached page
+costs one cache round trip; another process sees a publication within that second.
+
+Successful public tracking lookups (dossier code + lookup secret) are kept the same
+way, per dossier, in the ``platform`` cache next to the rate-limit counters, so a
+repeated lookup is one round trip; any change to the dossier or its history drops them.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import get_language
 
+from tenants.db import connection
+
 GENERATION_KEY = "portal:pages:generation"
 PAGE_SECONDS = 600
+GENERATION_MEMORY_SECONDS = 1.0
+TRACKING_SECONDS = 300
+
+_generations: dict[str, tuple[int, float]] = {}
+_generations_lock = threading.Lock()
+
+
+def _generation() -> int:
+    schema = connection.schema_name
+    now = time.monotonic()
+    remembered = _generations.get(schema)
+    if remembered is not None and now - remembered[1] < GENERATION_MEMORY_SECONDS:
+        return remembered[0]
+    value = int(cache.get(GENERATION_KEY, 0))
+    with _generations_lock:
+        _generations[schema] = (value, now)
+    return value
+
 
 V = TypeVar("V", bound=Callable[..., HttpResponse])
 
 
 def portal_pages_changed() -> None:
     """Forget every cached page of the active agency (call after commit)."""
+    with _generations_lock:
+        _generations.pop(connection.schema_name, None)
     try:
         cache.incr(GENERATION_KEY)
     except ValueError:
         cache.set(GENERATION_KEY, 1, None)
 
 
-def _cacheable_request(request: HttpRequest) -> bool:
+def cacheable_request(request: HttpRequest) -> bool:
     return (
         request.method == "GET"
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
@@ -44,10 +74,10 @@ def _cacheable_request(request: HttpRequest) -> bool:
 def cache_public_page(view: V) -> V:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not _cacheable_request(request):
+        if not cacheable_request(request):
             return view(request, *args, **kwargs)
         agency = getattr(request, "agency", None)
-        generation = cache.get(GENERATION_KEY, 0)
+        generation = _generation()
         digest = hashlib.blake2s(request.get_full_path().encode(), digest_size=12).hexdigest()
         key = f"portal:page:{generation}:{get_language()}:{getattr(agency, 'status', '')}:{digest}"
         hit = cache.get(key)
@@ -63,3 +93,33 @@ def cache_public_page(view: V) -> V:
         return response
 
     return cast(V, wrapper)
+
+
+def tracking_page_key(*, code: str, secret: str, language: str, schema: str = "") -> str:
+    """Where a successful anonymous lookup's page is kept (``platform`` cache: name the agency)."""
+    from dossiers.codes import normalise_secret
+
+    digest = hashlib.blake2s(
+        f"{code.strip().upper()}\0{normalise_secret(secret)}".encode(), digest_size=12
+    ).hexdigest()
+    # The generation: a branding change re-renders these pages too.
+    return f"portal:track:{schema or connection.schema_name}:{_generation()}:{digest}:{language}"
+
+
+def tracking_pages_forget(*, code: str, secret: str, schema: str = "") -> None:
+    """Drop the cached lookup pages of one dossier, in every language."""
+    caches["platform"].delete_many(
+        [
+            tracking_page_key(code=code, secret=secret, language=lang, schema=schema)
+            for lang, _name in settings.LANGUAGES
+        ]
+    )
+
+
+def cached_many(keys: Iterable[str]) -> dict[str, Any]:
+    """Several ``platform`` cache entries in one round trip (rate counters and a page)."""
+    return caches["platform"].get_many(list(keys))
+
+
+def tracking_page_keep(key: str, response: HttpResponse) -> None:
+    caches["platform"].set(key, (response["Content-Type"], response.content), TRACKING_SECONDS)

@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -32,7 +33,8 @@ from dossiers.services import (
     draft_for_user,
     draft_save,
 )
-from ops.ratelimit import client_ip, rate_hit, rate_peek
+from ops.ratelimit import client_ip, rate_decision, rate_hit, rate_key, rate_peek
+from portal import pagecache
 from portal.branding import current_branding
 from portal.forms import DossierForm, ProfileForm, TrackingForm
 from portal.pagecache import cache_public_page
@@ -345,6 +347,9 @@ def tracking(request: AgencyRequest) -> HttpResponse:
     code, and past a limit refused for a while. Successful lookups never count, so a
     one-stop desk kiosk behind one address is not throttled.
     """
+    cached = _tracking_from_cache(request)
+    if cached is not None:
+        return cached
     source = request.POST if request.method == "POST" else None
     if source is None and request.GET.get("ma"):
         source = {"code": request.GET.get("ma", ""), "secret": request.GET.get("bi-mat", "")}  # type: ignore[assignment]
@@ -353,10 +358,7 @@ def tracking(request: AgencyRequest) -> HttpResponse:
     status = 200
     if source is not None and form.is_valid():
         code = form.cleaned_data["code"].strip().upper()
-        limits = (
-            ("tracking-ip", client_ip(request), TRACKING_FAILURES_PER_IP),
-            (f"tracking-code:{connection.schema_name}", code, TRACKING_FAILURES_PER_CODE),
-        )
+        limits = _tracking_limits(request, code)
         blocked = [
             decision
             for scope, key, limit in limits
@@ -389,6 +391,49 @@ def tracking(request: AgencyRequest) -> HttpResponse:
         status=status,
     )
     response["Cache-Control"] = "no-store"
+    if (
+        dossier is not None
+        and request.method == "GET"
+        and pagecache.cacheable_request(request)
+        and not response.cookies
+    ):
+        pagecache.tracking_page_keep(
+            pagecache.tracking_page_key(
+                code=dossier.code, secret=form.cleaned_data["secret"], language=get_language()
+            ),
+            response,
+        )
+    return response
+
+
+def _tracking_limits(request: HttpRequest, code: str) -> tuple[tuple[str, str, int], ...]:
+    return (
+        ("tracking-ip", client_ip(request), TRACKING_FAILURES_PER_IP),
+        (f"tracking-code:{connection.schema_name}", code, TRACKING_FAILURES_PER_CODE),
+    )
+
+
+def _tracking_from_cache(request: HttpRequest) -> HttpResponse | None:
+    """A repeated anonymous lookup (e.g. the receipt's QR code): one cache round trip reads
+    the guess counters and the page; blocked clients and misses take the full path."""
+    code = request.GET.get("ma", "").strip().upper()
+    if request.method != "GET" or not code or not pagecache.cacheable_request(request):
+        return None
+    limits = _tracking_limits(request, code)
+    counters = [rate_key(scope=s, key=k, window=TRACKING_WINDOW) for s, k, _limit in limits]
+    page = pagecache.tracking_page_key(
+        code=code, secret=request.GET.get("bi-mat", ""), language=get_language()
+    )
+    found = pagecache.cached_many([*counters, page])
+    if page not in found or any(
+        not rate_decision(count=int(found.get(key, 0)), limit=limit, window=TRACKING_WINDOW).allowed
+        for key, (_s, _k, limit) in zip(counters, limits, strict=True)
+    ):
+        return None
+    content_type, body = found[page]
+    response = HttpResponse(body, content_type=content_type)
+    response["Cache-Control"] = "no-store"
+    response["X-Page-Cache"] = "hit"
     return response
 
 
