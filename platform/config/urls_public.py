@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from billing import views as billing_views
 from console import views as console_views
 from ops import language
 from ops import views as ops_views
@@ -13,6 +14,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("ngon-ngu/<str:code>/", language.choose_language, name="choose-language"),
+    path("billing/stripe/webhook/", billing_views.stripe_webhook, name="stripe-webhook"),
     path("health/", ops_views.health, name="health"),
     path("ping/", ops_views.ping, name="ping"),
     path("favicon.ico", ops_views.favicon),

@@ -191,7 +191,23 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.close_last_month",
         "schedule": crontab(day_of_month="1", hour=3, minute=0),
     },
+    # Ledger rows of Stripe payers → Billing Meter events (outbox; Stripe dedupes by identifier).
+    "billing-meter-events-push": {
+        "task": "billing.tasks.meter_events_push",
+        "schedule": crontab(minute="*/10"),
+    },
+    # Webhook events whose processing was lost or failed.
+    "billing-webhook-events-retry": {
+        "task": "billing.tasks.webhook_events_retry",
+        "schedule": crontab(minute="*/5"),
+    },
 }
+
+# --- Payment gateways ---------------------------------------------------------------------
+# Stripe: secret key, webhook signing secret, and (tests, local) the base URL of a fake server.
+STRIPE_API_KEY = env.str("STRIPE_API_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 
 # --- Auth and accounts ------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
