@@ -172,10 +172,12 @@ def _flag(invoice: Invoice, event: WebhookEvent, reason: str, **detail: Any) -> 
 
 
 @handles(
+    "invoice.created",
     "invoice.finalized",
     "invoice.sent",
     "invoice.paid",
     "invoice.payment_succeeded",
+    "invoice.payment_failed",
     "invoice.voided",
     "invoice.marked_uncollectible",
     "invoice.updated",

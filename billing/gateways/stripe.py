@@ -356,7 +356,8 @@ class StripeGateway(PaymentGateway):
             )
         if int(remote["total"]) != invoice.total:
             self._flag_total(invoice, remote)
-        if remote["status"] == "open":
+        already_sent = BillingEvent.objects.filter(invoice=invoice, event="invoice_sent").exists()
+        if remote["status"] == "open" and not already_sent:
             self.request(
                 "post", f"/v1/invoices/{remote_id}/send", key=f"motcua-invoice-{invoice.pk}-send"
             )
