@@ -71,9 +71,6 @@ def record_usage(
 
 def ledger_total(agency_ids: list[int], metric: str) -> Decimal:
     return sum(
-        (
-            e.quantity
-            for e in UsageEvent.objects.filter(agency_id__in=agency_ids, metric=metric)
-        ),
+        (e.quantity for e in UsageEvent.objects.filter(agency_id__in=agency_ids, metric=metric)),
         Decimal(0),
     )

@@ -79,7 +79,8 @@ def test_customer_and_subscription_sync_in_vnd(
     payer.refresh_from_db()
     (customer,) = fake_stripe.objects["customer"].values()
     assert payer.stripe_customer_id == customer["id"]
-    assert customer["name"] == "UBND tỉnh Stripe" and customer["metadata"]["tax_code"] == "0101234567"
+    assert customer["name"] == "UBND tỉnh Stripe"
+    assert customer["metadata"]["tax_code"] == "0101234567"
     sub = fake_stripe.objects["subscription"][remote_id]
     assert sub["collection_method"] == "send_invoice"
     assert sub["pause_collection"] == {"behavior": "void"}  # Stripe never bills on its own

@@ -25,7 +25,13 @@ from billing.models import (
     WebhookEvent,
     WebhookStatus,
 )
-from billing.tests.gateway_helpers import make_payer, make_plan, record_usage, subscribe, this_period
+from billing.tests.gateway_helpers import (
+    make_payer,
+    make_plan,
+    record_usage,
+    subscribe,
+    this_period,
+)
 from billing.webhooks import webhook_event_process, webhook_events_due
 from tests.fakes.stripe_server import FakeStripe
 

@@ -12,6 +12,7 @@ Point the ``stripe`` library at it with ``api_base`` / ``base_addresses={"api": 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import hmac
@@ -57,9 +58,7 @@ class StripeFail(Exception):
 
 
 def missing(kind: str, object_id: str, param: str = "id") -> StripeFail:
-    return StripeFail(
-        404, f"No such {kind}: '{object_id}'", code="resource_missing", param=param
-    )
+    return StripeFail(404, f"No such {kind}: '{object_id}'", code="resource_missing", param=param)
 
 
 def decode_form(body: str) -> dict[str, Any]:
@@ -154,7 +153,7 @@ class FakeStripe:
     def start(self) -> FakeStripe:
         self.server = ThreadingHTTPServer(("127.0.0.1", self.requested_port), _Handler)
         self.server.daemon_threads = True
-        self.server.fake = self  # type: ignore[attr-defined]
+        self.server.fake = self
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         return self
@@ -392,9 +391,8 @@ class FakeStripe:
             unit_amount=_int(p, "unit_amount"), transform_quantity=None,
             type="recurring" if recurring else "one_time",
         )  # fmt: skip
-        obj["unit_amount_decimal"] = (
-            str(obj["unit_amount"]) if obj["unit_amount"] is not None else p.get("unit_amount_decimal")
-        )
+        unit = obj["unit_amount"]
+        obj["unit_amount_decimal"] = str(unit) if unit is not None else p.get("unit_amount_decimal")
         if obj["billing_scheme"] == "tiered":
             tiers = p.get("tiers") or []
             if not tiers or obj["tiers_mode"] not in ("graduated", "volume"):
@@ -550,7 +548,9 @@ class FakeStripe:
     def _subscription_update(self, p: dict[str, Any], sub_id: str) -> dict[str, Any]:
         obj = self.get("subscription", sub_id)
         if obj["status"] == "canceled":
-            raise StripeFail(400, "A canceled subscription can only update its cancellation_details")
+            raise StripeFail(
+                400, "A canceled subscription can only update its cancellation_details."
+            )
         if "cancel_at" in p:
             obj["cancel_at"] = _int(p, "cancel_at")
         for field in ("metadata", "pause_collection"):
@@ -571,8 +571,10 @@ class FakeStripe:
     def _invoice_create(self, p: dict[str, Any]) -> dict[str, Any]:
         customer = self.get("customer", str(p.get("customer", "")))
         collection = p.get("collection_method", "charge_automatically")
-        if collection == "send_invoice" and _int(p, "days_until_due") is None and not p.get(
-            "due_date"
+        if (
+            collection == "send_invoice"
+            and _int(p, "days_until_due") is None
+            and not p.get("due_date")
         ):
             raise StripeFail(
                 400, "Invoices with collection_method=send_invoice need days_until_due or due_date."
@@ -742,7 +744,7 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
     def _serve(self, method: str) -> None:
-        fake: FakeStripe = self.server.fake  # type: ignore[attr-defined]
+        fake: FakeStripe = self.server.fake
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode("utf-8") if length else ""
         headers = {k.lower(): v for k, v in self.headers.items()}
@@ -762,7 +764,8 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in extra.items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(data)
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # a killed client
+            self.wfile.write(data)
 
     def do_GET(self) -> None:
         self._serve("GET")
