@@ -207,7 +207,8 @@ def _invoice_event(event: WebhookEvent) -> tuple[str, str]:
     note = f"{known} → {status}"
     if status == "paid":
         paid = int(obj.get("amount_paid") or 0)
-        if obj.get("paid_out_of_band") or invoice.status == InvoiceStatus.PAID:
+        if invoice.status == InvoiceStatus.PAID:
+            # Settled here first (a bank transfer, then marked paid out of band at Stripe).
             note += " (already settled here)"
         elif paid != invoice.balance:
             return _flag(invoice, event, "amount_paid", balance=invoice.balance, theirs=paid)

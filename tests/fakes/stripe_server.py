@@ -588,7 +588,7 @@ class FakeStripe:
             description=p.get("description"), metadata=p.get("metadata", {}),
             custom_fields=p.get("custom_fields"), customer_email=customer.get("email"),
             customer_name=customer.get("name"), amount_due=0, amount_paid=0, amount_remaining=0,
-            subtotal=0, total=0, attempted=False, attempt_count=0, paid_out_of_band=False,
+            subtotal=0, total=0, attempted=False, attempt_count=0,
             due_date=now + 86400 * (_int(p, "days_until_due") or 0), billing_reason="manual",
             hosted_invoice_url=None, invoice_pdf=None, last_finalization_error=None,
             from_invoice=None, subscription=None, effective_at=None, next_payment_attempt=None,
@@ -682,8 +682,10 @@ class FakeStripe:
 
     def _invoice_settle(self, invoice: dict[str, Any], paid: int, *, out_of_band: bool) -> None:
         now = int(time.time())
+        # API 2025-03-31.basil dropped the invoice's paid_out_of_band flag; money received
+        # elsewhere is not money Stripe saw, so nothing counts as paid through Stripe.
         invoice.update(
-            status="paid", amount_paid=paid, amount_remaining=0, paid_out_of_band=out_of_band,
+            status="paid", amount_paid=0 if out_of_band else paid, amount_remaining=0,
             attempted=not out_of_band, attempt_count=0 if out_of_band else 1,
         )  # fmt: skip
         invoice["status_transitions"]["paid_at"] = now
