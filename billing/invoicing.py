@@ -34,6 +34,7 @@ from billing.models import (
 )
 from billing.pricing import PriceTerms, month_start, next_month_start, prices_for_period
 from billing.services import usage_rollup
+from tenants.schemas import advisory_lock
 
 QUANTITY = Decimal("0.0001")
 
@@ -147,8 +148,16 @@ def invoices_prepare(*, period_start: dt.date) -> PrepareReport:
     """Draft (or re-draft) the invoice of every billing account for a month.
 
     Accounts whose invoice for the month is already issued are left alone. Re-running replaces
-    the drafts with fresh figures from the ledger, so it is safe to run any number of times.
+    the drafts with fresh figures from the ledger, so it is safe to run any number of times;
+    two runs at once queue behind one lock instead of colliding.
     """
+    period_start, _period_end = period_bounds(period_start)
+    with transaction.atomic():
+        advisory_lock(f"billing-period:{period_start.isoformat()}")
+        return _invoices_prepare(period_start)
+
+
+def _invoices_prepare(period_start: dt.date) -> PrepareReport:
     period_start, period_end = period_bounds(period_start)
     report = PrepareReport(period_start=period_start)
     usage_rollup(first_day=period_start, last_day=period_end)
@@ -327,7 +336,14 @@ def credit_note_issue(
         actor_email=actor_email,
         detail={"number": note.number, "amount": amount},
     )
+    _reassess(invoice, actor_email)
     return note
+
+
+def _reassess(invoice: Invoice, actor_email: str) -> None:
+    from billing.dunning import dunning_reassess
+
+    dunning_reassess(account=invoice.billing_account, actor_email=actor_email)
 
 
 @transaction.atomic
@@ -377,4 +393,5 @@ def payment_record(
         actor_email=actor_email,
         detail={"amount": amount, "reference": reference, "gateway": gateway},
     )
+    _reassess(invoice, actor_email)
     return payment

@@ -27,6 +27,31 @@ def close_last_month() -> dict[str, Any]:
     return {"period": str(period), "drafted": report.prepared.drafted, "issued": report.issued}
 
 
+@shared_task(name="billing.tasks.dunning_daily", acks_late=True)
+def dunning_daily() -> dict[str, Any]:
+    from billing.dunning import dunning_run
+
+    report = dunning_run()
+    return {
+        "reminders": len(report.reminders),
+        "restricted": report.restricted,
+        "reinstated": report.reinstated,
+    }
+
+
+@shared_task(
+    name="billing.tasks.invoice_reminder_send",
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=8,
+)
+def invoice_reminder_send(event_id: int) -> str:
+    from billing.notices import reminder_email_send
+
+    return reminder_email_send(event_id=event_id)
+
+
 # --- gateways: meter events, webhooks, Stripe invoices ---------------------------------------
 
 

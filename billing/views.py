@@ -1,18 +1,165 @@
-"""HTTP endpoints of billing on the public host: the Stripe webhook receiver (thin)."""
+"""Billing pages: the agency admin's usage and invoices (agency host), the provider's revenue,
+unpaid invoices, anomalies and invoice handling (public host, provider staff)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from accounts.permissions import agency_role_required
+from billing import selectors
+from billing.forms import CreditNoteForm, PaymentForm
+from billing.gateways.bank_transfer import bank_transfer_record
+from billing.invoicing import credit_note_issue
+from billing.models import BillingAccount, Invoice, Metric
 from billing.webhooks import WebhookRejected, webhook_event_receive
+from onboarding.units import provinces
+
+
+@agency_role_required("admin")
+def agency_billing(request: HttpRequest) -> HttpResponse:
+    agency: Any = request.tenant  # type: ignore[attr-defined]
+    today = timezone.localdate()
+    summary = selectors.agency_usage_month(agency=agency, today=today)
+    lines = list(selectors.agency_invoice_lines(agency=agency)[:200])
+    invoices: dict[int, dict[str, Any]] = {}
+    for line in lines:
+        entry = invoices.setdefault(
+            line.invoice_id, {"invoice": line.invoice, "lines": [], "share": 0}
+        )
+        entry["lines"].append(line)
+        entry["share"] += line.amount
+    received = []
+    if summary is not None:
+        received = [
+            (d.strftime("%d/%m"), q) for d, q in summary.daily.get(Metric.DOSSIER_RECEIVED, [])
+        ]
+    return render(
+        request,
+        "billing/agency_billing.html",
+        {
+            "subscription": selectors.current_subscription(agency=agency),
+            "summary": summary,
+            "invoices": list(invoices.values()),
+            "received_per_day": received,
+        },
+    )
+
+
+@staff_member_required
+def console_billing(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    names = provinces()
+    revenue = selectors.revenue_by_province_month(today=today)
+    months: dict[str, int] = {}
+    table: dict[str, dict[str, int]] = {}
+    for row in revenue:
+        month = row["month"].strftime("%m/%Y")
+        months[month] = months.get(month, 0) + row["amount"]
+        province = names.get(row["agency__province_code"], row["agency__province_code"])
+        table.setdefault(province, {})[month] = row["amount"]
+    unpaid = list(selectors.unpaid_invoices(today=today)[:300])
+    for invoice in unpaid:
+        invoice.days_late = (today - invoice.due_on).days if invoice.due_on else 0  # type: ignore[attr-defined]
+    return render(
+        request,
+        "billing/console_billing.html",
+        {
+            "months": list(months.items()),
+            "month_names": list(months),
+            "province_rows": sorted(table.items()),
+            "unpaid": unpaid,
+            "unpaid_total": sum(i.balance for i in unpaid),
+            "anomalies": selectors.usage_anomalies(today=today)[:50],
+            "accounts": BillingAccount.objects.exclude(status="good").order_by("name"),
+        },
+    )
+
+
+@staff_member_required
+def console_invoice(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = get_object_or_404(Invoice.objects.select_related("billing_account"), pk=pk)
+    lines = invoice.lines.select_related("agency").order_by("position")
+    return render(
+        request,
+        "billing/invoice.html",
+        {
+            "invoice": invoice,
+            "lines": lines,
+            "payments": invoice.payments.all(),
+            "credit_notes": invoice.credit_notes.all(),
+            "payment_form": PaymentForm(
+                initial={"amount": invoice.balance, "received_on": timezone.localdate()}
+            ),
+            "credit_form": CreditNoteForm(),
+        },
+    )
+
+
+def _apply(
+    request: HttpRequest, invoice: Invoice, form: Any, action: Any, done: str
+) -> HttpResponse:
+    if form.is_valid():
+        try:
+            action(**form.cleaned_data)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, done)
+    else:
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            for error in errors:
+                messages.error(request, f"{label}: {error}" if label else error)
+    return redirect("console-invoice", pk=invoice.pk)
+
+
+@staff_member_required
+@require_POST
+def console_invoice_payment(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = get_object_or_404(Invoice, pk=pk)
+    return _apply(
+        request,
+        invoice,
+        PaymentForm(request.POST),
+        # A transfer also settles the invoice's Stripe copy, if it has one (paid out of band).
+        lambda **data: bank_transfer_record(
+            invoice=invoice,
+            actor_email=request.user.email,  # type: ignore[union-attr]
+            **data,
+        ),
+        _("The payment was recorded."),
+    )
+
+
+@staff_member_required
+@require_POST
+def console_invoice_credit(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = get_object_or_404(Invoice, pk=pk)
+    return _apply(
+        request,
+        invoice,
+        CreditNoteForm(request.POST),
+        lambda **data: credit_note_issue(invoice=invoice, actor_email=request.user.email, **data),  # type: ignore[union-attr]
+        _("The credit note was issued."),
+    )
 
 
 @csrf_exempt
 @require_POST
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
-    """Verify the signature on the raw body, store the event once, answer at once."""
+    """Stripe's webhook (public host): verify the signature on the raw body, store the event
+    once, answer at once; processing is asynchronous (billing.webhooks)."""
     try:
         event, queued = webhook_event_receive(
             payload=request.body, signature=request.headers.get("Stripe-Signature", "")

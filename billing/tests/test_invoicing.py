@@ -23,6 +23,8 @@ from billing.models import Invoice, InvoiceLine, InvoiceStatus, Metric, Plan, Us
 from billing.pricing import RateInput, plan_create, plan_price_change
 from billing.services import usage_record
 
+pytestmark = pytest.mark.usefixtures("english")
+
 OCT = dt.date(2026, 10, 1)
 NOV = dt.date(2026, 11, 1)
 GuardError = (InternalError, ProgrammingError)

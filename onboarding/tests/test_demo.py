@@ -33,7 +33,7 @@ def test_demo_province_is_complete_and_idempotent() -> None:
     # One payer rents the service for every demo agency; its invoice comes from the ledger.
     assert Subscription.objects.filter(agency__in=first, ends_on__isnull=True).count() == 4
     assert Subscription.objects.values("billing_account").distinct().count() == 1
-    period = month_start(Subscription.objects.first().starts_on)  # type: ignore[union-attr]
+    period = month_start(Subscription.objects.first().starts_on)
     report = invoices_prepare(period_start=period)
     invoice: Any = Invoice.objects.get(pk=report.invoice_ids[0])
     assert invoice.lines.filter(kind="subscription").count() == 4

@@ -11,6 +11,20 @@ from ops import views as ops_views
 urlpatterns = [
     path("", console_views.landing, name="landing"),
     path("console/agencies/", console_views.agency_list, name="console-agencies"),
+    path("console/billing/", billing_views.console_billing, name="console-billing"),
+    path(
+        "console/billing/invoices/<int:pk>/", billing_views.console_invoice, name="console-invoice"
+    ),
+    path(
+        "console/billing/invoices/<int:pk>/payment/",
+        billing_views.console_invoice_payment,
+        name="console-invoice-payment",
+    ),
+    path(
+        "console/billing/invoices/<int:pk>/credit/",
+        billing_views.console_invoice_credit,
+        name="console-invoice-credit",
+    ),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("ngon-ngu/<str:code>/", language.choose_language, name="choose-language"),

@@ -5,6 +5,7 @@ Citizen-facing paths are Vietnamese, as people type and share them.
 
 from django.urls import include, path
 
+from billing import views as billing_views
 from ops import language
 from ops import views as ops_views
 from portal import views as portal
@@ -31,6 +32,7 @@ urlpatterns = [
     path("ho-so-cua-toi/<str:code>/", portal.my_dossier_detail, name="portal-my-dossier"),
     path("tai-khoan/", portal.profile, name="portal-profile"),
     path("logo.png", portal.logo, name="portal-logo"),
+    path("quan-tri/thanh-toan/", billing_views.agency_billing, name="agency-billing"),
     path("accounts/", include("allauth.urls")),
     path("ngon-ngu/<str:code>/", language.choose_language, name="choose-language"),
     path("health/", ops_views.health, name="health"),

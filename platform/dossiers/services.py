@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from accounts.validators import validate_personal_id, validate_phone
 from billing.models import Metric
+from billing.selectors import agency_billing_restricted
 from billing.services import usage_record
 from dossiers import codes
 from dossiers.files import CheckedFile, check_file, check_total
@@ -96,7 +97,11 @@ def _accepting_version(
     agency: Agency, procedure: AgencyProcedure, channel: str
 ) -> ProcedureVersion:
     """The version a new dossier is pinned to, or a clear refusal."""
-    if agency.status != AgencyStatus.ACTIVE and channel in ONLINE_CHANNELS:
+    # A suspended agency, or one restricted for unpaid invoices, takes no new online dossiers;
+    # tracking and results stay available to citizens.
+    if channel in ONLINE_CHANNELS and (
+        agency.status != AgencyStatus.ACTIVE or agency_billing_restricted(agency=agency)
+    ):
         raise ValidationError(
             _(
                 "%(agency)s is not accepting new online dossiers at the moment; you can still "

@@ -187,6 +187,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=1, minute=10),
     },
     # Month-end invoicing from the ledger, on the 1st for the month before.
+    "billing-dunning-daily": {
+        "task": "billing.tasks.dunning_daily",
+        "schedule": crontab(hour=8, minute=0),
+    },
     "billing-close-last-month": {
         "task": "billing.tasks.close_last_month",
         "schedule": crontab(day_of_month="1", hour=3, minute=0),

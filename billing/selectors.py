@@ -1,0 +1,208 @@
+"""Read-side helpers of billing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+
+from billing.models import (
+    AccountStatus,
+    BillingAccount,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    Metric,
+    Subscription,
+    UsageEvent,
+)
+from billing.pricing import PriceTerms, next_month_start, prices_for_period
+from tenants.models import Agency
+
+
+def agency_billing_restricted(*, agency: Agency) -> bool:
+    """Is the agency's payer restricted for unpaid invoices? (one indexed query)"""
+    return BillingAccount.objects.filter(
+        subscriptions__agency_id=agency.pk,
+        subscriptions__ends_on__isnull=True,
+        status=AccountStatus.RESTRICTED,
+    ).exists()
+
+
+def current_subscription(*, agency: Agency) -> Subscription | None:
+    return (
+        Subscription.objects.filter(agency_id=agency.pk, ends_on__isnull=True)
+        .select_related("plan", "billing_account")
+        .first()
+    )
+
+
+@dataclass
+class MetricUsage:
+    metric: str
+    label: str
+    used: Decimal
+    included: Decimal
+    unit_price: int
+    projected: Decimal
+    projected_amount: int
+
+    @property
+    def percent_of_included(self) -> int:
+        if not self.included:
+            return 100 if self.used else 0
+        return int(self.used * 100 / self.included)
+
+
+@dataclass
+class UsageSummary:
+    period_start: dt.date
+    period_end: dt.date
+    days_elapsed: int
+    period_days: int
+    monthly_fee: int
+    metrics: list[MetricUsage]
+    daily: dict[str, list[tuple[dt.date, Decimal]]]
+
+    @property
+    def projected_total(self) -> int:
+        return self.monthly_fee + sum(m.projected_amount for m in self.metrics)
+
+
+def agency_usage_month(*, agency: Agency, today: dt.date) -> UsageSummary | None:
+    """This month's usage of an agency against its plan, projected to month end (from the ledger,
+    so it is current to the second, not to last night's rollup)."""
+    subscription = current_subscription(agency=agency)
+    if subscription is None:
+        return None
+    start = today.replace(day=1)
+    end = next_month_start(start) - dt.timedelta(days=1)
+    terms: PriceTerms | None = prices_for_period(
+        plan_ids=[subscription.plan_id], period_start=start
+    ).get(subscription.plan_id)
+    if terms is None:
+        return None
+    from django.utils import timezone
+
+    since = timezone.make_aware(dt.datetime.combine(start, dt.time.min))
+    rows = (
+        UsageEvent.objects.filter(agency_id=agency.pk, occurred_at__gte=since)
+        .values_list("metric", "occurred_at", "quantity")
+        .order_by()
+    )
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    per_day: dict[str, dict[dt.date, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for metric, at, quantity in rows.iterator():
+        totals[metric] += quantity
+        per_day[metric][timezone.localdate(at)] += quantity
+    period_days = (end - start).days + 1
+    elapsed = (today - start).days + 1
+    metrics = []
+    labels = dict(Metric.choices)
+    for metric, (included, unit_price) in sorted(terms.rates.items()):
+        used = totals.get(metric, Decimal(0))
+        projected = (used * period_days / elapsed).quantize(Decimal("0.01"))
+        metrics.append(
+            MetricUsage(
+                metric=metric,
+                label=str(labels.get(metric, metric)),
+                used=used,
+                included=included,
+                unit_price=unit_price,
+                projected=projected,
+                projected_amount=int(max(Decimal(0), projected - included) * unit_price),
+            )
+        )
+    daily = {
+        metric: [
+            (
+                start + dt.timedelta(days=i),
+                per_day[metric].get(start + dt.timedelta(days=i), Decimal(0)),
+            )
+            for i in range(elapsed)
+        ]
+        for metric in per_day
+    }
+    return UsageSummary(
+        period_start=start,
+        period_end=end,
+        days_elapsed=elapsed,
+        period_days=period_days,
+        monthly_fee=terms.monthly_fee,
+        metrics=metrics,
+        daily=daily,
+    )
+
+
+def agency_invoice_lines(*, agency: Agency) -> QuerySet[InvoiceLine]:
+    """The agency's share of issued invoices (an invoice may cover many agencies)."""
+    return (
+        InvoiceLine.objects.filter(agency_id=agency.pk)
+        .exclude(invoice__status__in=[InvoiceStatus.DRAFT, InvoiceStatus.VOID])
+        .select_related("invoice")
+        .order_by("-invoice__period_start", "position")
+    )
+
+
+def revenue_by_province_month(*, months: int = 12, today: dt.date) -> list[dict[str, Any]]:
+    """Invoiced amounts per province and month (issued and paid invoices)."""
+    first = today.replace(day=1)
+    for _ in range(months - 1):
+        first = (first - dt.timedelta(days=1)).replace(day=1)
+    return list(
+        InvoiceLine.objects.filter(
+            invoice__status__in=[InvoiceStatus.ISSUED, InvoiceStatus.PAID],
+            invoice__period_start__gte=first,
+        )
+        .annotate(month=TruncMonth("invoice__period_start"))
+        .values("month", "agency__province_code")
+        .annotate(amount=Sum("amount"))
+        .order_by("month", "agency__province_code")
+    )
+
+
+def unpaid_invoices(*, today: dt.date) -> QuerySet[Invoice]:
+    return (
+        Invoice.objects.filter(status=InvoiceStatus.ISSUED)
+        .select_related("billing_account")
+        .annotate(agencies=Count("lines__agency", distinct=True))
+        .order_by("due_on", "number")
+    )
+
+
+def usage_anomalies(
+    *, today: dt.date, factor: Decimal = Decimal(3), min_quantity: Decimal = Decimal(20)
+) -> list[dict[str, Any]]:
+    """Agencies whose usage of a metric over the last 7 days is far above their 28 days before.
+
+    A sudden jump (a script submitting test dossiers, an SMS loop) should be looked at before
+    it reaches an invoice.
+    """
+    from billing.models import UsageDaily
+
+    recent_from = today - dt.timedelta(days=7)
+    base_from = recent_from - dt.timedelta(days=28)
+    rows = (
+        UsageDaily.objects.filter(day__gte=base_from, day__lt=today)
+        .values("agency_id", "agency__name", "metric")
+        .annotate(
+            recent=Sum("quantity", filter=Q(day__gte=recent_from)),
+            base=Sum("quantity", filter=Q(day__lt=recent_from)),
+        )
+    )
+    found = []
+    for row in rows:
+        recent = row["recent"] or Decimal(0)
+        weekly_base = (row["base"] or Decimal(0)) / 4
+        if recent >= min_quantity and recent > factor * max(weekly_base, Decimal(1)):
+            found.append(
+                {**row, "recent": recent, "weekly_base": weekly_base.quantize(Decimal("0.1"))}
+            )
+    return sorted(
+        found, key=lambda r: r["recent"] / max(r["weekly_base"], Decimal(1)), reverse=True
+    )
