@@ -121,3 +121,13 @@ def stripe_invoice_paid_out_of_band(self: Any, invoice_id: int) -> None:
         gateway_get(Gateway.STRIPE).invoice_mark_paid_out_of_band(invoice=invoice)
     except GatewayError as exc:
         raise self.retry(exc=exc, countdown=min(3600, 60 * 2**self.request.retries)) from exc
+
+
+@shared_task(name="billing.tasks.stripe_sync", acks_late=True)
+def stripe_sync_task() -> dict[str, Any]:
+    """Customers, subscriptions and issued invoices of Stripe payers, mirrored (idempotent)."""
+    from billing.gateways.sync import stripe_sync
+
+    report = stripe_sync()
+    return {"customers": report.customers, "subscriptions": report.subscriptions,
+            "invoices": report.invoices, "errors": report.errors[:20]}  # fmt: skip

@@ -131,18 +131,30 @@ class StripeGateway(PaymentGateway):
         known = self._mapped("meter", metric)
         if known:
             return known
-        meter = self.request(
-            "post",
-            "/v1/billing/meters",
-            {
-                "display_name": f"MotCua {metric}",
-                "event_name": meter_event_name(metric),
-                "default_aggregation": {"formula": "sum"},
-                "customer_mapping": {"event_payload_key": "stripe_customer_id", "type": "by_id"},
-                "value_settings": {"event_payload_key": "value"},
-            },
-            key=f"motcua-meter-{metric}",
-        )
+        try:
+            meter = self.request(
+                "post",
+                "/v1/billing/meters",
+                {
+                    "display_name": f"MotCua {metric}",
+                    "event_name": meter_event_name(metric),
+                    "default_aggregation": {"formula": "sum"},
+                    "customer_mapping": {
+                        "event_payload_key": "stripe_customer_id",
+                        "type": "by_id",
+                    },
+                    "value_settings": {"event_payload_key": "value"},
+                },
+                key=f"motcua-meter-{metric}",
+            )
+        except GatewayError:
+            # An active meter with this event name exists already (our mapping was lost, or
+            # the idempotency key expired): adopt it. Event names are unique among active meters.
+            listed = self.request("get", "/v1/billing/meters", {"status": "active", "limit": 100})
+            found = [m for m in listed["data"] if m["event_name"] == meter_event_name(metric)]
+            if not found:
+                raise
+            meter = found[0]
         self._remember("meter", metric, meter["id"])
         return str(meter["id"])
 

@@ -19,6 +19,7 @@ from billing.invoicing import billing_month_close
 from billing.models import (
     BillingEvent,
     Gateway,
+    GatewayObject,
     Invoice,
     InvoiceStatus,
     MeterEventOutbox,
@@ -94,6 +95,11 @@ def test_customer_and_subscription_sync_in_vnd(
     assert storage["tiers"][0] == {**storage["tiers"][0], "up_to": 10_000, "unit_amount": 0}
     assert len(fake_stripe.objects["customer"]) == 1
     assert len(fake_stripe.objects["subscription"]) == 1
+    # A lost mapping (a restored database): the existing meter is adopted, not duplicated.
+    GatewayObject.objects.filter(kind="meter").delete()
+    fake_stripe.idempotency.clear()  # and Stripe's idempotency keys have expired
+    assert StripeGateway().meter_ensure(metric=Metric.SMS_SENT) in metered
+    assert len(fake_stripe.objects["billing.meter"]) == 3
 
 
 def test_outbox_reports_stripe_payers_usage_once(
@@ -300,3 +306,28 @@ def test_bank_reconciliation(make_agency: Any, plan: Plan, moment: dt.datetime) 
     owing = {p.number: p.balance for p in result.open_invoices}
     assert owing == {invoice.number: invoice.total - 1_000_000, second.number: second.total}
     assert result.mismatched == []
+
+
+def test_sync_mirrors_what_is_missing_once(
+    make_agency: Any, plan: Plan, fake_stripe: FakeStripe, moment: dt.datetime
+) -> None:
+    from billing.accounts import subscription_end
+    from billing.gateways.sync import stripe_sync
+
+    payer = make_payer("UBND tỉnh X", "0101234567")
+    by_transfer = make_payer("UBND tỉnh Z", "0301234567", Gateway.BANK_TRANSFER)
+    stays, leaves = make_agency(provision=False), make_agency(provision=False)
+    subscribe(stays, payer, moment)
+    subscribe(leaves, payer, moment)
+    invoice = _issued_invoice(make_agency, by_transfer, moment)  # issues the Stripe payer's too
+
+    first = stripe_sync()
+    assert (first.customers, first.subscriptions, first.invoices, first.errors) == (1, 2, 1, [])
+    assert stripe_sync() == type(first)()  # nothing left to do
+    subscription_end(agency=leaves, ends_on=timezone.localdate() + dt.timedelta(days=3))
+    ending = stripe_sync()
+    assert ending.subscriptions == 1 and stripe_sync().subscriptions == 0
+    ended = Subscription.objects.get(agency=leaves).stripe_subscription_id
+    assert fake_stripe.objects["subscription"][ended]["cancel_at"] is not None
+    assert not invoice.stripe_invoice_id  # the transfer payer's invoice stays here
+    assert len(fake_stripe.objects["invoice"]) == 1

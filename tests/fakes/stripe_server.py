@@ -449,7 +449,11 @@ class FakeStripe:
         return obj
 
     def _meter_list(self, p: dict[str, Any]) -> dict[str, Any]:
-        data = list(self.objects["billing.meter"].values())
+        data = [
+            m
+            for m in self.objects["billing.meter"].values()
+            if p.get("status") in (None, m["status"])
+        ]
         return {"object": "list", "data": data, "has_more": False, "url": "/v1/billing/meters"}
 
     def _meter_event_create(self, p: dict[str, Any]) -> dict[str, Any]:

@@ -89,7 +89,9 @@ def run() -> None:
 
     started = time.perf_counter()
     _seed()
-    detail(f"seeded {UsageEvent.objects.count():,} ledger rows in {time.perf_counter() - started:.1f}s")
+    detail(
+        f"seeded {UsageEvent.objects.count():,} ledger rows in {time.perf_counter() - started:.1f}s"
+    )
 
     started = time.perf_counter()
     report = billing_month_close(period_start=PERIOD)

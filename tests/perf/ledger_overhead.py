@@ -77,7 +77,9 @@ def run() -> None:
         dossier_services.usage_record = real_usage_record
     with_ledger = statistics.median(samples["with"])
     without = statistics.median(samples["without"])
-    detail(f"submission {with_ledger * 1000:.1f} ms with the ledger, {without * 1000:.1f} ms without")
+    detail(
+        f"submission {with_ledger * 1000:.1f} ms with the ledger, {without * 1000:.1f} ms without"
+    )
     bench_line("ledger_overhead", (with_ledger - without) / without * 100, "%", "<=10")
 
 

@@ -200,6 +200,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.meter_events_push",
         "schedule": crontab(minute="*/10"),
     },
+    # Stripe payers' customers, subscriptions and issued invoices, mirrored (idempotent).
+    "billing-stripe-sync": {
+        "task": "billing.tasks.stripe_sync",
+        "schedule": crontab(minute=25),
+    },
     # Webhook events whose processing was lost or failed.
     "billing-webhook-events-retry": {
         "task": "billing.tasks.webhook_events_retry",
