@@ -261,3 +261,37 @@ def _subscription_event(event: WebhookEvent) -> tuple[str, str]:
                     "from": previous, "to": row.state, "event": event.event_id},
         )  # fmt: skip
     return WebhookStatus.PROCESSED, f"{previous or '-'} → {row.state}"
+
+
+@handles("checkout.session.completed", "checkout.session.async_payment_succeeded")
+def _fee_paid_event(event: WebhookEvent) -> tuple[str, str]:
+    """A citizen paid a dossier's fee: confirmed in the agency's own schema."""
+    from dossiers.fees import fee_payment_confirm
+    from tenants.context import agency_context
+    from tenants.models import Agency
+
+    obj = _object(event)
+    metadata = obj.get("metadata") or {}
+    if obj.get("mode") != "payment" or not metadata.get("agency"):
+        return WebhookStatus.IGNORED, "not a fee payment"
+    if obj.get("payment_status") != "paid":
+        return WebhookStatus.PROCESSED, "not paid yet"
+    agency = Agency.objects.filter(schema_name=metadata["agency"]).first()
+    if agency is None:
+        return WebhookStatus.IGNORED, "unknown agency"
+    amount = int(obj.get("amount_total") or 0)
+    with agency_context(agency):
+        outcome = fee_payment_confirm(
+            remote_id=obj["id"], amount=amount, currency=str(obj.get("currency") or "")
+        )
+    if outcome == "unknown":
+        return WebhookStatus.IGNORED, f"no such fee payment in {agency.schema_name}"
+    if outcome == "flagged":
+        BillingEvent.objects.create(
+            event="fee_amount_mismatch",
+            detail={"gateway": Gateway.STRIPE, "event": event.event_id, "session": obj["id"],
+                    "agency": agency.schema_name, "amount": amount,
+                    "currency": obj.get("currency")},
+        )  # fmt: skip
+        return WebhookStatus.FLAGGED, "fee amount or currency does not match"
+    return WebhookStatus.PROCESSED, outcome

@@ -6,7 +6,6 @@ from django.db.models import QuerySet
 
 from catalog.models import CatalogProcedure, CatalogVersion
 
-
 # A public administrative service centre receives, at its one-stop desks, the dossiers of the
 # provincial departments as well as its own procedures.
 KINDS_SERVED = {"service_centre": ["service_centre", "department"]}

@@ -30,6 +30,7 @@ urlpatterns = [
     path("tra-cuu/", portal.tracking, name="portal-tracking"),
     path("ho-so-cua-toi/", portal.my_dossiers, name="portal-my-dossiers"),
     path("ho-so-cua-toi/<str:code>/", portal.my_dossier_detail, name="portal-my-dossier"),
+    path("ho-so-cua-toi/<str:code>/nop-phi/", portal.fee_pay, name="portal-fee-pay"),
     path("tai-khoan/", portal.profile, name="portal-profile"),
     path("logo.png", portal.logo, name="portal-logo"),
     path("quan-tri/thanh-toan/", billing_views.agency_billing, name="agency-billing"),
