@@ -185,3 +185,13 @@ def test_a_failing_event_is_kept_for_retry(client: Client, fake_stripe: FakeStri
         received_at=timezone.now() - dt.timedelta(hours=1)
     )
     assert webhook_events_due() == [stored.pk]
+
+
+def test_provider_staff_see_events_read_only(admin_client: Client, fake_stripe: FakeStripe) -> None:
+    event = fake_stripe.emit("invoice.paid", {"id": "in_unknown", "object": "invoice"})
+    post(admin_client, fake_stripe, event)
+    page = admin_client.get("/admin/billing/webhookevent/")
+    assert page.status_code == 200 and event["id"] in page.text
+    stored = WebhookEvent.objects.get()
+    assert admin_client.get(f"/admin/billing/webhookevent/{stored.pk}/change/").status_code == 200
+    assert admin_client.get("/admin/billing/webhookevent/add/").status_code == 403
