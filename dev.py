@@ -282,7 +282,7 @@ def cmd_lock(_: argparse.Namespace) -> int:
 
 def cmd_stop(_: argparse.Namespace) -> int:
     ensure_venv()
-    for settings in ("config.settings.local", "config.settings.test"):
+    for settings in ("config.settings.local", "config.settings.test", "config.settings.bench"):
         print(embedded("stop", settings))
     return 0
 

@@ -135,6 +135,9 @@ class SchemaState(models.Model):
     created_via = models.CharField(
         max_length=10, choices=[("clone", "clone"), ("migrate", "migrate")], default="migrate"
     )
+    # For the template only: its DDL, captured when it was last built, replayed to
+    # create each new agency schema (tenants.snapshot). Empty: use the clone function.
+    clone_sql = models.TextField(blank=True, default="")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

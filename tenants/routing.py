@@ -19,6 +19,7 @@ from typing import Any, cast
 from django.conf import settings
 from django.core.cache import caches
 from django.core.exceptions import DisallowedHost
+from django.db.models.base import ModelState
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseNotFound
 from django.http.request import split_domain_port
 from django.template.loader import render_to_string
@@ -163,18 +164,37 @@ def platform_url(request: HttpRequest) -> str:
     return f"{request.scheme}://{settings.PLATFORM_PUBLIC_HOSTS[0]}{suffix}/"
 
 
+def _request_copy(agency: Agency) -> Agency:
+    """A shallow copy of a routed agency for one request (cheaper than copy.copy)."""
+    clone = Agency.__new__(Agency)
+    clone.__dict__.update(agency.__dict__)
+    clone._state = ModelState()
+    clone._state.adding = False
+    clone._state.db = agency._state.db
+    return clone
+
+
 class AgencyRoutingMiddleware:
     """Select the agency schema and URLconf from the Host header; 404 for unknown hosts."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        self._validated: dict[str, str] = {}  # raw Host header → validated hostname
 
     def __call__(self, http_request: HttpRequest) -> HttpResponse:
         request = cast(AgencyRequest, http_request)
-        try:
-            host = request_hostname(request)
-        except DisallowedHost:  # a malformed Host header
-            return HttpResponseBadRequest(_("Bad Host header."))
+        raw = request.META.get("HTTP_HOST", "")
+        host = self._validated.get(raw) if raw else None
+        if host is None:
+            try:
+                host = request_hostname(request)
+            except DisallowedHost:  # a malformed Host header
+                return HttpResponseBadRequest(_("Bad Host header."))
+            if raw and not settings.USE_X_FORWARDED_HOST:
+                # Validation depends only on the header and settings: remember it.
+                if len(self._validated) > 10_000:
+                    self._validated.clear()
+                self._validated[raw] = host
         route = router.resolve(host)
         if route.kind == "public":
             if connection.schema_name != PUBLIC_SCHEMA:
@@ -187,6 +207,9 @@ class AgencyRoutingMiddleware:
         if agency is None or not agency.is_servable:
             connection.set_schema_to_public()
             return self.unavailable(request, host, agency)
+        # The routed Agency is shared by every request (and thread) of this process:
+        # never mutate it; each request gets its own copy with its own hostname.
+        agency = _request_copy(agency)
         agency.domain_url = host
         if connection.schema_name != agency.schema_name:
             connection.set_tenant(agency)

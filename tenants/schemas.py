@@ -18,6 +18,7 @@ from django_tenants.clone import CloneSchema
 from django_tenants.utils import get_public_schema_name, quote_schema_name
 from django_tenants.utils import schema_exists as _schema_exists
 
+from tenants import snapshot
 from tenants.db import connection
 from tenants.validators import RESERVED_SCHEMAS, validate_schema_name
 
@@ -137,17 +138,27 @@ def install_clone_function() -> None:
     CloneSchema()._create_clone_schema_function()
 
 
-def clone_schema(source: str, target: str) -> None:
+def template_snapshot_sql() -> str:
+    """The template's DDL for fast cloning, verified; "" if it cannot be reproduced that way."""
+    snap = snapshot.capture(TEMPLATE_SCHEMA)
+    return snap.serialize() if snap else ""
+
+
+def clone_schema(source: str, target: str, *, snapshot_sql: str = "") -> None:
     """Copy the structure and seed rows of ``source`` into a new schema ``target``.
 
-    One SQL call to the pg-clone-schema function, so it is all-or-nothing inside
-    the caller's transaction.
+    With ``snapshot_sql`` (the template's captured DDL) the copy replays it;
+    without, one call to django-tenants' pg-clone-schema function. Either way
+    all-or-nothing inside the caller's transaction.
     """
     _guard(source)
     _guard(target)
     connection.set_schema_to_public()
     if schema_exists(target):
         raise ValueError(f"schema {target} already exists")
+    if snapshot_sql:
+        snapshot.replay(snapshot.Snapshot.deserialize(source, snapshot_sql), target)
+        return
     if not clone_function_installed():
         install_clone_function()
     advisory_lock(CLONE_LOCK, shared=True)

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -114,34 +114,50 @@ def agency_create(
             code="duplicate",
             params={"host": hostname},
         )
-    with transaction.atomic():
-        agency = Agency(
-            schema_name=schema_name,
-            slug=slug,
-            name=name.strip(),
-            kind=kind,
-            province_code=str(province_code),
-            admin_unit_code=str(admin_unit_code or ""),
-            parent=parent,
-            code=code,
-            status=AgencyStatus.PROVISIONING,
-        )
-        agency.save()
-        Domain.objects.create(
-            domain=hostname, tenant=agency, is_primary=True, kind=DomainKind.PLATFORM
-        )
-        _record_event(agency, "created", actor_email=actor_email, slug=slug, kind=kind)
+    try:
+        with transaction.atomic():
+            agency = Agency(
+                schema_name=schema_name,
+                slug=slug,
+                name=name.strip(),
+                kind=kind,
+                province_code=str(province_code),
+                admin_unit_code=str(admin_unit_code or ""),
+                parent=parent,
+                code=code,
+                status=AgencyStatus.PROVISIONING,
+            )
+            agency.save()
+            Domain.objects.create(
+                domain=hostname, tenant=agency, is_primary=True, kind=DomainKind.PLATFORM
+            )
+            _record_event(agency, "created", actor_email=actor_email, slug=slug, kind=kind)
+    except IntegrityError as exc:
+        # Lost a race with a concurrent request for the same slug or hostname.
+        raise ValidationError(
+            _("An agency with the slug “%(slug)s” or the hostname “%(host)s” already exists."),
+            code="duplicate",
+            params={"slug": slug, "host": hostname},
+        ) from exc
     return agency
 
 
 def template_ensure(*, verbosity: int = 0) -> SchemaState:
-    """Create or bring up to date the template schema new agencies are cloned from."""
+    """Create or bring up to date the template schema new agencies are cloned from.
+
+    Whenever the template changes (or has no snapshot yet), its DDL is captured
+    again (``tenants.snapshot``) so cloning replays plain DDL instead of walking
+    the catalog for every new agency.
+    """
     fingerprint = schemas.migration_fingerprint()
     with transaction.atomic():
         schemas.advisory_lock(schemas.TEMPLATE_SCHEMA)
         state = SchemaState.objects.filter(schema_name=schemas.TEMPLATE_SCHEMA).first()
         exists = schemas.schema_exists(schemas.TEMPLATE_SCHEMA)
         if state and exists and state.fingerprint == fingerprint:
+            if not state.clone_sql:
+                state.clone_sql = schemas.template_snapshot_sql()
+                state.save(update_fields=["clone_sql", "updated_at"])
             return state
         if exists and state is None:
             # The state row is gone but the schema may be fine: trust what it records.
@@ -151,6 +167,7 @@ def template_ensure(*, verbosity: int = 0) -> SchemaState:
                     schema_name=schemas.TEMPLATE_SCHEMA,
                     fingerprint=fingerprint,
                     migrations_applied=len(applied),
+                    clone_sql=schemas.template_snapshot_sql(),
                 )
         if exists:
             schemas.migrate_schema(schemas.TEMPLATE_SCHEMA, verbosity=verbosity)
@@ -164,18 +181,26 @@ def template_ensure(*, verbosity: int = 0) -> SchemaState:
                 "fingerprint": schemas.migration_fingerprint(applied),
                 "migrations_applied": len(applied),
                 "created_via": "migrate",
+                "clone_sql": schemas.template_snapshot_sql(),
             },
         )
     return state
 
 
-def _template_is_current(fingerprint: str) -> bool:
+def _current_template(fingerprint: str) -> SchemaState | None:
+    """The template's state if the template exists and matches the code, else None."""
     state = SchemaState.objects.filter(schema_name=schemas.TEMPLATE_SCHEMA).first()
-    return (
+    if (
         state is not None
         and state.fingerprint == fingerprint
         and schemas.schema_exists(schemas.TEMPLATE_SCHEMA)
-    )
+    ):
+        return state
+    return None
+
+
+def _template_is_current(fingerprint: str) -> bool:
+    return _current_template(fingerprint) is not None
 
 
 def agency_provision(*, agency: Agency, use_template: bool = True) -> ProvisionResult:
@@ -223,8 +248,11 @@ def agency_provision(*, agency: Agency, use_template: bool = True) -> ProvisionR
 
         via = "existing"
         if not exists:
-            if use_template and _template_is_current(fingerprint):
-                schemas.clone_schema(schemas.TEMPLATE_SCHEMA, agency.schema_name)
+            template = _current_template(fingerprint) if use_template else None
+            if template is not None:
+                schemas.clone_schema(
+                    schemas.TEMPLATE_SCHEMA, agency.schema_name, snapshot_sql=template.clone_sql
+                )
                 via = "clone"
             else:
                 schemas.create_schema_by_migration(agency.schema_name)
@@ -277,6 +305,54 @@ def agency_set_status(
         _record_event(
             agency, "status_changed", actor_email=actor_email, old=old, new=status, reason=reason
         )
+    return agency
+
+
+DOSSIER_CODE_PATTERN_MAX_LENGTH = 60  # Agency.dossier_code_pattern's column
+
+
+def agency_set_dossier_code_pattern(*, agency: Agency, pattern: str, actor: Any = None) -> Agency:
+    """Change how the agency's dossier codes are built (from the next dossier on).
+
+    Validated by the same rules the code generator relies on; recorded in the
+    public agency history and in the agency's own audit trail, in one transaction.
+    """
+    from audit.services import audit_record
+    from dossiers.codes import validate_pattern
+    from tenants.context import agency_context
+
+    pattern = (pattern or "").strip()
+    if not pattern:
+        raise ValidationError(
+            {"dossier_code_pattern": [_("Enter a dossier code pattern.")]}, code="required"
+        )
+    if len(pattern) > DOSSIER_CODE_PATTERN_MAX_LENGTH:
+        raise ValidationError(
+            {"dossier_code_pattern": [_("The dossier code pattern is too long.")]}, code="long"
+        )
+    try:
+        validate_pattern(pattern)
+    except ValidationError as exc:
+        raise ValidationError({"dossier_code_pattern": exc.messages}) from exc
+    with transaction.atomic():
+        agency = Agency.objects.select_for_update().get(pk=agency.pk)
+        old = agency.dossier_code_pattern
+        if old == pattern:
+            return agency
+        agency.dossier_code_pattern = pattern
+        agency.save(update_fields=["dossier_code_pattern", "updated_at"])
+        actor_email = str(getattr(actor, "email", "") or "")
+        _record_event(
+            agency, "dossier_code_pattern_changed", actor_email=actor_email, old=old, new=pattern
+        )
+        with agency_context(agency):
+            audit_record(
+                action="agency.dossier_code_pattern_changed",
+                actor=actor,
+                target=agency.slug,
+                old=old,
+                new=pattern,
+            )
     return agency
 
 
@@ -339,11 +415,14 @@ class MigrationReport:
     skipped: int = 0
     failed: dict[str, str] | None = None
     seconds: float = 0.0
+    missing: list[str] | None = None  # recorded as live, but the schema is gone
+    recreated: list[str] | None = None  # ... and recreated (empty) with ``repair_missing``
 
 
 def agencies_migrate(
     *,
     verify: bool = False,
+    repair_missing: bool = False,
     only: list[str] | None = None,
     progress: Callable[[int, int, str, str], None] | None = None,
 ) -> MigrationReport:
@@ -354,6 +433,11 @@ def agencies_migrate(
     ``verify`` also reads each schema's own django_migrations (in bulk) to catch
     drift made outside this command. A failing schema is reported and the rest
     go on; its state is left as it was, so the next run retries it.
+
+    The per-schema state is not trusted blindly: a live agency whose schema no
+    longer exists (dropped by hand, restored from a partial backup) is reported
+    in ``missing`` and never counted as up to date. Its data is gone, so it is
+    recreated (empty, from the template) only when ``repair_missing`` says so.
     """
     started = time.perf_counter()
     connection.set_schema_to_public()
@@ -365,6 +449,9 @@ def agencies_migrate(
     if only:
         agencies = agencies.filter(schema_name__in=only)
     names = list(agencies.order_by("schema_name").values_list("schema_name", flat=True))
+    existing = set(schemas.list_schemas())  # one query, whatever the number of schemas
+    missing = [name for name in names if name not in existing]
+    names = [name for name in names if name in existing]
     states = dict(
         SchemaState.objects.filter(schema_name__in=names).values_list("schema_name", "fingerprint")
     )
@@ -375,9 +462,26 @@ def agencies_migrate(
         pending += [name for name, applied in recorded.items() if applied != disk]
         pending.sort()
     report = MigrationReport(
-        total=len(names), migrated=[], failed={}, skipped=len(names) - len(pending)
+        total=len(names) + len(missing),
+        migrated=[],
+        failed={},
+        skipped=len(names) - len(pending),
+        missing=missing,
+        recreated=[],
     )
     assert report.migrated is not None and report.failed is not None
+    assert report.recreated is not None
+    for name in missing if repair_missing else []:
+        try:
+            _schema_recreate(name)
+        except Exception as exc:
+            logger.exception("recreating schema %s failed", name)
+            report.failed[name] = repr(exc)[:500]
+            connection.set_schema_to_public()
+            continue
+        report.recreated.append(name)
+        if progress:
+            progress(len(report.recreated), len(missing), name, "recreated")
     for index, name in enumerate(pending, start=1):
         if progress:
             progress(index, len(pending), name, "migrating")
@@ -405,3 +509,32 @@ def agencies_migrate(
             progress(index, len(pending), name, "done")
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _schema_recreate(schema_name: str) -> None:
+    """Build a live agency's vanished schema again (empty), recorded in its history."""
+    fingerprint = schemas.migration_fingerprint()
+    with transaction.atomic():
+        agency = Agency.objects.select_for_update().get(schema_name=schema_name)
+        schemas.advisory_lock(schema_name)
+        if schemas.schema_exists(schema_name):
+            return
+        template = _current_template(fingerprint)
+        if template is not None:
+            schemas.clone_schema(
+                schemas.TEMPLATE_SCHEMA, schema_name, snapshot_sql=template.clone_sql
+            )
+            via = "clone"
+        else:
+            schemas.create_schema_by_migration(schema_name)
+            via = "migrate"
+        applied = schemas.applied_migrations(schema_name)
+        SchemaState.objects.update_or_create(
+            schema_name=schema_name,
+            defaults={
+                "fingerprint": schemas.migration_fingerprint(applied),
+                "migrations_applied": len(applied),
+                "created_via": via,
+            },
+        )
+        _record_event(agency, "schema_recreated", via=via)

@@ -43,8 +43,133 @@ RESERVED_SLUGS = frozenset(
     }
 )
 RESERVED_SCHEMAS = frozenset(
-    {"public", "information_schema", "agency_template", "pg_catalog", "pg_toast"}
+    {
+        "public",
+        "information_schema",
+        "agency_template",
+        "pg_catalog",
+        "pg_toast",
+        "motcua_snapshot_check",  # tenants.snapshot's scratch schema
+    }
 )
+# PostgreSQL's reserved key words (pg_get_keywords(), categories R and T): a schema
+# with such a name breaks every statement that forgets to quote it.
+SQL_RESERVED_WORDS = frozenset(
+    [
+        "all",
+        "analyse",
+        "analyze",
+        "and",
+        "any",
+        "array",
+        "as",
+        "asc",
+        "asymmetric",
+        "authorization",
+        "binary",
+        "both",
+        "case",
+        "cast",
+        "check",
+        "collate",
+        "collation",
+        "column",
+        "concurrently",
+        "constraint",
+        "create",
+        "cross",
+        "current_catalog",
+        "current_date",
+        "current_role",
+        "current_schema",
+        "current_time",
+        "current_timestamp",
+        "current_user",
+        "default",
+        "deferrable",
+        "desc",
+        "distinct",
+        "do",
+        "else",
+        "end",
+        "except",
+        "false",
+        "fetch",
+        "for",
+        "foreign",
+        "freeze",
+        "from",
+        "full",
+        "grant",
+        "group",
+        "having",
+        "ilike",
+        "in",
+        "initially",
+        "inner",
+        "intersect",
+        "into",
+        "is",
+        "isnull",
+        "join",
+        "lateral",
+        "leading",
+        "left",
+        "like",
+        "limit",
+        "localtime",
+        "localtimestamp",
+        "natural",
+        "not",
+        "notnull",
+        "null",
+        "offset",
+        "on",
+        "only",
+        "or",
+        "order",
+        "outer",
+        "overlaps",
+        "placing",
+        "primary",
+        "references",
+        "returning",
+        "right",
+        "select",
+        "session_user",
+        "similar",
+        "some",
+        "symmetric",
+        "system_user",
+        "table",
+        "tablesample",
+        "then",
+        "to",
+        "trailing",
+        "true",
+        "union",
+        "unique",
+        "user",
+        "using",
+        "variadic",
+        "verbose",
+        "when",
+        "where",
+        "window",
+        "with",
+    ]
+)
+
+
+def _reserved_schema(value: str) -> bool:
+    from django.conf import settings
+
+    return (
+        value in RESERVED_SCHEMAS
+        or value == getattr(settings, "TENANT_BASE_SCHEMA", "agency_template")
+        or value.startswith("pg_")
+        or value in SQL_RESERVED_WORDS
+    )
 
 
 def validate_slug(value: str) -> None:
@@ -65,7 +190,7 @@ def validate_slug(value: str) -> None:
             code="invalid",
             params={"value": value},
         )
-    if value in RESERVED_SLUGS:
+    if value in RESERVED_SLUGS or _reserved_schema(schema_name_for_slug(value)):
         raise ValidationError(
             _("The agency slug “%(value)s” is reserved by the platform."),
             code="reserved",
@@ -97,7 +222,7 @@ def validate_schema_name(value: str) -> None:
             code="max_length",
             params={"value": value, "max": SCHEMA_MAX_LENGTH},
         )
-    if not SCHEMA_RE.match(value) or value.startswith("pg_"):
+    if not SCHEMA_RE.match(value):
         raise ValidationError(
             _(
                 "The schema name “%(value)s” is not valid: lowercase letters, digits and "
@@ -106,9 +231,12 @@ def validate_schema_name(value: str) -> None:
             code="invalid",
             params={"value": value},
         )
-    if value in RESERVED_SCHEMAS:
+    if _reserved_schema(value):
         raise ValidationError(
-            _("The schema name “%(value)s” is reserved."),
+            _(
+                "The schema name “%(value)s” is reserved (PostgreSQL or the platform uses "
+                "it): choose another."
+            ),
             code="reserved",
             params={"value": value},
         )

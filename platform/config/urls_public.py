@@ -25,6 +25,7 @@ urlpatterns = [
         billing_views.console_invoice_credit,
         name="console-invoice-credit",
     ),
+    path("", include("onboarding.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("ngon-ngu/<str:code>/", language.choose_language, name="choose-language"),

@@ -5,6 +5,8 @@ Citizen-facing paths are Vietnamese, as people type and share them.
 
 from django.urls import include, path
 
+from api import views as api_views
+from api.v1 import api as api_v1
 from billing import views as billing_views
 from ops import language
 from ops import views as ops_views
@@ -31,9 +33,23 @@ urlpatterns = [
     path("ho-so-cua-toi/", portal.my_dossiers, name="portal-my-dossiers"),
     path("ho-so-cua-toi/<str:code>/", portal.my_dossier_detail, name="portal-my-dossier"),
     path("ho-so-cua-toi/<str:code>/nop-phi/", portal.fee_pay, name="portal-fee-pay"),
+    path(
+        "ho-so-cua-toi/<str:code>/bo-sung/",
+        portal.my_dossier_supplement,
+        name="portal-my-dossier-supplement",
+    ),
     path("tai-khoan/", portal.profile, name="portal-profile"),
+    path("mot-cua/", include("desk.urls")),
     path("logo.png", portal.logo, name="portal-logo"),
     path("quan-tri/thanh-toan/", billing_views.agency_billing, name="agency-billing"),
+    path("api/v1/", api_v1.urls),
+    path("quan-tri/khoa-api/", api_views.api_keys, name="api-keys"),
+    path(
+        "quan-tri/khoa-api/<int:key_id>/thu-hoi/",
+        api_views.api_key_revoke_view,
+        name="api-key-revoke",
+    ),
+    path("quan-tri/", include("agencyadmin.urls")),
     path("accounts/", include("allauth.urls")),
     path("ngon-ngu/<str:code>/", language.choose_language, name="choose-language"),
     path("health/", ops_views.health, name="health"),

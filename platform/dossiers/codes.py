@@ -12,11 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+import uuid
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from tenants.db import connection
+
+if TYPE_CHECKING:
+    from tenants.models import Agency
 
 TOKEN_RE = re.compile(r"\{(code|yyyy|yy|mm|dd|yymmdd|seq(?::0?([1-9]))?)\}")
 ALLOWED_LITERAL_RE = re.compile(r"^[A-Za-z0-9\-_./]*$")
@@ -64,6 +69,11 @@ def render(pattern: str, *, code: str, on: dt.date, seq: int | None) -> str:
     return TOKEN_RE.sub(token, pattern)
 
 
+def agency_code_prefix(agency: Agency) -> str:
+    """What ``{code}`` stands for: the agency's code, or its slug when it has none."""
+    return agency.code or agency.slug.upper()
+
+
 def next_code(*, pattern: str, agency_code: str, on: dt.date) -> str:
     """Issue the next code in the pattern's scope. Must run inside the submission's transaction."""
     from dossiers.models import DossierCounter
@@ -78,6 +88,25 @@ def next_code(*, pattern: str, agency_code: str, on: dt.date) -> str:
         )
         (seq,) = cursor.fetchone()
     return render(pattern, code=agency_code, on=on, seq=int(seq)).upper()
+
+
+def provisional_code() -> str:
+    """A unique placeholder a dossier row holds until ``next_code`` (later in the same
+    transaction) gives it its real code; never visible outside the transaction."""
+    return f"~{uuid.uuid4().hex}"
+
+
+def preview_next_code(*, pattern: str, agency_code: str, on: dt.date) -> str:
+    """The code the next dossier would get under ``pattern`` on ``on``: read-only.
+
+    Reads the scope's counter without touching it, so previews never consume a
+    number (a concurrent submission may still take this one first).
+    """
+    from dossiers.models import DossierCounter
+
+    scope = render(pattern, code=agency_code, on=on, seq=None)
+    last = DossierCounter.objects.filter(scope=scope).values_list("last", flat=True).first()
+    return render(pattern, code=agency_code, on=on, seq=int(last or 0) + 1).upper()
 
 
 def new_secret() -> str:

@@ -67,6 +67,9 @@ class Dossier(models.Model):
     )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     external_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    # Digest of the content an external system delivered under external_id: a repeat
+    # with the same content is the same dossier, with other content a conflict.
+    external_fingerprint = models.CharField(max_length=64, blank=True, default="")
     applicant = _user_fk(verbose_name=_("applicant account"))
     applicant_name = models.CharField(_("applicant"), max_length=200)
     applicant_id_number = models.CharField(_("personal ID number"), max_length=12, blank=True)
@@ -137,8 +140,10 @@ class DossierDocument(StoredFile):
         pass
 
     def storage_folder(self) -> str:
+        # By row id, not code: files are written before the code is issued (the last
+        # step of a submission, see dossier_submit).
         received = self.dossier.received_at
-        return f"{received:%Y/%m}/{self.dossier.code}"
+        return f"{received:%Y/%m}/{self.dossier_id}"
 
 
 class DossierEvent(models.Model):
@@ -151,6 +156,9 @@ class DossierEvent(models.Model):
     from_status = models.CharField(max_length=24, blank=True)
     to_status = models.CharField(max_length=24, blank=True)
     note = models.TextField(_("note"), blank=True)
+    # Language-neutral facts about the step (e.g. {"channel": "online"}), rendered in the
+    # reader's language by ``summary``; ``note`` is free text someone wrote.
+    details: models.JSONField[dict[str, Any]] = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["at", "id"]
@@ -162,6 +170,23 @@ class DossierEvent(models.Model):
         if not self._state.adding:
             raise PermissionError("dossier events are append-only")
         super().save(*args, **kwargs)
+
+    @property
+    def summary(self) -> str:
+        """The details and the note, in the active language."""
+        parts: list[str] = []
+        channel = self.details.get("channel")
+        if channel in Channel.values:
+            parts.append(str(Channel(channel).label))
+        if self.note:
+            parts.append(self.note)
+        return "; ".join(parts)
+
+    def get_to_status_display(self) -> str:
+        """The status the event led to, in words (the applicant's history shows it)."""
+        if self.to_status in DossierStatus.values:
+            return str(DossierStatus(self.to_status).label)
+        return self.action
 
 
 class DossierCounter(models.Model):

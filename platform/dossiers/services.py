@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,6 +28,7 @@ from accounts.validators import validate_personal_id, validate_phone
 from billing.models import Metric
 from billing.selectors import agency_billing_restricted
 from billing.services import usage_record
+from desk.engine import process_start
 from dossiers import codes
 from dossiers.files import CheckedFile, check_file, check_total
 from dossiers.formdata import clean_form_data
@@ -47,6 +49,7 @@ from workdays.calendar import agency_calendar
 logger = logging.getLogger(__name__)
 
 DRAFT_LIFETIME = dt.timedelta(days=30)
+FORM_ERROR_PREFIX = "form."
 ONLINE_CHANNELS = (Channel.ONLINE, Channel.NATIONAL_PORTAL)
 
 
@@ -72,6 +75,23 @@ class Applicant:
         return cls(user=user, **values)
 
 
+class ExternalIdConflict(Exception):
+    """An external id already names a dossier received with different content."""
+
+    def __init__(self, dossier: Dossier) -> None:
+        super().__init__(dossier.external_id)
+        self.dossier = dossier
+
+
+def _known_external(external_id: str, fingerprint: str) -> SubmitResult | None:
+    existing = Dossier.objects.filter(external_id=external_id).first()
+    if existing is None:
+        return None
+    if fingerprint and existing.external_fingerprint != fingerprint:
+        raise ExternalIdConflict(existing)
+    return SubmitResult(existing, created=False)
+
+
 @dataclass
 class SubmitResult:
     dossier: Dossier
@@ -79,14 +99,42 @@ class SubmitResult:
     documents: list[DossierDocument] = field(default_factory=list)
 
 
+# The longest value each applicant detail may have (the Dossier columns' sizes).
+APPLICANT_MAX_LENGTHS = {
+    "applicant_name": 200,
+    "applicant_id_number": 12,
+    "applicant_phone": 20,
+    "applicant_email": 254,
+    "applicant_address": 300,
+}
+
+
 def _check_applicant(applicant: Applicant, errors: dict[str, list[str]]) -> None:
     if not applicant.name.strip():
         errors.setdefault("applicant_name", []).append(_("The applicant's full name is required."))
+    values = {
+        "applicant_name": applicant.name.strip(),
+        "applicant_id_number": applicant.id_number,
+        "applicant_phone": applicant.phone,
+        "applicant_email": applicant.email,
+        "applicant_address": applicant.address,
+    }
+    for key, limit in APPLICANT_MAX_LENGTHS.items():
+        if len(values[key]) > limit:
+            errors.setdefault(key, []).append(
+                _("This is too long: at most %(limit)d characters (it has %(length)d).")
+                % {"limit": limit, "length": len(values[key])}
+            )
+    if applicant.email and len(applicant.email) <= APPLICANT_MAX_LENGTHS["applicant_email"]:
+        try:
+            validate_email(applicant.email)
+        except ValidationError as exc:
+            errors.setdefault("applicant_email", []).extend(exc.messages)
     for key, value, check in (
         ("applicant_id_number", applicant.id_number, validate_personal_id),
         ("applicant_phone", applicant.phone, validate_phone),
     ):
-        if value:
+        if value and key not in errors:
             try:
                 check(value)
             except ValidationError as exc:
@@ -195,7 +243,12 @@ def dossier_check(
     channel: str = Channel.ONLINE,
 ) -> CheckedSubmission:
     """Everything ``dossier_submit`` checks, without writing: raises ValidationError with
-    messages per field (``component_<n>`` for documents), or returns the cleaned parts."""
+    messages per field, or returns the cleaned parts.
+
+    Error keys: ``applicant_<detail>`` for the applicant, ``form.<key>`` for the
+    procedure's own fields (namespaced: a procedure may have a field called
+    ``applicant_id_number`` too), ``component_<n>`` and ``documents`` for files.
+    """
     version = _accepting_version(agency, procedure, channel)
     errors: dict[str, list[str]] = {}
     try:
@@ -203,7 +256,7 @@ def dossier_check(
     except ValidationError as exc:
         cleaned = {}
         for key, messages in exc.message_dict.items():
-            errors.setdefault(key, []).extend(messages)
+            errors.setdefault(f"{FORM_ERROR_PREFIX}{key}", []).extend(messages)
     _check_applicant(applicant, errors)
     draft_documents = list(draft.documents.all()) if draft is not None else []
     kept: dict[int, int] = {}
@@ -225,15 +278,21 @@ def dossier_submit(
     draft: DossierDraft | None = None,
     channel: str = Channel.ONLINE,
     external_id: str | None = None,
+    external_fingerprint: str = "",
     received_at: dt.datetime | None = None,
     received_by: Any = None,
 ) -> SubmitResult:
     """Receive a dossier. Raises ValidationError (a dict of messages per field) and writes
-    nothing if anything is wrong. A known ``external_id`` returns the existing dossier."""
+    nothing if anything is wrong.
+
+    A known ``external_id`` returns the existing dossier (``created=False``), also when
+    a concurrent delivery of it wins the race; if ``external_fingerprint`` (a digest of
+    the delivered content) differs from the one stored with it, ExternalIdConflict.
+    """
     if external_id:
-        existing = Dossier.objects.filter(external_id=external_id).first()
-        if existing is not None:
-            return SubmitResult(existing, created=False)
+        known = _known_external(external_id, external_fingerprint)
+        if known is not None:
+            return known
     checked_submission = dossier_check(
         agency=agency,
         procedure=procedure,
@@ -254,18 +313,14 @@ def dossier_submit(
     written: list[str] = []
     try:
         with transaction.atomic():
-            code = codes.next_code(
-                pattern=agency.dossier_code_pattern,
-                agency_code=agency.code or agency.slug.upper(),
-                on=timezone.localtime(received).date(),
-            )
             dossier = Dossier.objects.create(
-                code=code,
+                code=codes.provisional_code(),
                 lookup_secret=codes.new_secret(),
                 procedure_id=procedure.pk,
                 procedure_version=version,
                 channel=channel,
                 external_id=external_id or None,
+                external_fingerprint=external_fingerprint if external_id else "",
                 applicant=applicant.user,
                 applicant_name=applicant.name.strip(),
                 applicant_id_number=applicant.id_number,
@@ -288,8 +343,10 @@ def dossier_submit(
                 actor=received_by or applicant.user,
                 action="received",
                 to_status=DossierStatus.RECEIVED,
-                note=str(Channel(channel).label),
+                # Language-neutral: rendered in the reader's language (DossierEvent.summary).
+                details={"channel": channel},
             )
+            process_start(dossier=dossier, received_by=received_by)
             key = f"{agency.schema_name}:dossier:{dossier.pk}"
             usage_record(
                 agency=agency,
@@ -304,6 +361,14 @@ def dossier_submit(
                     idempotency_key=f"{key}:online",
                     occurred_at=received,
                 )
+            # The sequence number comes last: its counter row stays locked until commit,
+            # so concurrent submissions queue only for this step and the commit.
+            dossier.code = codes.next_code(
+                pattern=agency.dossier_code_pattern,
+                agency_code=codes.agency_code_prefix(agency),
+                on=timezone.localtime(received).date(),
+            )
+            Dossier.objects.filter(pk=dossier.pk).update(code=dossier.code)
             failpoint("dossier.before_commit")
             if draft is not None:
                 draft_files = [d.file.name for d in draft_documents]
@@ -312,9 +377,9 @@ def dossier_submit(
     except IntegrityError:
         _delete_files(written)
         if external_id:  # a concurrent delivery of the same external dossier won the race
-            existing = Dossier.objects.filter(external_id=external_id).first()
-            if existing is not None:
-                return SubmitResult(existing, created=False)
+            known = _known_external(external_id, external_fingerprint)
+            if known is not None:
+                return known
         raise
     except BaseException:
         _delete_files(written)

@@ -16,6 +16,7 @@ import nh3
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
@@ -23,6 +24,7 @@ from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from audit.services import audit_record
+from ops.failpoints import failpoint
 from portal.models import Branding
 from portal.pagecache import portal_pages_changed
 
@@ -137,28 +139,35 @@ def branding_update(
         raise ValidationError(errors)
     if "announcements" in values:
         values["announcements"] = sanitize_html(values["announcements"])
-    with transaction.atomic():
-        branding = Branding.objects.select_for_update().filter(pk=1).first() or Branding(pk=1)
-        old_logo = branding.logo.name if branding.logo else ""
-        for key, value in values.items():
-            setattr(branding, key, value.strip() if isinstance(value, str) else value)
-        branding.full_clean(exclude=["logo"])
-        if new_logo is not None:
-            branding.logo.save(new_logo.name or "logo.png", new_logo, save=False)
-        elif remove_logo:
-            branding.logo = ""
-        branding.save()
-        audit_record(
-            action="branding.updated",
-            actor=actor,
-            target="branding",
-            fields=sorted(values),
-            logo=bool(new_logo) or remove_logo,
-        )
-        if old_logo and (new_logo is not None or remove_logo):
-            from django.core.files.storage import default_storage
-
-            transaction.on_commit(lambda: default_storage.delete(old_logo))
-        transaction.on_commit(lambda: cache.delete(CACHE_KEY))
-        transaction.on_commit(portal_pages_changed)
+    stored_logo = ""  # a file written by this call, to remove if the save fails
+    try:
+        with transaction.atomic():
+            branding = Branding.objects.select_for_update().filter(pk=1).first() or Branding(pk=1)
+            old_logo = branding.logo.name if branding.logo else ""
+            for key, value in values.items():
+                setattr(branding, key, value.strip() if isinstance(value, str) else value)
+            branding.full_clean(exclude=["logo"])
+            if new_logo is not None:
+                branding.logo.save(new_logo.name or "logo.png", new_logo, save=False)
+                stored_logo = branding.logo.name
+            elif remove_logo:
+                branding.logo = ""
+            branding.save()
+            audit_record(
+                action="branding.updated",
+                actor=actor,
+                target="branding",
+                fields=sorted(values),
+                logo=bool(new_logo) or remove_logo,
+            )
+            failpoint("branding.before_commit")
+            if old_logo and (new_logo is not None or remove_logo):
+                transaction.on_commit(lambda: default_storage.delete(old_logo))
+            transaction.on_commit(lambda: cache.delete(CACHE_KEY))
+            transaction.on_commit(portal_pages_changed)
+    except BaseException:
+        # The row was rolled back; the file written for it must not stay behind.
+        if stored_logo:
+            default_storage.delete(stored_logo)
+        raise
     return branding

@@ -105,9 +105,9 @@ class DossierForm(forms.Form):
     def add_service_errors(self, errors: dict[str, list[str]]) -> None:
         """Show the service's messages next to the fields they concern."""
         for key, messages in errors.items():
-            target = (
-                key if key in self.fields else f"f_{key}" if f"f_{key}" in self.fields else None
-            )
+            # The service keys the procedure's own fields "form.<key>" (see dossier_check).
+            own = f"f_{key.removeprefix('form.')}" if key.startswith("form.") else ""
+            target = own if own in self.fields else key if key in self.fields else None
             for message in messages:
                 self.add_error(target, message)
 

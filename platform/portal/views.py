@@ -19,6 +19,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.permissions import agency_roles
 from accounts.services import profile_update
+from desk import selectors as desk_selectors
+from desk.services import supplement_receive
 from dossiers import selectors as dossier_selectors
 from dossiers.models import Dossier, DossierDraft
 from dossiers.services import (
@@ -413,6 +415,7 @@ def my_dossier_detail(request: AgencyRequest, code: str) -> HttpResponse:
             "events": dossier.events.all(),
             "documents": dossier.documents.all(),
             "spec": dossier.procedure_version.spec,
+            "supplement": desk_selectors.supplement_of(dossier),
         },
     )
 
@@ -431,6 +434,28 @@ def fee_pay(request: AgencyRequest, code: str) -> HttpResponse:
         _flash_errors(request, exc)
         return redirect("portal-my-dossier", dossier.code)
     return redirect(payment.url)
+
+
+@login_required
+@require_POST
+def my_dossier_supplement(request: AgencyRequest, code: str) -> HttpResponse:
+    """The applicant sends what the supplement request (Form 02) asked for."""
+    dossier = _own_dossier(request, code)
+    files = {
+        int(key[2:]): request.FILES.getlist(key)
+        for key in request.FILES
+        if key.startswith("c_") and key[2:].isdigit()
+    }
+    try:
+        supplement_receive(
+            dossier=dossier, actor=request.user, files=files, note=request.POST.get("note", "")
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Your supplement was received; processing has resumed."))
+    return redirect("portal-my-dossier", code=dossier.code)
 
 
 @login_required

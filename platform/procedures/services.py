@@ -7,8 +7,10 @@ it into a new ``ProcedureVersion``.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,12 +18,24 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from catalog.models import CatalogProcedure, CatalogVersion
 from catalog.selectors import catalog_for_kind
-from catalog.spec import ProcedureSpec, SpecError, parse_spec
+from catalog.spec import (
+    FIELD_KEY_RE,
+    FIELD_TYPES,
+    MAX_FILES_LIMIT,
+    STEP_ROLES,
+    Component,
+    FormField,
+    ProcedureSpec,
+    SpecError,
+    Step,
+    parse_spec,
+)
 from portal.pagecache import portal_pages_changed
 from procedures.models import (
     AgencyProcedure,
@@ -31,6 +45,8 @@ from procedures.models import (
     ProcedureVersion,
 )
 from tenants.models import Agency
+
+MAX_FEE = 10**12
 
 
 def effective_catalog_version(procedure: CatalogProcedure) -> CatalogVersion:
@@ -209,6 +225,118 @@ def procedure_spec(procedure: AgencyProcedure) -> ProcedureSpec:
     return parse_spec(data, path=procedure.code)
 
 
+def _configuration_errors(
+    *,
+    procedure: AgencyProcedure,
+    catalog: ProcedureSpec,
+    fee: int,
+    processing_days: int,
+    cutoff_hour: int,
+    online_submission: bool,
+    online_payment: bool,
+    components: Sequence[ComponentInput],
+    extra_fields: Sequence[FieldInput],
+    steps: Sequence[StepInput],
+) -> dict[str, list[str]]:
+    """Every rule a configuration must meet, checked before anything is written."""
+    errors: dict[str, list[str]] = {}
+
+    def add(key: str, message: str) -> None:
+        errors.setdefault(key, []).append(message)
+
+    if not 0 <= processing_days <= catalog.processing_days:
+        add(
+            "processing_days",
+            _("The processing time cannot exceed the legal %(days)d working days.")
+            % {"days": catalog.processing_days}
+            if processing_days > catalog.processing_days
+            else _("The processing time cannot be negative."),
+        )
+    if fee < 0:
+        add("fee", _("The fee cannot be negative."))
+    elif fee > MAX_FEE:
+        add("fee", _("The fee is too large."))
+    if not 0 <= cutoff_hour <= 24:
+        add("cutoff_hour", _("The cut-off hour must be between 0 and 24."))
+    if online_submission and procedure.online_mode == "none":
+        add("online_submission", _("This procedure cannot be submitted online by law."))
+    if online_payment and not online_submission:
+        add("online_payment", _("Online payment needs online submission."))
+    existing = list(procedure.components.all())
+    if len(components) != len(existing):
+        add("components", _("The list of dossier components does not match the procedure."))
+    else:
+        for row, new in zip(existing, components, strict=True):
+            if row.required_by_catalog and not new.required:
+                add(
+                    "components",
+                    _("“%(name)s” is required by law and cannot be made optional.")
+                    % {"name": row.name},
+                )
+            if not 1 <= new.max_files <= MAX_FILES_LIMIT:
+                add(
+                    "components",
+                    _("A component allows between 1 and %(max)d files.") % {"max": MAX_FILES_LIMIT},
+                )
+    taken = set(procedure.fields.filter(from_catalog=True).values_list("key", flat=True))
+    taken |= {f.key for f in catalog.fields}
+    seen: set[str] = set()
+    for number, f in enumerate(extra_fields, start=1):
+        where = _("Field %(n)d") % {"n": number}
+        if not FIELD_KEY_RE.match(f.key):
+            add(
+                "extra_fields",
+                _(
+                    "%(where)s: the key “%(key)s” must start with a letter and use only "
+                    "lowercase letters, digits and _ (at most 40)."
+                )
+                % {"where": where, "key": f.key},
+            )
+        elif f.key in taken or f.key in seen:
+            add(
+                "extra_fields",
+                _("%(where)s: the field key “%(key)s” is already used.")
+                % {"where": where, "key": f.key},
+            )
+        seen.add(f.key)
+        if not f.label.strip():
+            add("extra_fields", _("%(where)s: the label is required.") % {"where": where})
+        if f.type not in FIELD_TYPES:
+            add("extra_fields", _("%(where)s: unknown field type.") % {"where": where})
+        if f.type == "choice" and not [c for c in f.choices if c.strip()]:
+            add(
+                "extra_fields",
+                _("%(where)s: a choice field needs at least one choice.") % {"where": where},
+            )
+        if f.pattern:
+            try:
+                re.compile(f.pattern)
+            except re.error:
+                add(
+                    "extra_fields",
+                    _("%(where)s: the pattern is not a valid regular expression.")
+                    % {"where": where},
+                )
+    if not steps:
+        add("steps", _("The internal process needs at least one step."))
+    for number, s in enumerate(steps, start=1):
+        where = _("Step %(n)d") % {"n": number}
+        if not s.name.strip():
+            add("steps", _("%(where)s: the name is required.") % {"where": where})
+        if s.role not in STEP_ROLES:
+            add("steps", _("%(where)s: unknown role.") % {"where": where})
+        if not 0 <= s.days <= 365:
+            add("steps", _("%(where)s: between 0 and 365 working days.") % {"where": where})
+    total = sum(s.days for s in steps)
+    if steps and total > processing_days:
+        add(
+            "steps",
+            _("The steps take %(steps)d working days, more than the processing time (%(days)d).")
+            % {"steps": total, "days": processing_days},
+        )
+    return errors
+
+
 def procedure_configure(
     *,
     procedure: AgencyProcedure,
@@ -226,71 +354,63 @@ def procedure_configure(
 
     The law's limits hold: a component the catalog requires stays required, the
     processing time cannot exceed the catalog's, and the steps must fit in it.
+    Everything is checked (with the row locked) before anything is written, so a
+    refused configuration leaves the procedure exactly as it was. Errors are keyed
+    by what they concern: fee, processing_days, cutoff_hour, online_submission,
+    online_payment, components, extra_fields, steps.
     """
-    errors: list[str] = []
-    catalog = CatalogVersion.objects.get(
-        procedure_id=procedure.catalog_procedure_id, number=procedure.catalog_version
-    ).spec
-    if processing_days > catalog.processing_days:
-        errors.append(
-            _("The processing time cannot exceed the legal %(days)d working days.")
-            % {"days": catalog.processing_days}
-        )
-    if fee < 0:
-        errors.append(_("The fee cannot be negative."))
-    if not 0 <= cutoff_hour <= 24:
-        errors.append(_("The cut-off hour must be between 0 and 24."))
-    if online_submission and procedure.online_mode == "none":
-        errors.append(_("This procedure cannot be submitted online by law."))
-    if online_payment and not online_submission:
-        errors.append(_("Online payment needs online submission."))
-    existing = list(procedure.components.all())
-    if len(components) != len(existing):
-        errors.append(_("The list of dossier components does not match the procedure."))
-    else:
-        for row, new in zip(existing, components, strict=True):
-            if row.required_by_catalog and not new.required:
-                errors.append(
-                    _("“%(name)s” is required by law and cannot be made optional.")
-                    % {"name": row.name}
-                )
-            if not 1 <= new.max_files <= 20:
-                errors.append(_("A component allows between 1 and 20 files."))
-    if not steps:
-        errors.append(_("The internal process needs at least one step."))
-    if sum(s.days for s in steps) > processing_days:
-        errors.append(
-            _("The steps take %(steps)d working days, more than the processing time (%(days)d).")
-            % {"steps": sum(s.days for s in steps), "days": processing_days}
-        )
-    catalog_keys = {f.key for f in catalog.fields}
-    for f in extra_fields:
-        if f.key in catalog_keys:
-            errors.append(_("The field key “%(key)s” is already used.") % {"key": f.key})
-    if errors:
-        raise ValidationError(errors)
     with transaction.atomic():
+        procedure = AgencyProcedure.objects.select_for_update().get(pk=procedure.pk)
+        catalog = CatalogVersion.objects.get(
+            procedure_id=procedure.catalog_procedure_id, number=procedure.catalog_version
+        ).spec
+        errors = _configuration_errors(
+            procedure=procedure,
+            catalog=catalog,
+            fee=fee,
+            processing_days=processing_days,
+            cutoff_hour=cutoff_hour,
+            online_submission=online_submission,
+            online_payment=online_payment,
+            components=components,
+            extra_fields=extra_fields,
+            steps=steps,
+        )
+        if errors:
+            raise ValidationError(errors)
+        existing = list(procedure.components.all())
+        catalog_fields = list(procedure.fields.filter(from_catalog=True))
         procedure.fee = fee
         procedure.processing_days = processing_days
         procedure.cutoff_hour = cutoff_hour
         procedure.online_submission = online_submission
         procedure.online_payment = online_payment
         procedure.has_unpublished_changes = True
-        procedure.save()
+        procedure.save(
+            update_fields=[
+                "fee",
+                "processing_days",
+                "cutoff_hour",
+                "online_submission",
+                "online_payment",
+                "has_unpublished_changes",
+                "updated_at",
+            ]
+        )
         for row, new in zip(existing, components, strict=True):
             row.required, row.max_files = new.required, new.max_files
         ProcedureComponent.objects.bulk_update(existing, ["required", "max_files"])
         procedure.fields.filter(from_catalog=False).delete()
-        start = procedure.fields.count()
+        start = max((f.position for f in catalog_fields), default=-1) + 1
         ProcedureField.objects.bulk_create(
             ProcedureField(
                 procedure=procedure,
                 position=start + i,
                 key=f.key,
-                label=f.label,
+                label=f.label.strip(),
                 type=f.type,
                 required=f.required,
-                choices=list(f.choices),
+                choices=[c.strip() for c in f.choices if c.strip()],
                 pattern=f.pattern,
                 from_catalog=False,
             )
@@ -301,7 +421,7 @@ def procedure_configure(
             ProcedureStep(
                 procedure=procedure,
                 position=i,
-                name=s.name,
+                name=s.name.strip(),
                 role=s.role,
                 days=s.days,
                 transfer=s.transfer,
@@ -309,7 +429,7 @@ def procedure_configure(
             for i, s in enumerate(steps)
         )
         try:
-            procedure_spec(procedure)  # the whole must still be a valid procedure
+            procedure_spec(procedure)  # belt and braces: the whole is still a valid procedure
         except SpecError as exc:
             raise ValidationError(exc.errors) from exc
         audit_record(
@@ -318,6 +438,11 @@ def procedure_configure(
             target=procedure.code,
             fee=fee,
             processing_days=processing_days,
+            cutoff_hour=cutoff_hour,
+            online_submission=online_submission,
+            online_payment=online_payment,
+            extra_fields=[f.key for f in extra_fields],
+            steps=len(steps),
         )
     return procedure
 
@@ -384,58 +509,182 @@ def procedure_unpublish(*, procedure: AgencyProcedure, actor: Any = None) -> Age
 
 @dataclass(frozen=True)
 class CatalogChange:
+    """One human-readable difference: what changed, how it read before and after."""
+
     what: str
     old: str
     new: str
 
 
-def procedure_catalog_changes(
-    procedure: AgencyProcedure,
-) -> tuple[CatalogVersion | None, list[CatalogChange]]:
-    """What the newest catalog version changes compared to the one the agency follows."""
-    newest = (
-        CatalogVersion.objects.filter(procedure_id=procedure.catalog_procedure_id)
-        .order_by("-number")
-        .first()
-    )
-    if newest is None or newest.number <= procedure.catalog_version:
-        return None, []
-    old = CatalogVersion.objects.get(
-        procedure_id=procedure.catalog_procedure_id, number=procedure.catalog_version
-    ).spec
-    new = newest.spec
+@dataclass(frozen=True)
+class CatalogUpdate:
+    """A newer catalog version than the one the agency follows.
+
+    ``in_effect`` is False while its effective date is still ahead: the admin
+    sees what will change but can accept it only from that date.
+    """
+
+    version: CatalogVersion
+    changes: list[CatalogChange]
+    in_effect: bool
+
+    @property
+    def effective_from(self) -> dt.date:
+        return self.version.effective_from
+
+
+def _yes_no(value: bool) -> str:
+    return str(_("yes") if value else _("no"))
+
+
+def _describe_component(c: Component) -> str:
+    return _("%(name)s (%(required)s, up to %(n)d file(s))") % {
+        "name": c.name,
+        "required": _("required") if c.required else _("optional"),
+        "n": c.max_files,
+    }
+
+
+def _describe_field(f: FormField) -> str:
+    return _("%(label)s [%(key)s, %(type)s]") % {"label": f.label, "key": f.key, "type": f.type}
+
+
+def _describe_step(s: Step) -> str:
+    return _("%(name)s (%(role)s, %(days)d working day(s))") % {
+        "name": s.name,
+        "role": s.role,
+        "days": s.days,
+    }
+
+
+def _display(value: Any) -> str:
+    if isinstance(value, bool):
+        return _yes_no(value)
+    if isinstance(value, tuple | list):
+        return ", ".join(str(v) for v in value) or "—"
+    text = str(value)
+    return text if text.strip() else "—"
+
+
+def _spec_changes(old: ProcedureSpec, new: ProcedureSpec) -> list[CatalogChange]:
     changes: list[CatalogChange] = []
     for attr, label in (
         ("name", _("Name")),
+        ("sector", _("Sector")),
         ("fee", _("Fee")),
-        ("processing_days", _("Processing time")),
+        ("fee_unit", _("Fee unit")),
+        ("processing_days", _("Processing time (working days)")),
         ("cutoff_hour", _("Cut-off hour")),
         ("online_mode", _("Online mode")),
         ("result", _("Result")),
         ("legal_basis", _("Legal basis")),
+        ("conditions", _("Conditions")),
+        ("applicant_types", _("Applicant types")),
     ):
         before, after = getattr(old, attr), getattr(new, attr)
         if before != after:
-            changes.append(CatalogChange(str(label), str(before), str(after)))
-    for label, before_items, after_items in (
-        (
-            _("Dossier component"),
-            {c.name: c for c in old.components},
-            {c.name: c for c in new.components},
-        ),
-        (_("Form field"), {f.key: f for f in old.fields}, {f.key: f for f in new.fields}),
-        (_("Step"), {s.name: s for s in old.steps}, {s.name: s for s in new.steps}),
-    ):
-        for name in before_items.keys() - after_items.keys():
-            changes.append(CatalogChange(str(label), str(name), "—"))
-        for name in after_items.keys() - before_items.keys():
-            changes.append(CatalogChange(str(label), "—", str(name)))
-        for name in before_items.keys() & after_items.keys():
-            if before_items[name] != after_items[name]:
+            changes.append(CatalogChange(str(label), _display(before), _display(after)))
+
+    def compare(
+        label: str,
+        before: dict[str, Any],
+        after: dict[str, Any],
+        describe: Any,
+        attrs: tuple[tuple[str, str], ...],
+    ) -> None:
+        for key in before:
+            if key not in after:
                 changes.append(
-                    CatalogChange(str(label), repr(before_items[name]), repr(after_items[name]))
+                    CatalogChange(
+                        capfirst(_("%(what)s removed") % {"what": label}),
+                        describe(before[key]),
+                        "—",
+                    )
                 )
-    return newest, changes
+        for key in after:
+            if key not in before:
+                changes.append(
+                    CatalogChange(
+                        capfirst(_("%(what)s added") % {"what": label}), "—", describe(after[key])
+                    )
+                )
+        for key in before:
+            if key in after and before[key] != after[key]:
+                for attr, attr_label in attrs:
+                    b, a = getattr(before[key], attr), getattr(after[key], attr)
+                    if b != a:
+                        changes.append(
+                            CatalogChange(
+                                capfirst(f"{label} “{key}”: {attr_label}"),
+                                _display(b),
+                                _display(a),
+                            )
+                        )
+
+    compare(
+        str(_("Dossier component")),
+        {c.name: c for c in old.components},
+        {c.name: c for c in new.components},
+        _describe_component,
+        (("required", str(_("required"))), ("max_files", str(_("maximum files")))),
+    )
+    compare(
+        str(_("Form field")),
+        {f.key: f for f in old.fields},
+        {f.key: f for f in new.fields},
+        _describe_field,
+        (
+            ("label", str(_("label"))),
+            ("type", str(_("type"))),
+            ("required", str(_("required"))),
+            ("choices", str(_("choices"))),
+            ("pattern", str(_("pattern"))),
+        ),
+    )
+    compare(
+        str(_("Step")),
+        {s.name: s for s in old.steps},
+        {s.name: s for s in new.steps},
+        _describe_step,
+        (
+            ("role", str(_("role"))),
+            ("days", str(_("working days"))),
+            ("transfer", str(_("inter-agency transfer"))),
+        ),
+    )
+    return changes
+
+
+def procedure_catalog_update(procedure: AgencyProcedure) -> CatalogUpdate | None:
+    """The catalog version the agency could move to, with what it changes.
+
+    The newest version already in effect wins; if none newer is in effect yet, the
+    next upcoming one is returned (``in_effect=False``) so the admin can prepare.
+    """
+    newer = list(
+        CatalogVersion.objects.filter(
+            procedure_id=procedure.catalog_procedure_id, number__gt=procedure.catalog_version
+        ).order_by("-number")
+    )
+    if not newer:
+        return None
+    today = timezone.localdate()
+    in_effect = [v for v in newer if v.effective_from <= today]
+    target = in_effect[0] if in_effect else min(newer, key=lambda v: v.effective_from)
+    old = CatalogVersion.objects.get(
+        procedure_id=procedure.catalog_procedure_id, number=procedure.catalog_version
+    ).spec
+    return CatalogUpdate(target, _spec_changes(old, target.spec), bool(in_effect))
+
+
+def procedure_catalog_changes(
+    procedure: AgencyProcedure,
+) -> tuple[CatalogVersion | None, list[CatalogChange]]:
+    """The newest catalog version in effect that the agency does not follow yet, and its changes."""
+    update = procedure_catalog_update(procedure)
+    if update is None or not update.in_effect:
+        return None, []
+    return update.version, update.changes
 
 
 def procedure_accept_catalog_version(
@@ -443,12 +692,18 @@ def procedure_accept_catalog_version(
 ) -> AgencyProcedure:
     """Follow the newest catalog version. The agency's own settings are kept where the new
     law still allows them; the result is a draft to review and publish."""
-    newest, _changes = procedure_catalog_changes(procedure)
-    if newest is None:
-        raise ValidationError(_("This procedure already follows the newest catalog version."))
-    spec = newest.spec
     with transaction.atomic():
         procedure = AgencyProcedure.objects.select_for_update().get(pk=procedure.pk)
+        update = procedure_catalog_update(procedure)
+        if update is None:
+            raise ValidationError(_("This procedure already follows the newest catalog version."))
+        if not update.in_effect:
+            raise ValidationError(
+                _("The new catalog version takes effect on %(date)s; accept it from that day.")
+                % {"date": update.effective_from.strftime("%d/%m/%Y")}
+            )
+        newest = update.version
+        spec = newest.spec
         old_required = {c.name: c.required for c in procedure.components.all()}
         online_submission = procedure.online_submission and spec.online_mode != "none"
         procedure.catalog_version = newest.number

@@ -83,3 +83,28 @@ def test_template_is_rebuilt_when_missing() -> None:
     assert (
         schemas.applied_migrations(schemas.TEMPLATE_SCHEMA) == schemas.tenant_migrations_on_disk()
     )
+
+
+@pytest.mark.django_db
+def test_a_missing_schema_is_reported_not_trusted(make_agency) -> None:
+    from django.core.management.base import CommandError
+
+    from tenants.models import AgencyEvent
+
+    make_agency("xa-con")
+    gone = make_agency("xa-mat")
+    with connection.cursor() as cursor:  # dropped behind the command's back; state says fine
+        cursor.execute("DROP SCHEMA xa_mat CASCADE")
+    err = StringIO()
+    with pytest.raises(CommandError, match="1 agency schema"):
+        call_command("migrate_agencies", "--skip-public", stdout=StringIO(), stderr=err)
+    assert "xa_mat: the agency is live but its schema does not exist" in err.getvalue()
+    with pytest.raises(CommandError, match="1 agency schema"):
+        call_command("migrate_agencies", "--skip-public", "--verify", stdout=StringIO(), stderr=err)
+    assert not schemas.schema_exists("xa_mat")
+
+    output = run("--verify", "--repair-missing")
+    assert "xa_mat: schema was missing; recreated empty from the template" in output
+    assert schemas.applied_migrations("xa_mat") == schemas.tenant_migrations_on_disk()
+    assert AgencyEvent.objects.filter(agency=gone, event="schema_recreated").exists()
+    assert "2 agency schemas: 0 migrated, 2 already up to date" in run("--verify")

@@ -116,3 +116,35 @@ def test_a_session_is_not_accepted_on_another_agencys_host(agency_a, agency_b) -
     assert "dan@example.vn" in page_a.text
     page_b = client.get("/", HTTP_HOST=host_of("phuong-b"))  # same cookie, carried by hand
     assert "dan@example.vn" not in page_b.text
+
+
+@pytest.mark.django_db
+def test_the_middleware_never_mutates_the_cached_agency(agency_a) -> None:
+    """Each request gets its own Agency copy: the cached one is shared by every thread."""
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from tenants.routing import AgencyRoutingMiddleware
+
+    services.domain_add(agency=agency_a, hostname="motcua.phuonga.gov.vn")
+    seen = []
+
+    def view(request):
+        seen.append(request.agency)
+        request.agency.name = "changed by a view"
+        return HttpResponse("ok")
+
+    middleware = AgencyRoutingMiddleware(view)
+    factory = RequestFactory()
+    for host in (host_of("phuong-a"), "motcua.phuonga.gov.vn", host_of("phuong-a")):
+        assert middleware(factory.get("/", HTTP_HOST=host)).status_code == 200
+    cached = router.resolve(host_of("phuong-a")).agency
+    assert cached is not None
+    assert all(agency is not cached for agency in seen)
+    assert cached.name == "Phường A"
+    assert not getattr(cached, "domain_url", None)
+    assert [a.domain_url for a in seen] == [
+        host_of("phuong-a"),
+        "motcua.phuonga.gov.vn",
+        host_of("phuong-a"),
+    ]

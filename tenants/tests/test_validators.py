@@ -23,6 +23,10 @@ from tenants.validators import validate_hostname, validate_schema_name, validate
         ("public", "reserved"),
         ("www", "reserved"),
         ("agency-template", "reserved"),
+        ("pg-temp", "reserved"),  # schema pg_temp: PostgreSQL's
+        ("information-schema", "reserved"),
+        ("select", "reserved"),  # SQL key words make unquoted SQL break
+        ("user", "reserved"),
         ("p" * 51, "max_length"),
         ("", "required"),
     ],
@@ -35,11 +39,36 @@ def test_bad_slugs_are_refused_with_a_reason(slug: str, code: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["public", "pg_catalog", "information_schema", "pg_x", "Upper", "a-b", "a" * 64]
+    "name",
+    [
+        "public",
+        "pg_catalog",
+        "information_schema",
+        "pg_x",
+        "Upper",
+        "a-b",
+        "a" * 64,
+        "agency_template",
+        "table",
+        "x;drop",
+    ],
 )
 def test_bad_schema_names_are_refused(name: str) -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as exc:
         validate_schema_name(name)
+    assert exc.value.messages[0]
+
+
+@pytest.mark.django_db
+def test_a_duplicate_hostname_is_refused_at_creation(make_agency) -> None:
+    from tenants.models import Domain
+
+    other = make_agency("phuong-khac", provision=False)
+    Domain.objects.create(domain="phuong-cu.localhost", tenant=other)
+    with pytest.raises(ValidationError) as exc:
+        services.agency_create(slug="phuong-cu", name="Cũ", kind="commune", province_code="31")
+    assert exc.value.code == "duplicate"
+    assert not Agency.objects.filter(slug="phuong-cu").exists()
 
 
 @pytest.mark.parametrize(

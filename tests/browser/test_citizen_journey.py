@@ -35,6 +35,9 @@ def test_find_sign_up_submit_receipt_and_track(
     # Not signed in yet: sign up (one account for every agency), confirm the e-mail.
     page.wait_for_url(re.compile(r".*/accounts/login/.*"))
     page.goto(portal + "/accounts/signup/")
+    # allauth ships no Vietnamese; platform/localization supplies it (the browser asks for vi-VN).
+    page.get_by_role("heading", name="Đăng ký").wait_for()
+    assert "Mật khẩu (nhập lại)" in page.content()
     page.locator("input[name=email]").fill("tran.thi.c@example.vn")
     page.locator("input[name=password1]").fill("mot-mat-khau-du-dai-2026")
     page.locator("input[name=password2]").fill("mot-mat-khau-du-dai-2026")
@@ -62,12 +65,14 @@ def test_find_sign_up_submit_receipt_and_track(
     # Review, then submit: the receipt (Form 01) shows the code, due date and lookup secret.
     page.wait_for_url(re.compile(r".*/xem-lai/$"))
     assert "Trạm y tế xã An Bình" in page.content()
+    page.get_by_role("button", name="Nộp hồ sơ").wait_for()
     page.locator("main form button[type=submit]").click()
     page.wait_for_url(re.compile(r".*/bien-nhan/$"))
     code = page.locator(".dossier-code").inner_text().strip()
     secret = page.locator(".lookup-secret").inner_text().strip()
     assert re.fullmatch(r"AB-\d{6}-0001", code) and len(secret) == 8
     assert page.locator(".qr svg").count() == 1
+    page.get_by_role("heading", name="PHIẾU TIẾP NHẬN VÀ HẸN TRẢ KẾT QUẢ").wait_for()
 
     # Someone else, signed out, looks it up with what is printed on the receipt.
     stranger = browser.new_context(locale="vi-VN")
@@ -80,5 +85,6 @@ def test_find_sign_up_submit_receipt_and_track(
         other.locator(".tracking-result").wait_for()
         result = other.locator(".tracking-result").inner_text()
         assert code in result and "Trần Thị C" not in result
+        assert "Đã tiếp nhận" in result and "Ngày tiếp nhận" in result
     finally:
         stranger.close()

@@ -72,7 +72,7 @@ def run() -> None:
         batch()  # warm-up: first-use costs out of the samples
         for _ in range(BATCHES):
             for mode in ("with", "without"):
-                dossier_services.usage_record = real_usage_record if mode == "with" else no_ledger  # type: ignore[assignment]
+                dossier_services.usage_record = real_usage_record if mode == "with" else no_ledger
                 samples[mode].append(batch())
         dossier_services.usage_record = real_usage_record
     with_ledger = statistics.median(samples["with"])

@@ -34,6 +34,9 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 SHARED_APPS = [
     "django_tenants",
     "tenants",
+    # Vietnamese for allauth; before django.contrib.* and allauth so its catalog wins
+    # where they share a msgid ("Email", "Password (again)").
+    "localization",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -45,6 +48,7 @@ SHARED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "ninja",  # django-ninja: its API docs page and bundled Swagger UI assets (no CDN)
     "accounts",
     "ops",
     "console",
@@ -58,7 +62,10 @@ TENANT_APPS = [
     "workdays",
     "procedures",
     "dossiers",
+    "desk",
     "portal",
+    "api",
+    "agencyadmin",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -152,7 +159,7 @@ def caches_for(redis_url: str) -> dict[str, Any]:
         # Tenant-aware: every key is prefixed with the current schema, so agency A
         # can never read agency B's entries.
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.RedisCache",
             "LOCATION": redis_db_url(redis_url, 1),
             "KEY_FUNCTION": "django_tenants.cache.make_key",
             "KEY_PREFIX": "motcua",
@@ -160,7 +167,7 @@ def caches_for(redis_url: str) -> dict[str, Any]:
         # Deliberately cross-tenant (hostname routing, rate limits on public pages).
         # Code using it says so: caches["platform"].
         "platform": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.RedisCache",
             "LOCATION": redis_db_url(redis_url, 1),
             "KEY_PREFIX": "motcua-platform",
         },

@@ -55,7 +55,7 @@ def test_an_online_submission_writes_everything_once(commune, citizen) -> None:
         docs = list(DossierDocument.objects.filter(dossier=dossier))
         assert [d.content_type for d in docs] == ["application/pdf", "image/png"]
         assert all(default_storage.exists(d.file.name) for d in docs)
-        assert all(d.file.name.startswith("dossiers/2026/11/AB-261123-0001/") for d in docs)
+        assert all(d.file.name.startswith(f"dossiers/2026/11/{dossier.pk}/") for d in docs)
         assert DossierEvent.objects.filter(dossier=dossier, action="received").count() == 1
     metrics = set(UsageEvent.objects.filter(agency=commune).values_list("metric", flat=True))
     assert metrics == {Metric.DOSSIER_RECEIVED, Metric.DOSSIER_ONLINE}
@@ -94,6 +94,7 @@ def test_codes_follow_the_day_and_the_cut_off_moves_the_deadline(commune, citize
         assert a.due_date == dt.date(2026, 12, 3)
 
 
+@pytest.mark.usefixtures("english")
 @pytest.mark.django_db
 def test_bad_input_is_refused_with_every_reason_and_nothing_is_kept(commune, citizen) -> None:
     with agency_context(commune):
@@ -108,9 +109,7 @@ def test_bad_input_is_refused_with_every_reason_and_nothing_is_kept(commune, cit
                 files={0: [exe()], 2: [pdf(), pdf()]},
             )
         errors = exc.value.message_dict
-        assert (
-            "child_full_name" in errors and "child_birth_date" in errors and "child_sex" in errors
-        )
+        assert {"form.child_full_name", "form.child_birth_date", "form.child_sex"} <= set(errors)
         assert "applicant_name" in errors and "applicant_id_number" in errors
         assert any("not an accepted document" in m for m in errors["component_0"])
         assert any("is required" in m for m in errors["component_1"])
@@ -120,6 +119,7 @@ def test_bad_input_is_refused_with_every_reason_and_nothing_is_kept(commune, cit
     assert not UsageEvent.objects.exists()
 
 
+@pytest.mark.usefixtures("english")
 @pytest.mark.django_db
 def test_oversize_and_path_tricks(commune, citizen, settings) -> None:
     settings.DOSSIER_MAX_FILE_BYTES = 2000
@@ -150,6 +150,7 @@ def test_oversize_and_path_tricks(commune, citizen, settings) -> None:
             )
 
 
+@pytest.mark.usefixtures("english")
 @pytest.mark.django_db
 def test_an_unpublished_procedure_refuses_new_dossiers(commune, citizen) -> None:
     with agency_context(commune):
@@ -259,3 +260,48 @@ def test_a_draft_becomes_a_dossier_and_its_files_move(
         assert all(default_storage.exists(d.file.name) for d in result.dossier.documents.all())
         assert not DossierDraft.objects.exists()
         assert not any(default_storage.exists(p) for p in draft_paths)
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("english")
+def test_applicant_details_are_checked_for_length_and_form_errors_keep_their_own_keys(
+    commune, citizen
+) -> None:
+    with agency_context(commune):
+        birth = AgencyProcedure.objects.get(code="S-HT-001")
+        with pytest.raises(ValidationError) as exc:
+            dossier_submit(
+                agency=commune,
+                procedure=birth,
+                applicant=Applicant(name="A" * 201, phone="0" * 21, email="x", address="đ" * 301),
+                form_data={},
+                files={0: [pdf()], 1: [pdf()]},
+            )
+        errors = exc.value.message_dict
+        assert errors["applicant_name"] == [
+            "This is too long: at most 200 characters (it has 201)."
+        ]
+        assert {"applicant_phone", "applicant_email", "applicant_address"} <= set(errors)
+        assert "form.child_full_name" in errors and "child_full_name" not in errors
+        assert not Dossier.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_received_event_stores_the_channel_not_its_label(commune, citizen) -> None:
+    from django.utils import translation
+
+    with agency_context(commune):
+        birth = AgencyProcedure.objects.get(code="S-HT-001")
+        with translation.override("vi"):
+            dossier = dossier_submit(
+                agency=commune,
+                procedure=birth,
+                applicant=Applicant.from_user(citizen),
+                form_data=BIRTH_FORM,
+                files={0: [pdf()], 1: [pdf()]},
+                channel="national_portal",
+            ).dossier
+        event = DossierEvent.objects.get(dossier=dossier)
+        assert event.note == "" and event.details == {"channel": "national_portal"}
+        with translation.override("en"):
+            assert event.summary == "National public service portal"

@@ -52,6 +52,7 @@ def test_a_real_logo_is_stored_as_png_and_shown_on_the_portal(
     assert Client().get("/logo.png", HTTP_HOST="phuong-b.localhost").status_code == 404
 
 
+@pytest.mark.usefixtures("english")
 @pytest.mark.django_db
 def test_bad_branding_input_is_refused_whole(agency_a) -> None:
     fake = SimpleUploadedFile("logo.png", b"GIF89a not really an image", content_type="image/png")

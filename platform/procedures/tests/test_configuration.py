@@ -73,6 +73,7 @@ def test_publish_freezes_a_version_and_republishing_unchanged_adds_none(commune)
         )
 
 
+@pytest.mark.usefixtures("english")
 @pytest.mark.django_db
 def test_the_law_limits_what_an_agency_may_change(commune) -> None:
     with agency_context(commune):
@@ -120,7 +121,9 @@ def test_extra_fields_and_shorter_times_are_allowed(commune) -> None:
         assert version.spec.fields[-1].key == "zalo"
 
 
+@pytest.mark.usefixtures("english")
 @pytest.mark.django_db
+@pytest.mark.usefixtures("english")
 def test_a_new_catalog_version_is_shown_and_accepted(commune) -> None:
     data = json.loads(SAMPLE.read_text(encoding="utf-8"))
     changed = copy.deepcopy(data)
@@ -135,7 +138,7 @@ def test_a_new_catalog_version_is_shown_and_accepted(commune) -> None:
         newest, changes = services.procedure_catalog_changes(procedure)
         assert newest is not None and newest.number == 2
         whats = {c.what for c in changes}
-        assert "Cut-off hour" in whats and "Dossier component" in whats
+        assert "Cut-off hour" in whats and "Dossier component added" in whats
         services.procedure_accept_catalog_version(procedure=procedure)
         procedure.refresh_from_db()
         assert procedure.catalog_version == 2 and procedure.has_unpublished_changes

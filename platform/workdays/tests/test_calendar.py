@@ -125,6 +125,7 @@ def test_the_cached_calendar_follows_changes(
         assert agency_calendar().is_working_day(day)
 
 
+@pytest.mark.usefixtures("english")
 @pytest.mark.django_db
 def test_pointless_or_bad_overrides_are_refused(agency_a) -> None:
     with agency_context(agency_a):

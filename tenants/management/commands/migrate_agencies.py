@@ -23,6 +23,11 @@ class Command(BaseCommand):
             action="store_true",
             help="also read every schema's django_migrations to catch drift",
         )
+        parser.add_argument(
+            "--repair-missing",
+            action="store_true",
+            help="recreate (empty, from the template) live agency schemas that no longer exist",
+        )
         parser.add_argument("--skip-public", action="store_true")
         parser.add_argument(
             "--schema",
@@ -52,14 +57,29 @@ class Command(BaseCommand):
                 self.stdout.write(("\r" if tty else "") + line.ljust(90))
 
         report = services.agencies_migrate(
-            verify=opts["verify"], only=opts["only"], progress=progress
+            verify=opts["verify"],
+            repair_missing=opts["repair_missing"],
+            only=opts["only"],
+            progress=progress,
         )
         migrated = report.migrated or []
         self.stdout.write(
             f"{report.total} agency schemas: {len(migrated)} migrated, {report.skipped} already "
             f"up to date (skipped), {len(report.failed or {})} failed, in {report.seconds:.2f}s"
         )
+        recreated = set(report.recreated or [])
+        for schema in report.recreated or []:
+            self.stdout.write(f"  {schema}: schema was missing; recreated empty from the template")
+        lost = [name for name in report.missing or [] if name not in recreated]
+        for schema in lost:
+            self.stderr.write(
+                f"  {schema}: the agency is live but its schema does not exist (its data is "
+                "gone): restore it from a backup, or run with --repair-missing to recreate "
+                "it empty"
+            )
         if report.failed:
             for schema, error in report.failed.items():
                 self.stderr.write(f"  {schema}: {error}")
             raise CommandError(f"{len(report.failed)} schema(s) failed to migrate")
+        if lost:
+            raise CommandError(f"{len(lost)} agency schema(s) missing")

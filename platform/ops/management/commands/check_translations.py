@@ -12,7 +12,7 @@ from ops.translations import check_catalogs
 
 
 class Command(BaseCommand):
-    help = "Check the translation catalogs (CI runs this)."
+    help = "Check the translation catalogs, ours and the allauth one (CI runs this)."
 
     def handle(self, *args: Any, **opts: Any) -> None:
         report = check_catalogs(Path(settings.BASE_DIR))
@@ -22,6 +22,12 @@ class Command(BaseCommand):
             ".mo out of date (run manage.py translations --compile)": report.stale_mo,
             "in the code but not in the catalog (run manage.py translations --extract)": (
                 report.not_extracted
+            ),
+            "allauth shows it but platform/localization does not translate it": (
+                report.allauth_missing
+            ),
+            "in platform/localization but no longer in allauth (remove it)": (
+                report.allauth_obsolete
             ),
         }
         for label, items in problems.items():

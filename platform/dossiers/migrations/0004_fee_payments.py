@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dossiers", "0002_initial"),
+        ("dossiers", "0003_external_fingerprint_event_details"),
     ]
 
     operations = [

@@ -1,0 +1,183 @@
+"""Read-side queries of onboarding: application lists, province coverage, go-live checklists."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Membership, Role
+from onboarding.models import Application, ApplicationState
+from onboarding.units import communes_of, provinces
+from tenants.models import Agency, AgencyKind, AgencyStatus
+
+
+def application_list(
+    *,
+    province_code: str | None = None,
+    kind: str | None = None,
+    state: str | None = None,
+    search: str = "",
+) -> QuerySet[Application]:
+    qs = Application.objects.select_related("agency", "billing_account")
+    if province_code:
+        qs = qs.filter(province_code=province_code)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if state:
+        qs = qs.filter(state=state)
+    if search:
+        qs = qs.filter(
+            Q(name__icontains=search)
+            | Q(slug__icontains=search)
+            | Q(admin_unit_code=search)
+            | Q(admin_email__icontains=search)
+        )
+    return qs.order_by("province_code", "kind", "name")
+
+
+def application_progress(application: Application) -> dict[str, object]:
+    """What the console's live progress shows (and its JSON endpoint returns)."""
+    return {
+        "id": application.pk,
+        "state": application.state,
+        "state_label": str(application.get_state_display()),
+        "step": application.step,
+        "steps_done": list(application.steps_done),
+        "percent": application.percent,
+        "error": application.error,
+        "notes": list(application.notes),
+        "finished": application.state
+        in (ApplicationState.LIVE, ApplicationState.FAILED, ApplicationState.REJECTED),
+    }
+
+
+# -- Coverage --------------------------------------------------------------------------------
+
+
+@dataclass
+class KindCoverage:
+    kind: str
+    label: str
+    live: int
+    total: int
+
+
+@dataclass
+class ProvinceCoverage:
+    province_code: str
+    name: str
+    kinds: list[KindCoverage] = field(default_factory=list)
+    median_to_live: timedelta | None = None
+
+    @property
+    def live(self) -> int:
+        return sum(k.live for k in self.kinds)
+
+    @property
+    def total(self) -> int:
+        return sum(k.total for k in self.kinds)
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.live / self.total) if self.total else 0
+
+
+def coverage_by_province() -> list[ProvinceCoverage]:
+    """Per province with any agency or application: live/total by kind, median time to live.
+
+    Communes count against the official list; other kinds against the agencies and open
+    applications the province has. An agency counts as live when it is active and its
+    application (if any) went live.
+    """
+    names = provinces()
+    counts: dict[tuple[str, str], list[int]] = {}
+    pending = Application.objects.filter(agency__isnull=True).exclude(
+        state__in=[ApplicationState.REJECTED, ApplicationState.OFFBOARDED]
+    )
+    for province, kind in pending.values_list("province_code", "kind"):
+        counts.setdefault((province, kind), [0, 0])[1] += 1
+    agencies = Agency.objects.exclude(status=AgencyStatus.OFFBOARDED).values_list(
+        "province_code", "kind", "status", "application__state"
+    )
+    for province, kind, status, app_state in agencies:
+        entry = counts.setdefault((province, kind), [0, 0])
+        entry[1] += 1
+        if status == AgencyStatus.ACTIVE and app_state in (None, ApplicationState.LIVE):
+            entry[0] += 1
+    durations: dict[str, list[float]] = {}
+    for app in Application.objects.filter(live_at__isnull=False).only(
+        "province_code", "created_at", "live_at"
+    ):
+        assert app.live_at is not None
+        seconds = (app.live_at - app.created_at).total_seconds()
+        durations.setdefault(app.province_code, []).append(seconds)
+    result = []
+    for province in sorted({p for p, _k in counts}):
+        coverage = ProvinceCoverage(province, names.get(province, province))
+        for kind, label in AgencyKind.choices:
+            live, total = counts.get((province, str(kind)), [0, 0])
+            if kind == AgencyKind.COMMUNE:
+                total = max(total, len(communes_of(province)))
+            if total:
+                coverage.kinds.append(KindCoverage(kind, str(label), live, total))
+        if province in durations:
+            coverage.median_to_live = timedelta(seconds=statistics.median(durations[province]))
+        result.append(coverage)
+    return result
+
+
+# -- Go-live checklist -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    key: str
+    label: str
+    ok: bool
+    detail: str = ""
+
+
+def agency_golive_checklist(*, agency: Agency) -> list[ChecklistItem]:
+    """What an agency still needs before it is really ready to serve citizens."""
+    from allauth.mfa.models import Authenticator
+
+    from billing.models import Subscription
+    from portal.models import Branding
+    from procedures.models import AgencyProcedure
+    from tenants.context import agency_context
+
+    memberships = Membership.objects.filter(agency=agency, is_active=True)
+    admin_users = [m.user_id for m in memberships if Role.ADMIN in m.roles]
+    staff = [m for m in memberships if set(m.roles) - {Role.ADMIN}]
+    admin_mfa = Authenticator.objects.filter(
+        user_id__in=admin_users, type=Authenticator.Type.TOTP
+    ).exists()
+    subscribed = Subscription.objects.filter(agency=agency, ends_on__isnull=True).exists()
+    branding = published = False
+    published_count = 0
+    if agency.status in (AgencyStatus.ACTIVE, AgencyStatus.SUSPENDED):
+        with agency_context(agency):
+            branding = Branding.objects.filter(pk=1).exists()
+            published_count = AgencyProcedure.objects.filter(
+                published_version__isnull=False
+            ).count()
+            published = published_count > 0
+    return [
+        ChecklistItem("branding", str(_("Branding set")), branding),
+        ChecklistItem("admin", str(_("At least one administrator")), bool(admin_users)),
+        ChecklistItem("admin_mfa", str(_("An administrator uses two-factor sign-in")), admin_mfa),
+        ChecklistItem(
+            "staff", str(_("Staff invited")), bool(staff), detail=str(len(staff)) if staff else ""
+        ),
+        ChecklistItem(
+            "procedures",
+            str(_("At least one procedure published")),
+            published,
+            detail=str(published_count),
+        ),
+        ChecklistItem("billing", str(_("Billing subscription")), subscribed),
+    ]

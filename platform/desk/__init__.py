@@ -1,0 +1,1 @@
+"""The officers' one-stop desk: intake, the workflow engine, worklists and deadlines."""

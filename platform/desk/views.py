@@ -1,0 +1,200 @@
+"""The officers' pages under /mot-cua/: worklists, a dossier with its trail, the actions.
+
+Thin: every action parses the form and calls one service; the services check the
+status, the step and the actor's role again, whatever the page showed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from accounts.models import Role, User
+from accounts.permissions import agency_role_required, agency_roles
+from desk import engine, selectors, services
+from desk.models import DossierProcess, ResultDocument, ReturnMethod, SupplementRequest
+from dossiers.models import Dossier
+from tenants.http import AgencyRequest
+from workdays.calendar import agency_calendar
+
+STAFF = (Role.ADMIN, Role.RECEPTIONIST, Role.OFFICER, Role.LEADER, Role.VIEWER)
+
+LISTS: dict[str, tuple[Any, Callable[..., Any]]] = {
+    "cua-toi": (gettext_lazy("Mine"), selectors.worklist_mine),
+    "cua-nhom": (gettext_lazy("My team's"), selectors.worklist_team),
+    "sap-den-han": (gettext_lazy("Due soon"), selectors.worklist_due_soon),
+    "qua-han": (gettext_lazy("Overdue"), selectors.worklist_overdue),
+}
+PAGE_SIZE = 100
+
+
+@agency_role_required(*STAFF)
+def worklist(request: AgencyRequest) -> HttpResponse:
+    current = request.GET.get("ds", "cua-toi")
+    if current not in LISTS:
+        current = "cua-toi"
+    rows = list(LISTS[current][1](request.user)[:PAGE_SIZE])
+    calendar, today = agency_calendar(), timezone.localdate()
+    items = [
+        {
+            "process": p,
+            "dossier": p.dossier,
+            "step_state": engine.step_deadline_state(p, calendar=calendar, today=today),
+            "state": engine.dossier_deadline_state(p.dossier, calendar=calendar, today=today),
+        }
+        for p in rows
+    ]
+    return render(
+        request,
+        "desk/worklist.html",
+        {
+            "tabs": [(key, label) for key, (label, _f) in LISTS.items()],
+            "current": current,
+            "items": items,
+            "labels": engine.DeadlineState.LABELS,
+        },
+    )
+
+
+def _dossier(code: str) -> Dossier:
+    dossier = selectors.dossier_for_desk(code)
+    if dossier is None:
+        raise Http404
+    return dossier
+
+
+@agency_role_required(*STAFF)
+def dossier_detail(request: AgencyRequest, code: str) -> HttpResponse:
+    dossier = _dossier(code)
+    process = DossierProcess.objects.get(dossier=dossier)
+    steps = engine.steps_of(dossier)
+    return render(
+        request,
+        "desk/dossier.html",
+        {
+            "dossier": dossier,
+            "process": process,
+            "steps": list(enumerate(steps)),
+            "earlier_steps": list(enumerate(steps))[: process.step_position or 0],
+            "trail": selectors.hand_overs(dossier),
+            "documents": dossier.documents.all(),
+            "results": ResultDocument.objects.filter(dossier=dossier),
+            "supplement": SupplementRequest.objects.filter(dossier=dossier).first(),
+            "state": engine.DeadlineState.LABELS[engine.dossier_deadline_state(dossier)],
+            "step_state": engine.DeadlineState.LABELS[engine.step_deadline_state(process)],
+            "roles": agency_roles(request),
+            "return_methods": ReturnMethod.choices,
+            "is_mine": process.assignee_id == request.user.pk,
+        },
+    )
+
+
+def _step(request: AgencyRequest) -> int | None:
+    value = request.POST.get("step", "")
+    return int(value) if value.isdigit() else None
+
+
+def _user(request: AgencyRequest, field: str) -> Any:
+    value = request.POST.get(field, "")
+    if not value.isdigit():
+        return None
+    return User.objects.filter(pk=int(value), is_active=True).first()
+
+
+ACTIONS: dict[str, Callable[[AgencyRequest, Dossier], Any]] = {
+    "claim": lambda r, d: services.dossier_claim(dossier=d, actor=r.user, expected_step=_step(r)),
+    "assign": lambda r, d: services.dossier_assign(
+        dossier=d, actor=r.user, to=_required_user(r), expected_step=_step(r)
+    ),
+    "forward": lambda r, d: services.dossier_forward(
+        dossier=d, actor=r.user, note=r.POST.get("note", ""), expected_step=_step(r)
+    ),
+    "send-back": lambda r, d: services.dossier_send_back(
+        dossier=d,
+        actor=r.user,
+        to_step=int(r.POST.get("to_step") or -1),
+        note=r.POST.get("note", ""),
+        expected_step=_step(r),
+    ),
+    "supplement": lambda r, d: services.supplement_request(
+        dossier=d,
+        actor=r.user,
+        items=r.POST.get("items", "").splitlines(),
+        note=r.POST.get("note", ""),
+        expected_step=_step(r),
+    ),
+    "supplemented": lambda r, d: services.supplement_receive(
+        dossier=d,
+        actor=r.user,
+        files={int(k.split("_")[1]): r.FILES.getlist(k) for k in r.FILES if k.startswith("c_")},
+        note=r.POST.get("note", ""),
+    ),
+    "attach": lambda r, d: services.result_attach(
+        dossier=d,
+        actor=r.user,
+        file=_required_file(r),
+        number=r.POST.get("number", ""),
+        expected_step=_step(r),
+    ),
+    "approve": lambda r, d: services.dossier_approve(
+        dossier=d, actor=r.user, note=r.POST.get("note", ""), expected_step=_step(r)
+    ),
+    "reject": lambda r, d: services.dossier_reject(
+        dossier=d, actor=r.user, reason=r.POST.get("note", ""), expected_step=_step(r)
+    ),
+    "return": lambda r, d: services.result_return(
+        dossier=d, actor=r.user, method=r.POST.get("method", ""), expected_step=_step(r)
+    ),
+    "refuse": lambda r, d: services.dossier_refuse(
+        dossier=d,
+        actor=r.user,
+        reasons=r.POST.get("reasons", "").splitlines(),
+        expected_step=_step(r),
+    ),
+    "stop": lambda r, d: services.dossier_stop(
+        dossier=d, actor=r.user, reason=r.POST.get("note", "")
+    ),
+    "withdraw": lambda r, d: services.dossier_withdraw(
+        dossier=d, actor=r.user, reason=r.POST.get("note", "")
+    ),
+}
+
+
+def _required_user(request: AgencyRequest) -> Any:
+    user = _user(request, "to")
+    if user is None:
+        raise ValidationError(_("Choose the officer."))
+    return user
+
+
+def _required_file(request: AgencyRequest) -> Any:
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise ValidationError(_("Choose the result file."))
+    return upload
+
+
+@require_POST
+@agency_role_required(*STAFF)
+def dossier_action(request: AgencyRequest, code: str, action: str) -> HttpResponse:
+    handler = ACTIONS.get(action)
+    if handler is None:
+        raise Http404
+    dossier = _dossier(code)
+    try:
+        handler(request, dossier)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Done."))
+    return redirect("desk-dossier", code=dossier.code)

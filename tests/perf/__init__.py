@@ -1,0 +1,1 @@
+"""Benchmarks: ``python3 dev.py bench [names]`` (``python -m tests.perf``); one module each."""

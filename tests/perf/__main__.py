@@ -1,0 +1,117 @@
+"""Run the benchmarks, each in its own process, and summarise their BENCH lines.
+
+    python -m tests.perf                 # every benchmark
+    python -m tests.perf routing portal  # just these
+
+A benchmark is a module ``tests/perf/<name>.py`` with a ``run()`` function (and
+runnable as ``python -m tests.perf.<name>``). It prints result lines
+``BENCH <name> <value> <unit> goal=<op><number>`` (``goal=none``: reported
+only). A missed goal is reported in the summary; the exit status is non-zero
+only when a benchmark crashed or printed no result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+HELPERS = {"__init__", "__main__", "common", "loadgen", "wsgi_routing"}
+BENCH_RE = re.compile(r"^BENCH (\S+) (\S+) (\S+) goal=(?:(<=|>=|<|>)(\S+)|none)\s*$")
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    value: float
+    unit: str
+    op: str  # "" when the figure is reported without a goal (goal=none)
+    goal: float
+
+    @property
+    def met(self) -> bool:
+        if not self.op:
+            return True
+        return {
+            "<=": self.value <= self.goal,
+            ">=": self.value >= self.goal,
+            "<": self.value < self.goal,
+            ">": self.value > self.goal,
+        }[self.op]
+
+
+def discover() -> list[str]:
+    return sorted(
+        path.stem
+        for path in HERE.glob("*.py")
+        if path.stem not in HELPERS
+        and not path.stem.startswith("_")
+        and re.search(r"^def run\(", path.read_text(), re.MULTILINE)
+    )
+
+
+def run_one(name: str) -> tuple[int, list[Result], float]:
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", f"tests.perf.{name}"],
+        stdout=subprocess.PIPE,
+        text=True,
+        bufsize=1,
+    )
+    results = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        print(line, end="", flush=True)
+        match = BENCH_RE.match(line.strip())
+        if match:
+            metric, value, unit, op, goal = match.groups()
+            results.append(Result(metric, float(value), unit, op or "", float(goal or "nan")))
+    return proc.wait(), results, time.monotonic() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
+    args = parser.parse_args()
+    available = discover()
+    unknown = [n for n in args.names if n not in available]
+    if unknown:
+        print(f"unknown benchmark(s): {', '.join(unknown)}; available: {', '.join(available)}")
+        return 2
+    names = args.names or available
+    crashed: list[str] = []
+    summary: list[tuple[str, Result | None, str]] = []
+    for name in names:
+        print(f"== {name}", flush=True)
+        code, results, seconds = run_one(name)
+        if code != 0 or not results:
+            crashed.append(name)
+            summary.append((name, None, f"ERROR (exit {code}, {len(results)} results)"))
+        for result in results:
+            summary.append((name, result, f"{seconds:.0f}s"))
+    print("\n== summary")
+    for name, entry, note in summary:
+        if entry is None:
+            print(f"  {name:<14} {note}")
+            continue
+        goal = f"goal {entry.op}{entry.goal:g}" if entry.op else "(reported)"
+        verdict = ("met" if entry.met else "MISSED") if entry.op else ""
+        print(f"  {entry.name:<24} {entry.value:>10.4g} {entry.unit:<6} {goal}  {verdict}")
+    missed = [r.name for _n, r, _ in summary if r is not None and not r.met]
+    if missed:
+        print(f"goals missed: {', '.join(missed)}")
+    if crashed:
+        print(f"benchmarks that failed to run: {', '.join(crashed)}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,200 @@
+"""Shared helpers for the benchmarks: Django set-up, a fresh bench database, agencies, gunicorn.
+
+Each benchmark runs in its own process and its own database
+(``motcua_bench_<name>`` on the bench profile's PostgreSQL, or on
+``DATABASE_URL``'s server), created from scratch: shared migrations, then the
+agency template. Results are printed as ``BENCH <name> <value> <unit> goal=<goal>``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+SETTINGS = "config.settings.bench"
+
+
+def setup_django(name: str) -> None:
+    """Configure Django for benchmark ``name`` (its own database), once per process."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS)
+    os.environ.setdefault("BENCH_DATABASE_NAME", f"motcua_bench_{name}")
+    for path in (str(ROOT), str(ROOT / "platform")):
+        if path not in sys.path:
+            sys.path.insert(0, path)
+    import django
+
+    django.setup()
+
+
+def bench_line(name: str, value: float, unit: str, goal: str) -> str:
+    """Print and return one result line; ``goal`` reads like ``<=1`` or ``>=0.9``."""
+    line = f"BENCH {name} {value:.4g} {unit} goal={goal}"
+    print(line, flush=True)
+    return line
+
+
+def detail(text: str) -> None:
+    print(f"  detail: {text}", flush=True)
+
+
+def _admin_connection() -> Any:
+    """A connection to the server's maintenance database (to drop/create the bench database)."""
+    import psycopg
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    return psycopg.connect(
+        dbname="postgres",
+        user=db.get("USER") or None,
+        password=db.get("PASSWORD") or None,
+        host=db.get("HOST") or None,
+        port=db.get("PORT") or None,
+        autocommit=True,
+    )
+
+
+def prepare_database() -> None:
+    """Drop and recreate this benchmark's database: shared migrations, then the template."""
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connections
+
+    name = settings.DATABASES["default"]["NAME"]
+    if not str(name).startswith("motcua_bench"):
+        raise SystemExit(f"refusing to recreate database {name!r}: not a bench database")
+    connections.close_all()
+    with _admin_connection() as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
+    from tenants import services
+
+    services.template_ensure()
+
+
+def drop_database() -> None:
+    from django.conf import settings
+    from django.db import connections
+
+    name = settings.DATABASES["default"]["NAME"]
+    connections.close_all()
+    with _admin_connection() as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def create_agency(
+    slug: str, *, provision: bool = True, use_template: bool = True, **extra: Any
+) -> Any:
+    """Create (and provision) one commune agency through the services."""
+    from tenants import services
+
+    agency = services.agency_create(
+        slug=slug,
+        name=extra.pop("name", f"Xã {slug}"),
+        kind=extra.pop("kind", "commune"),
+        province_code=extra.pop("province_code", "31"),
+        **extra,
+    )
+    if provision:
+        agency = services.agency_provision(agency=agency, use_template=use_template).agency
+    return agency
+
+
+def remove_agency(schema_name: str) -> None:
+    """Drop an agency's schema and its rows (benchmark clean-up, not an offboarding)."""
+    from tenants import schemas
+    from tenants.models import Agency, SchemaState
+
+    schemas.drop_schema(schema_name)
+    SchemaState.objects.filter(schema_name=schema_name).delete()
+    Agency.objects.filter(schema_name=schema_name).delete()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def gunicorn_serving(
+    *,
+    app: str = "config.wsgi:application",
+    workers: int = 2,
+    threads: int = 4,
+    env: dict[str, str] | None = None,
+    ready_host: str = "localhost",
+    timeout: float = 60.0,
+) -> Iterator[int]:
+    """Run gunicorn (bench settings, loopback, ``workers`` × ``threads``); yield its port.
+
+    gthread workers keep connections alive, which the load generator relies on.
+    """
+    port = free_port()
+    process_env = dict(os.environ)
+    process_env.update(env or {})
+    process_env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "platform")])
+    cmd = [
+        str(Path(sys.executable).with_name("gunicorn")),
+        app,
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--worker-class",
+        "gthread",
+        "--keep-alive",
+        "30",
+        "--log-level",
+        "warning",
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=process_env)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with code {proc.returncode}")
+            try:
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/ping/", headers={"Host": ready_host}
+                )
+                with urllib.request.urlopen(request, timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not become ready")
+            time.sleep(0.2)
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def warm(port: int, host: str, paths: list[str], times: int = 20) -> None:
+    """Hit each path a few times on every worker so caches and connections are warm."""
+    for path in paths:
+        for _ in range(times):
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}{path}", headers={"Host": host}
+            )
+            with urllib.request.urlopen(request, timeout=10) as response:
+                if response.status != 200:
+                    raise RuntimeError(f"{path} answered {response.status}")
+                response.read()
