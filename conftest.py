@@ -12,4 +12,5 @@ pytest_plugins = [
     "tests.fixtures.worker",
     "tests.fixtures.browser",
     "tests.fixtures.i18n",
+    "tests.fixtures.stripe",
 ]

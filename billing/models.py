@@ -357,3 +357,104 @@ class BillingEvent(models.Model):
 
     def __str__(self) -> str:
         return self.event
+
+
+# --- Gateways: the Stripe mirror, the meter-event outbox and received webhooks -----------------
+
+
+class GatewayObject(models.Model):
+    """Which remote object (a Stripe product, price, meter, invoice) mirrors one of ours.
+
+    ``state`` and ``state_at`` remember the newest remote state we applied, so an event that
+    arrives late (older ``created``, or a lower rank in the object's lifecycle) never regresses it.
+    """
+
+    gateway = models.CharField(max_length=20, choices=Gateway.choices)
+    kind = models.CharField(max_length=30)
+    key = models.CharField(max_length=120)
+    remote_id = models.CharField(max_length=120)
+    state = models.CharField(max_length=30, blank=True)
+    state_at = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["gateway", "kind", "key"], name="gateway_object_key"),
+            models.UniqueConstraint(
+                fields=["gateway", "kind", "remote_id"], name="gateway_object_remote"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gateway} {self.kind} {self.key} → {self.remote_id}"
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class MeterEventOutbox(models.Model):
+    """One ledger row to report to Stripe Billing Meters, keyed by the ledger's idempotency key.
+
+    The key is also the meter event's ``identifier``: Stripe ignores a second event with the same
+    identifier, so a push repeated after a crash never counts twice.
+    """
+
+    usage_event = models.OneToOneField(UsageEvent, on_delete=models.PROTECT, related_name="+")
+    idempotency_key = models.CharField(max_length=120, unique=True)
+    billing_account = models.ForeignKey(BillingAccount, on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey("tenants.Agency", on_delete=models.PROTECT, related_name="+")
+    metric = models.CharField(max_length=30, choices=Metric.choices)
+    quantity = models.DecimalField(max_digits=14, decimal_places=4)
+    occurred_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=8, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    sent_value = models.BigIntegerField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "id"], name="meter_outbox_status")]
+
+    def __str__(self) -> str:
+        return f"{self.idempotency_key} ({self.status})"
+
+
+class WebhookStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    PROCESSED = "processed", _("Processed")
+    FAILED = "failed", _("Failed")
+    IGNORED = "ignored", _("Ignored")
+    FLAGGED = "flagged", _("Flagged for review")
+
+
+class WebhookEvent(models.Model):
+    """A verified webhook event from a gateway, stored once (unique event id), processed later."""
+
+    gateway = models.CharField(max_length=20, choices=Gateway.choices, default=Gateway.STRIPE)
+    event_id = models.CharField(max_length=120)
+    event_type = models.CharField(max_length=80)
+    created = models.BigIntegerField(help_text="The gateway's own event time (Unix seconds).")
+    payload = models.JSONField()
+    status = models.CharField(
+        max_length=10, choices=WebhookStatus.choices, default=WebhookStatus.RECEIVED
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    deliveries = models.PositiveIntegerField(default=1)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["gateway", "event_id"], name="webhook_event_once")
+        ]
+        indexes = [models.Index(fields=["status", "received_at"], name="webhook_event_status")]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.event_type} ({self.status})"

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from billing.invoicing import billing_month_close, previous_period
 from billing.metering import usage_meter_day
+from config.celery_app import app as _app  # noqa: F401 - the app these tasks are sent with
 
 
 @shared_task(name="billing.tasks.meter_yesterday", acks_late=True)
@@ -49,3 +50,84 @@ def invoice_reminder_send(event_id: int) -> str:
     from billing.notices import reminder_email_send
 
     return reminder_email_send(event_id=event_id)
+
+
+# --- gateways: meter events, webhooks, Stripe invoices ---------------------------------------
+
+
+@shared_task(
+    name="billing.tasks.meter_events_push",
+    acks_late=True,
+    bind=True,
+    max_retries=None,
+    default_retry_delay=60,
+)
+def meter_events_push_task(self: Any) -> dict[str, Any]:
+    """Report pending ledger rows to Stripe Billing Meters; retried while some fail."""
+    from billing.outbox import meter_events_push
+
+    report = meter_events_push()
+    if report.failed:
+        raise self.retry(countdown=min(3600, 60 * 2 ** min(self.request.retries, 6)))
+    return {"queued": report.queued, "sent": report.sent, "batches": report.batches}
+
+
+@shared_task(name="billing.tasks.webhook_event_process", acks_late=True, bind=True, max_retries=7)
+def webhook_event_process_task(self: Any, event_id: int) -> str:
+    from billing.models import WebhookStatus
+    from billing.webhooks import webhook_event_process
+
+    status = webhook_event_process(event_id=event_id)
+    if status == WebhookStatus.FAILED:
+        raise self.retry(countdown=min(3600, 30 * 2**self.request.retries))
+    return status
+
+
+@shared_task(name="billing.tasks.webhook_events_retry", acks_late=True)
+def webhook_events_retry() -> int:
+    """Safety net: events whose processing task was lost (a crash) or that failed."""
+    from billing.webhooks import webhook_events_due
+
+    due = webhook_events_due()
+    for event_id in due:
+        webhook_event_process_task.delay(event_id)
+    return len(due)
+
+
+@shared_task(name="billing.tasks.stripe_invoice_send", acks_late=True, bind=True, max_retries=10)
+def stripe_invoice_send(self: Any, invoice_id: int) -> str:
+    from billing.gateways import GatewayError, gateway_get
+    from billing.models import Gateway, Invoice
+
+    invoice = Invoice.objects.select_related("billing_account").get(pk=invoice_id)
+    try:
+        return gateway_get(Gateway.STRIPE).invoice_send(invoice=invoice)
+    except GatewayError as exc:
+        raise self.retry(exc=exc, countdown=min(3600, 60 * 2**self.request.retries)) from exc
+
+
+@shared_task(
+    name="billing.tasks.stripe_invoice_paid_out_of_band",
+    acks_late=True,
+    bind=True,
+    max_retries=10,
+)
+def stripe_invoice_paid_out_of_band(self: Any, invoice_id: int) -> None:
+    from billing.gateways import GatewayError, gateway_get
+    from billing.models import Gateway, Invoice
+
+    invoice = Invoice.objects.get(pk=invoice_id)
+    try:
+        gateway_get(Gateway.STRIPE).invoice_mark_paid_out_of_band(invoice=invoice)
+    except GatewayError as exc:
+        raise self.retry(exc=exc, countdown=min(3600, 60 * 2**self.request.retries)) from exc
+
+
+@shared_task(name="billing.tasks.stripe_sync", acks_late=True)
+def stripe_sync_task() -> dict[str, Any]:
+    """Customers, subscriptions and issued invoices of Stripe payers, mirrored (idempotent)."""
+    from billing.gateways.sync import stripe_sync
+
+    report = stripe_sync()
+    return {"customers": report.customers, "subscriptions": report.subscriptions,
+            "invoices": report.invoices, "errors": report.errors[:20]}  # fmt: skip

@@ -8,17 +8,20 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import agency_role_required
 from billing import selectors
 from billing.forms import CreditNoteForm, PaymentForm
-from billing.invoicing import credit_note_issue, payment_record
+from billing.gateways.bank_transfer import bank_transfer_record
+from billing.invoicing import credit_note_issue
 from billing.models import BillingAccount, Invoice, Metric
+from billing.webhooks import WebhookRejected, webhook_event_receive
 from onboarding.units import provinces
 
 
@@ -129,7 +132,12 @@ def console_invoice_payment(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         invoice,
         PaymentForm(request.POST),
-        lambda **data: payment_record(invoice=invoice, actor_email=request.user.email, **data),  # type: ignore[union-attr]
+        # A transfer also settles the invoice's Stripe copy, if it has one (paid out of band).
+        lambda **data: bank_transfer_record(
+            invoice=invoice,
+            actor_email=request.user.email,  # type: ignore[union-attr]
+            **data,
+        ),
         _("The payment was recorded."),
     )
 
@@ -145,3 +153,17 @@ def console_invoice_credit(request: HttpRequest, pk: int) -> HttpResponse:
         lambda **data: credit_note_issue(invoice=invoice, actor_email=request.user.email, **data),  # type: ignore[union-attr]
         _("The credit note was issued."),
     )
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request: HttpRequest) -> HttpResponse:
+    """Stripe's webhook (public host): verify the signature on the raw body, store the event
+    once, answer at once; processing is asynchronous (billing.webhooks)."""
+    try:
+        event, queued = webhook_event_receive(
+            payload=request.body, signature=request.headers.get("Stripe-Signature", "")
+        )
+    except WebhookRejected as exc:
+        return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
+    return JsonResponse({"received": True, "id": event.event_id, "queued": queued})

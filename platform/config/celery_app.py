@@ -18,6 +18,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 app = CeleryApp("motcua")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+# The default for every thread, not only the importing one: a web server's request threads
+# send tasks too, and would otherwise get Celery's unconfigured fallback app (amqp://localhost).
+app.set_default()
 app.autodiscover_tasks()
 
 

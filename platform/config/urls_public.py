@@ -29,6 +29,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("ngon-ngu/<str:code>/", language.choose_language, name="choose-language"),
+    path("billing/stripe/webhook/", billing_views.stripe_webhook, name="stripe-webhook"),
     path("health/", ops_views.health, name="health"),
     path("ping/", ops_views.ping, name="ping"),
     path("favicon.ico", ops_views.favicon),

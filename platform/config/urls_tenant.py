@@ -32,6 +32,7 @@ urlpatterns = [
     path("tra-cuu/", portal.tracking, name="portal-tracking"),
     path("ho-so-cua-toi/", portal.my_dossiers, name="portal-my-dossiers"),
     path("ho-so-cua-toi/<str:code>/", portal.my_dossier_detail, name="portal-my-dossier"),
+    path("ho-so-cua-toi/<str:code>/nop-phi/", portal.fee_pay, name="portal-fee-pay"),
     path(
         "ho-so-cua-toi/<str:code>/bo-sung/",
         portal.my_dossier_supplement,

@@ -234,3 +234,38 @@ class DraftDocument(StoredFile):
 
     class Meta(StoredFile.Meta):
         pass
+
+
+class FeePaymentStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting payment")
+    PAID = "paid", _("Paid")
+    FLAGGED = "flagged", _("Flagged for review")
+
+
+class FeePayment(models.Model):
+    """An online payment of a dossier's fee through a payment gateway (Stripe Checkout, VND).
+
+    Lives in the agency's schema with its dossier; ``remote_id`` is the gateway's session id.
+    """
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="fee_payments")
+    gateway = models.CharField(max_length=20)
+    remote_id = models.CharField(max_length=120, unique=True)
+    amount = models.PositiveBigIntegerField(_("amount (VND)"))
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=FeePaymentStatus.choices,
+        default=FeePaymentStatus.PENDING,
+    )
+    url = models.URLField(max_length=1000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("fee payment")
+        verbose_name_plural = _("fee payments")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id} {self.remote_id} ({self.status})"

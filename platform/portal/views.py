@@ -467,6 +467,22 @@ def my_dossier_detail(request: AgencyRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_POST
+def fee_pay(request: AgencyRequest, code: str) -> HttpResponse:
+    """Pay the dossier's fee online: off to the payment page (Stripe Checkout, VND)."""
+    from dossiers.fees import fee_checkout_start
+
+    dossier = _own_dossier(request, code)
+    back = request.build_absolute_uri(reverse("portal-my-dossier", args=[dossier.code]))
+    try:
+        payment = fee_checkout_start(dossier=dossier, success_url=back, cancel_url=back)
+    except ValidationError as exc:
+        _flash_errors(request, exc)
+        return redirect("portal-my-dossier", dossier.code)
+    return redirect(payment.url)
+
+
+@login_required
+@require_POST
 def my_dossier_supplement(request: AgencyRequest, code: str) -> HttpResponse:
     """The applicant sends what the supplement request (Form 02) asked for."""
     dossier = _own_dossier(request, code)

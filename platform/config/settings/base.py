@@ -202,7 +202,28 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.close_last_month",
         "schedule": crontab(day_of_month="1", hour=3, minute=0),
     },
+    # Ledger rows of Stripe payers → Billing Meter events (outbox; Stripe dedupes by identifier).
+    "billing-meter-events-push": {
+        "task": "billing.tasks.meter_events_push",
+        "schedule": crontab(minute="*/10"),
+    },
+    # Stripe payers' customers, subscriptions and issued invoices, mirrored (idempotent).
+    "billing-stripe-sync": {
+        "task": "billing.tasks.stripe_sync",
+        "schedule": crontab(minute=25),
+    },
+    # Webhook events whose processing was lost or failed.
+    "billing-webhook-events-retry": {
+        "task": "billing.tasks.webhook_events_retry",
+        "schedule": crontab(minute="*/5"),
+    },
 }
+
+# --- Payment gateways ---------------------------------------------------------------------
+# Stripe: secret key, webhook signing secret, and (tests, local) the base URL of a fake server.
+STRIPE_API_KEY = env.str("STRIPE_API_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 
 # --- Auth and accounts ------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -272,7 +293,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The stripe library logs every request at INFO; its errors reach us as exceptions.
+        "stripe": {"level": "WARNING"},
+    },
 }
 
 # --- Errors: Sentry (optional) -----------------------------------------------------------------

@@ -1,0 +1,54 @@
+"""Provider staff's view of the gateways' plumbing: webhook events, the meter-event outbox and
+the Stripe object mirror. Read-only: every change goes through billing's services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from billing.models import GatewayObject, MeterEventOutbox, WebhookEvent, WebhookStatus
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ReadOnlyAdmin):
+    list_display = ["event_id", "event_type", "status", "attempts", "deliveries", "received_at"]
+    list_filter = ["status", "gateway", "event_type"]
+    search_fields = ["event_id", "event_type"]
+    actions = ["retry"]
+
+    @admin.action(description=_("Process again (failed or stuck events)"))
+    def retry(self, request: HttpRequest, queryset: Any) -> None:
+        from billing.tasks import webhook_event_process_task
+
+        for pk in queryset.filter(
+            status__in=[WebhookStatus.RECEIVED, WebhookStatus.FAILED]
+        ).values_list("pk", flat=True):
+            webhook_event_process_task.delay(pk)
+
+
+@admin.register(MeterEventOutbox)
+class MeterEventOutboxAdmin(ReadOnlyAdmin):
+    list_display = ["idempotency_key", "agency", "metric", "quantity", "status", "attempts"]
+    list_filter = ["status", "metric"]
+    search_fields = ["idempotency_key"]
+
+
+@admin.register(GatewayObject)
+class GatewayObjectAdmin(ReadOnlyAdmin):
+    list_display = ["gateway", "kind", "key", "remote_id", "state", "updated_at"]
+    list_filter = ["gateway", "kind"]
+    search_fields = ["key", "remote_id"]

@@ -1,0 +1,297 @@
+"""Stripe webhooks: verified on the raw body, stored once, processed asynchronously.
+
+- ``webhook_event_receive`` verifies the ``Stripe-Signature`` header (HMAC-SHA256 over
+  ``t.payload``, with a tolerance on ``t``) and stores the event under its unique id; a replay
+  only counts a delivery. Processing is queued after commit.
+- ``webhook_event_process`` applies an event once. Events can arrive in any order and more than
+  once, so each handler compares the object's state with what we applied last (lifecycle rank,
+  then the event's ``created``) and never moves it backwards. Amounts are checked against our
+  invoice: a mismatch is flagged (a BillingEvent) and never applied. Unknown types are stored and
+  marked ignored. Our invoices stay the source of truth: Stripe can settle them, never rewrite them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from typing import Any
+
+import stripe
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.invoicing import payment_record
+from billing.models import (
+    BillingEvent,
+    Gateway,
+    GatewayObject,
+    Invoice,
+    InvoiceStatus,
+    Subscription,
+    WebhookEvent,
+    WebhookStatus,
+)
+
+TOLERANCE_SECONDS = 300
+MAX_ATTEMPTS = 8
+
+
+class WebhookRejected(Exception):
+    """The request is not a genuine Stripe event: answer 400, store nothing."""
+
+
+def webhook_event_receive(*, payload: bytes, signature: str) -> tuple[WebhookEvent, bool]:
+    """Verify and store an event. Returns (event, queued): queued is False for a replay of an
+    event already handled."""
+    secret = settings.STRIPE_WEBHOOK_SECRET
+    if not secret:
+        raise WebhookRejected(_("Webhooks are not configured."))
+    try:
+        text = payload.decode("utf-8")
+        stripe.WebhookSignature.verify_header(text, signature, secret, TOLERANCE_SECONDS)
+        data = json.loads(text)
+    except (UnicodeDecodeError, ValueError):
+        raise WebhookRejected(_("The request body is not a JSON event.")) from None
+    except stripe.SignatureVerificationError:
+        raise WebhookRejected(_("The webhook signature is invalid.")) from None
+    if not (
+        isinstance(data, dict)
+        and isinstance(data.get("id"), str)
+        and isinstance(data.get("type"), str)
+        and isinstance(data.get("created"), int)
+        and isinstance(data.get("data"), dict)
+    ):
+        raise WebhookRejected(_("The request body is not a JSON event."))
+    table = f'"public"."{WebhookEvent._meta.db_table}"'
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            # One statement: concurrent deliveries of the same event cannot both insert.
+            cursor.execute(
+                f"INSERT INTO {table} (gateway, event_id, event_type, created, payload, status,"  # noqa: S608
+                " attempts, error, deliveries, received_at)"
+                " VALUES (%s, %s, %s, %s, %s, %s, 0, '', 1, now())"
+                " ON CONFLICT (gateway, event_id)"
+                f" DO UPDATE SET deliveries = {table}.deliveries + 1"
+                " RETURNING id",
+                [Gateway.STRIPE, data["id"], data["type"][:80], data["created"],
+                 json.dumps(data), WebhookStatus.RECEIVED],
+            )  # fmt: skip
+            (pk,) = cursor.fetchone()
+        event = WebhookEvent.objects.get(pk=pk)
+        queued = event.status in (WebhookStatus.RECEIVED, WebhookStatus.FAILED)
+        if queued:
+            from billing.tasks import webhook_event_process_task
+
+            transaction.on_commit(lambda: webhook_event_process_task.delay(pk))
+    return event, queued
+
+
+Handler = Callable[[WebhookEvent], tuple[str, str]]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(*types: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        for name in types:
+            HANDLERS[name] = fn
+        return fn
+
+    return register
+
+
+def webhook_event_process(*, event_id: int) -> str:
+    """Apply one stored event (idempotent). Returns its status afterwards."""
+    with transaction.atomic():
+        event = WebhookEvent.objects.select_for_update().get(pk=event_id)
+        if event.status not in (WebhookStatus.RECEIVED, WebhookStatus.FAILED):
+            return event.status
+        event.attempts += 1
+        handler = HANDLERS.get(event.event_type)
+        status: str
+        if handler is None:
+            status, note = WebhookStatus.IGNORED, "unhandled event type"
+        else:
+            try:
+                with transaction.atomic():  # a failing handler leaves nothing half-applied
+                    status, note = handler(event)
+            except Exception as exc:
+                status, note = WebhookStatus.FAILED, f"{type(exc).__name__}: {exc}"
+        event.status, event.error = status, note
+        event.processed_at = timezone.now() if status != WebhookStatus.FAILED else None
+        event.save(update_fields=["status", "error", "attempts", "processed_at"])
+    return status
+
+
+def webhook_events_due(*, older_than: dt.timedelta = dt.timedelta(minutes=2)) -> list[int]:
+    """Events to (re)process: received but never processed (a lost task), or failed, with
+    attempts left."""
+    cutoff = timezone.now() - older_than
+    return list(
+        WebhookEvent.objects.filter(
+            status__in=[WebhookStatus.RECEIVED, WebhookStatus.FAILED],
+            attempts__lt=MAX_ATTEMPTS,
+            received_at__lt=cutoff,
+        )
+        .order_by("created", "id")
+        .values_list("pk", flat=True)[:500]
+    )
+
+
+# --- handlers ---------------------------------------------------------------------------------
+
+# Where an invoice is in its life at Stripe; a lower rank never overwrites a higher one.
+INVOICE_RANK = {"draft": 0, "open": 1, "paid": 2, "uncollectible": 2, "void": 2}
+
+
+def _object(event: WebhookEvent) -> dict[str, Any]:
+    obj = event.payload.get("data", {}).get("object", {})
+    if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
+        raise ValueError("event without a data.object id")
+    return obj
+
+
+def _state_row(kind: str, key: str, remote_id: str) -> GatewayObject:
+    row, _created = GatewayObject.objects.select_for_update().get_or_create(
+        gateway=Gateway.STRIPE, kind=kind, key=key, defaults={"remote_id": remote_id}
+    )
+    return row
+
+
+def _flag(invoice: Invoice, event: WebhookEvent, reason: str, **detail: Any) -> tuple[str, str]:
+    BillingEvent.objects.create(
+        billing_account_id=invoice.billing_account_id,
+        invoice=invoice,
+        event="gateway_amount_mismatch",
+        detail={"gateway": Gateway.STRIPE, "event": event.event_id, "type": event.event_type,
+                "reason": reason, **detail},
+    )  # fmt: skip
+    return WebhookStatus.FLAGGED, reason
+
+
+@handles(
+    "invoice.created",
+    "invoice.finalized",
+    "invoice.sent",
+    "invoice.paid",
+    "invoice.payment_succeeded",
+    "invoice.payment_failed",
+    "invoice.voided",
+    "invoice.marked_uncollectible",
+    "invoice.updated",
+)
+def _invoice_event(event: WebhookEvent) -> tuple[str, str]:
+    obj = _object(event)
+    invoice = (
+        Invoice.objects.select_for_update()
+        .filter(stripe_invoice_id=obj["id"])
+        .exclude(stripe_invoice_id="")
+        .first()
+    )
+    if invoice is None:
+        # Invoices Stripe generates itself (voided by pause_collection) are not ours to apply.
+        return WebhookStatus.IGNORED, "not one of our invoices"
+    status = str(obj.get("status") or "")
+    if status not in INVOICE_RANK:
+        raise ValueError(f"unknown invoice status {status!r}")
+    row = _state_row("invoice", str(invoice.pk), obj["id"])
+    known = row.state or "draft"
+    if (INVOICE_RANK[status], event.created) <= (INVOICE_RANK.get(known, 0), row.state_at):
+        return WebhookStatus.PROCESSED, f"stale: {status} after {known}"
+    if str(obj.get("currency", "")).lower() != "vnd":
+        return _flag(invoice, event, "currency", currency=obj.get("currency"))
+    if status != "draft" and int(obj.get("total", -1)) != invoice.total:
+        return _flag(invoice, event, "total", ours=invoice.total, theirs=obj.get("total"))
+    note = f"{known} → {status}"
+    if status == "paid":
+        paid = int(obj.get("amount_paid") or 0)
+        if invoice.status == InvoiceStatus.PAID:
+            # Settled here first (a bank transfer, then marked paid out of band at Stripe).
+            note += " (already settled here)"
+        elif paid != invoice.balance:
+            return _flag(invoice, event, "amount_paid", balance=invoice.balance, theirs=paid)
+        else:
+            payment_record(
+                invoice=invoice,
+                amount=paid,
+                received_on=timezone.localdate(dt.datetime.fromtimestamp(event.created, dt.UTC)),
+                reference=obj["id"],
+                gateway=Gateway.STRIPE,
+                actor_email="",
+            )
+    elif status in ("void", "uncollectible"):
+        # Our invoice stands; a human decides (credit note or follow-up).
+        BillingEvent.objects.create(
+            billing_account_id=invoice.billing_account_id,
+            invoice=invoice,
+            event="gateway_invoice_" + status,
+            detail={"gateway": Gateway.STRIPE, "event": event.event_id},
+        )
+    row.state, row.state_at = status, event.created
+    row.save(update_fields=["state", "state_at", "updated_at"])
+    return WebhookStatus.PROCESSED, note
+
+
+@handles(
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "customer.subscription.paused",
+    "customer.subscription.resumed",
+)
+def _subscription_event(event: WebhookEvent) -> tuple[str, str]:
+    obj = _object(event)
+    subscription = Subscription.objects.filter(stripe_subscription_id=obj["id"]).first()
+    if subscription is None or not obj["id"]:
+        return WebhookStatus.IGNORED, "not one of our subscriptions"
+    row = _state_row("subscription", str(subscription.pk), obj["id"])
+    if event.created < row.state_at or (
+        event.created == row.state_at and row.state == obj.get("status")
+    ):
+        return WebhookStatus.PROCESSED, "stale"
+    previous, row.state, row.state_at = row.state, str(obj.get("status") or ""), event.created
+    row.save(update_fields=["state", "state_at", "updated_at"])
+    if previous != row.state:
+        BillingEvent.objects.create(
+            billing_account_id=subscription.billing_account_id,
+            event="gateway_subscription_status",
+            detail={"gateway": Gateway.STRIPE, "subscription": subscription.pk,
+                    "from": previous, "to": row.state, "event": event.event_id},
+        )  # fmt: skip
+    return WebhookStatus.PROCESSED, f"{previous or '-'} → {row.state}"
+
+
+@handles("checkout.session.completed", "checkout.session.async_payment_succeeded")
+def _fee_paid_event(event: WebhookEvent) -> tuple[str, str]:
+    """A citizen paid a dossier's fee: confirmed in the agency's own schema."""
+    from dossiers.fees import fee_payment_confirm
+    from tenants.context import agency_context
+    from tenants.models import Agency
+
+    obj = _object(event)
+    metadata = obj.get("metadata") or {}
+    if obj.get("mode") != "payment" or not metadata.get("agency"):
+        return WebhookStatus.IGNORED, "not a fee payment"
+    if obj.get("payment_status") != "paid":
+        return WebhookStatus.PROCESSED, "not paid yet"
+    agency = Agency.objects.filter(schema_name=metadata["agency"]).first()
+    if agency is None:
+        return WebhookStatus.IGNORED, "unknown agency"
+    amount = int(obj.get("amount_total") or 0)
+    with agency_context(agency):
+        outcome = fee_payment_confirm(
+            remote_id=obj["id"], amount=amount, currency=str(obj.get("currency") or "")
+        )
+    if outcome == "unknown":
+        return WebhookStatus.IGNORED, f"no such fee payment in {agency.schema_name}"
+    if outcome == "flagged":
+        BillingEvent.objects.create(
+            event="fee_amount_mismatch",
+            detail={"gateway": Gateway.STRIPE, "event": event.event_id, "session": obj["id"],
+                    "agency": agency.schema_name, "amount": amount,
+                    "currency": obj.get("currency")},
+        )  # fmt: skip
+        return WebhookStatus.FLAGGED, "fee amount or currency does not match"
+    return WebhookStatus.PROCESSED, outcome
