@@ -42,6 +42,7 @@ from dossiers.models import (
 )
 from ops.failpoints import failpoint
 from procedures.models import AgencyProcedure, ProcedureVersion
+from tenants.context import on_commit_in_schema
 from tenants.models import Agency, AgencyStatus
 from workdays.calendar import agency_calendar
 
@@ -372,7 +373,7 @@ def dossier_submit(
             if draft is not None:
                 draft_files = [d.file.name for d in draft_documents]
                 draft.delete()
-                transaction.on_commit(lambda: files_delete(draft_files))
+                on_commit_in_schema(lambda: files_delete(draft_files))
     except IntegrityError:
         files_delete(written)
         if external_id:  # a concurrent delivery of the same external dossier won the race
@@ -508,7 +509,7 @@ def draft_save(
                     written.append(row.file.name)
                     row.save()
             removed_files = [d.file.name for d in removed]
-            transaction.on_commit(lambda: files_delete(removed_files))
+            on_commit_in_schema(lambda: files_delete(removed_files))
     except BaseException:
         files_delete(written)
         raise
@@ -539,7 +540,7 @@ def draft_delete(*, draft: DossierDraft) -> None:
     names = [d.file.name for d in draft.documents.all()]
     with transaction.atomic():
         draft.delete()
-        transaction.on_commit(lambda: files_delete(names))
+        on_commit_in_schema(lambda: files_delete(names))
 
 
 def drafts_purge_expired(*, now: dt.datetime | None = None) -> int:
