@@ -90,12 +90,13 @@ def document(request: AgencyRequest, pk: int, doc: int) -> HttpResponse:
         path = row.source_path if row.direction == Direction.SENT else row.copy_path
     if not path:
         raise Http404
-    return FileResponse(
+    response: HttpResponse = FileResponse(  # type: ignore[assignment]
         default_storage.open(path, "rb"),
         as_attachment=True,
         filename=row.original_name,
         content_type=row.content_type,
     )
+    return response
 
 
 ACTIONS: dict[str, Callable[[AgencyRequest, Agency, int], Any]] = {

@@ -4,15 +4,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('desk', '0002_handover_append_only'),
+        ("desk", "0002_handover_append_only"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='handover',
-            name='action',
-            field=models.CharField(choices=[('received', 'Received'), ('refused', 'Refused at reception'), ('claimed', 'Taken'), ('assigned', 'Assigned'), ('forwarded', 'Forwarded'), ('sent_back', 'Sent back'), ('supplement_requested', 'Supplement requested'), ('supplemented', 'Supplemented'), ('result_attached', 'Result attached'), ('approved', 'Approved and result issued'), ('rejected', 'Not granted'), ('returned', 'Result returned'), ('stopped', 'Processing stopped'), ('withdrawn', 'Withdrawn'), ('transferred', 'Transferred to another agency'), ('transfer_refused', 'Transfer refused by the other agency'), ('transfer_returned', 'Returned by the other agency')], max_length=24, verbose_name='action'),
+            model_name="handover",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("received", "Received"),
+                    ("refused", "Refused at reception"),
+                    ("claimed", "Taken"),
+                    ("assigned", "Assigned"),
+                    ("forwarded", "Forwarded"),
+                    ("sent_back", "Sent back"),
+                    ("supplement_requested", "Supplement requested"),
+                    ("supplemented", "Supplemented"),
+                    ("result_attached", "Result attached"),
+                    ("approved", "Approved and result issued"),
+                    ("rejected", "Not granted"),
+                    ("returned", "Result returned"),
+                    ("stopped", "Processing stopped"),
+                    ("withdrawn", "Withdrawn"),
+                    ("transferred", "Transferred to another agency"),
+                    ("transfer_refused", "Transfer refused by the other agency"),
+                    ("transfer_returned", "Returned by the other agency"),
+                ],
+                max_length=24,
+                verbose_name="action",
+            ),
         ),
     ]

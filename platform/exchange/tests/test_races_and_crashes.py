@@ -96,7 +96,8 @@ def test_racing_accepts_answers_and_returns_one_wins(
         ),
         refuse,
     )
-    assert len(done) == 1 and len(errors) == 1 and errors[0].code == "status"  # type: ignore[attr-defined]
+    assert len(done) == 1 and len(errors) == 1 and isinstance(errors[0], ValidationError)
+    assert errors[0].code == "status"
     ex2.refresh_from_db()
     with agency_context(commune):
         status = Dossier.objects.get(pk=d.pk).status
@@ -107,7 +108,7 @@ def test_racing_accepts_answers_and_returns_one_wins(
         assert ex2.owner_id == commune.pk and status == DossierStatus.IN_PROCESSING
 
 
-def _state(commune, d, ex=None):
+def _state(commune: Any, d: Any, ex: Any = None) -> tuple[Any, ...]:
     with agency_context(commune):
         dossier = Dossier.objects.get(pk=d.pk)
         step = DossierProcess.objects.get(dossier=d).step_position

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
@@ -18,7 +20,7 @@ from tests.files import pdf
 from .conftest import land_dossier_at_transfer
 
 
-def _send(commune, department, staff, d, **kw):
+def _send(commune: Any, department: Any, staff: Any, d: Any, **kw: Any) -> Exchange:
     with agency_context(commune):
         return services.exchange_send(
             agency=commune, dossier=d, actor=staff.officer, receiver=department, **kw
@@ -142,8 +144,13 @@ def test_illegal_sends_are_refused_and_change_nothing(
     d = at_transfer
     another_commune = make_agency("xa-khac", name="Xã Khác", code="XK")
 
-    def refused(code, **kw):
-        args = {"agency": commune, "dossier": d, "actor": staff.officer, "receiver": department}
+    def refused(code: str, **kw: Any) -> None:
+        args: dict[str, Any] = {
+            "agency": commune,
+            "dossier": d,
+            "actor": staff.officer,
+            "receiver": department,
+        }
         args.update(kw)
         with agency_context(commune), pytest.raises(ValidationError) as err:
             services.exchange_send(**args)
@@ -181,14 +188,15 @@ def test_illegal_receiver_actions_are_refused_and_change_nothing(
     ex = _send(commune, department, staff, at_transfer)
     with agency_context(outsider):
         strangers = staff_of(outsider, "sk")
-        for call in (
+        calls: tuple[Any, ...] = (
             lambda: services.exchange_accept(
                 agency=outsider, exchange=ex.pk, actor=strangers.admin
             ),
             lambda: services.exchange_refuse(
                 agency=outsider, exchange=ex.pk, actor=strangers.admin, reason="x"
             ),
-        ):
+        )
+        for call in calls:
             with pytest.raises(ValidationError) as err:
                 call()
             assert err.value.code == "missing"
