@@ -292,3 +292,55 @@ def test_the_trail_of_a_transfer_is_append_only(commune, department, staff, at_t
         connection.cursor() as cursor,
     ):
         cursor.execute("UPDATE exchange_exchangeevent SET note = 'x'")
+
+
+@pytest.mark.django_db
+def test_a_returned_dossier_moves_on_to_the_step_after_the_transfer(
+    commune, department, staff, dept_staff, citizen
+) -> None:
+    """When a leader decides after the transfer, the returned dossier waits for that step."""
+    from procedures import services as procedures
+    from procedures.models import AgencyProcedure
+
+    with agency_context(commune):
+        land = AgencyProcedure.objects.get(code="S-DD-001")
+        procedures.procedure_configure(
+            procedure=land,
+            fee=land.fee,
+            processing_days=land.processing_days,
+            cutoff_hour=land.cutoff_hour,
+            online_submission=land.online_submission,
+            online_payment=land.online_payment,
+            components=[
+                procedures.ComponentInput(c.name, c.required, c.max_files)
+                for c in land.components.all()
+            ],
+            extra_fields=[],
+            steps=[
+                procedures.StepInput("Tiếp nhận", "receptionist", 0),
+                procedures.StepInput("Xác nhận hiện trạng", "officer", 5),
+                procedures.StepInput("Chuyển văn phòng đăng ký đất đai", "officer", 10, True),
+                procedures.StepInput("Ký xác nhận", "leader", 2),
+                procedures.StepInput("Trả kết quả", "receptionist", 2),
+            ],
+        )
+        procedures.procedure_publish(procedure=land)
+        d = land_dossier_at_transfer(commune, citizen, staff)
+    ex = _send(commune, department, staff, d, expected_step=2)
+    with agency_context(department):
+        services.exchange_accept(agency=department, exchange=ex, actor=dept_staff.officer)
+        services.exchange_return(
+            agency=department, exchange=ex, actor=dept_staff.leader, note="Đủ điều kiện"
+        )
+    with agency_context(commune):
+        process = DossierProcess.objects.get(dossier=d)
+        assert Dossier.objects.get(pk=d.pk).status == DossierStatus.IN_PROCESSING
+        assert (process.step_position, process.step_role, process.assignee_id) == (
+            3,
+            "leader",
+            None,
+        )
+        desk.dossier_claim(dossier=d, actor=staff.leader, expected_step=3)
+        desk.result_attach(dossier=d, actor=staff.leader, file=pdf("gcn.pdf"))
+        desk.dossier_approve(dossier=d, actor=staff.leader)
+        assert Dossier.objects.get(pk=d.pk).status == DossierStatus.RESULT_READY
