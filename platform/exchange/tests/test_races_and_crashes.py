@@ -188,3 +188,68 @@ def test_a_crash_refusing_leaves_the_transfer_with_the_receiver(
         )
     assert _state(commune, d, ex) == (DossierStatus.TRANSFERRED, None, "sent", department.pk)
     assert ExchangeEvent.objects.filter(exchange=ex).count() == 1
+
+
+KILLED_RETURN = """
+from accounts.models import User
+from exchange import services
+from tenants.context import agency_context
+from tenants.models import Agency
+from tests.files import pdf
+
+department = Agency.objects.get(slug="so-bi-ngat")
+with agency_context(department):
+    services.exchange_return(
+        agency=department, exchange={pk}, actor=User.objects.get(pk={user}),
+        note="Xong", files=[pdf("kq.pdf")],
+    )
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_process_killed_mid_return_leaves_the_transfer_with_the_receiver(
+    make_agency, national_catalog, citizen
+) -> None:
+    """SIGKILL (no Python cleanup at all) after the receiver closed its side, before the
+    sender's dossier came back: PostgreSQL drops the whole transaction."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from django.conf import settings
+
+    commune = make_agency("xa-bi-ngat", name="Xã Bị Ngắt", code="BN")
+    department = make_agency("so-bi-ngat", name="Sở Bị Ngắt", kind=AgencyKind.DEPARTMENT)
+    with agency_context(commune):
+        procedures_adopt_for_kind(agency=commune, publish=True)
+        team = staff_of(commune, "bn")
+        d = land_dossier_at_transfer(commune, citizen, team)
+        ex = services.exchange_send(
+            agency=commune, dossier=d, actor=team.officer, receiver=department
+        )
+    with agency_context(department):
+        dept = staff_of(department, "sbn")
+        services.exchange_accept(agency=department, exchange=ex, actor=dept.officer)
+
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.test",
+        DATABASE_NAME=settings.DATABASES["default"]["NAME"],
+        MOTCUA_FAILPOINTS="exchange.return.before_sender:kill",
+    )
+    code = KILLED_RETURN.format(pk=ex.pk, user=dept.officer.pk)
+    root = Path(__file__).resolve().parents[3]
+    cmd = [sys.executable, "manage.py", "shell", "-c", code]
+    killed = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    assert killed.returncode == -9, killed.stderr
+    assert _state(commune, d, ex) == (DossierStatus.TRANSFERRED, None, "accepted", department.pk)
+    assert ex.documents.filter(direction="returned").count() == 0
+    assert ExchangeEvent.objects.filter(exchange=ex, action="returned").count() == 0
+
+    env.pop("MOTCUA_FAILPOINTS")
+    done = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert _state(commune, d, ex) == (DossierStatus.IN_PROCESSING, 2, "returned", commune.pk)
+    with agency_context(commune):
+        assert HandOver.objects.filter(dossier=d, action="transfer_returned").count() == 1
