@@ -15,6 +15,7 @@ each way and where their copies are in the holding agency's storage;
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -44,6 +45,8 @@ def _user_fk(**kwargs: Any) -> Any:
 
 
 class Exchange(models.Model):
+    # Names the transfer's folder in each agency's storage: unique even across restores.
+    folder = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     sender = models.ForeignKey(
         "tenants.Agency", on_delete=models.PROTECT, related_name="exchanges_sent"
     )

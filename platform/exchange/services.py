@@ -248,7 +248,7 @@ def exchange_accept(*, agency: Agency, exchange: Exchange | int, actor: Any) -> 
                         "input",
                     )
                 path = default_storage.save(
-                    f"exchange/{ex.pk}/{uuid.uuid4().hex}.{_extension(doc.source_path)}",
+                    f"exchange/{ex.folder}/{uuid.uuid4().hex}.{_extension(doc.source_path)}",
                     ContentFile(content),
                 )
                 written.append(path)
@@ -318,7 +318,7 @@ def exchange_return(
             returned: list[ExchangeDocument] = []
             for item in checked:
                 path = default_storage.save(
-                    f"exchange/{ex.pk}/returned/{item.stored_name()}", item.upload
+                    f"exchange/{ex.folder}/returned/{item.stored_name()}", item.upload
                 )
                 ours.append(path)
                 returned.append(

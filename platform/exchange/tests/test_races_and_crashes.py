@@ -58,7 +58,7 @@ def test_racing_accepts_answers_and_returns_one_wins(
     assert isinstance(errors[0], ValidationError) and errors[0].code == "status"
     assert ExchangeEvent.objects.filter(exchange=ex, action="accepted").count() == 1
     with agency_context(department):  # the loser's copies were removed
-        assert len(default_storage.listdir(f"exchange/{ex.pk}")[1]) == 3
+        assert len(default_storage.listdir(f"exchange/{ex.folder}")[1]) == 3
 
     # Two returns at once (a double submit): one return, one dossier movement.
     def give_back(user: Any) -> Any:
@@ -78,7 +78,7 @@ def test_racing_accepts_answers_and_returns_one_wins(
         assert HandOver.objects.filter(dossier=d, action="transfer_returned").count() == 1
         assert d.documents.filter(original_name="kq.pdf").count() == 1
     with agency_context(department):
-        assert len(default_storage.listdir(f"exchange/{ex.pk}/returned")[1]) == 1
+        assert len(default_storage.listdir(f"exchange/{ex.folder}/returned")[1]) == 1
 
     # Sent again: the receiver refusing while another officer accepts — exactly one happens.
     with agency_context(commune):
@@ -144,7 +144,7 @@ def test_a_crash_in_the_middle_of_any_hand_off_leaves_a_consistent_state(
     assert _state(commune, d, ex) == (DossierStatus.TRANSFERRED, None, "sent", department.pk)
     assert not any(doc.copy_path for doc in ex.documents.all())
     with agency_context(department):
-        assert default_storage.listdir(f"exchange/{ex.pk}")[1] == []
+        assert default_storage.listdir(f"exchange/{ex.folder}")[1] == []
 
     # Crash after the receiver closed its side, before the sender's dossier came back:
     # the whole return is undone, the department still holds it, its files are gone.
@@ -160,7 +160,7 @@ def test_a_crash_in_the_middle_of_any_hand_off_leaves_a_consistent_state(
                 note="Xong",
                 files=[pdf("kq.pdf")],
             )
-        assert default_storage.listdir(f"exchange/{ex.pk}/returned")[1] == []
+        assert default_storage.listdir(f"exchange/{ex.folder}/returned")[1] == []
     assert _state(commune, d, ex) == (DossierStatus.TRANSFERRED, None, "accepted", department.pk)
     assert ex.documents.filter(direction="returned").count() == 0
 

@@ -63,7 +63,7 @@ def test_send_accept_return_and_decide(commune, department, staff, dept_staff, a
         ex.refresh_from_db()
         assert ex.state == ExchangeState.ACCEPTED and ex.owner_id == department.pk
         for doc in ex.documents.all():
-            assert doc.copy_path.startswith(f"exchange/{ex.pk}/")
+            assert doc.copy_path.startswith(f"exchange/{ex.folder}/")
             with default_storage.open(doc.copy_path, "rb") as handle:
                 assert handle.read() == sent_bytes[doc.original_name]
         assert AuditEntry.objects.filter(action="exchange.accepted", target=d.code).exists()
