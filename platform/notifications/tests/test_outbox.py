@@ -127,3 +127,18 @@ def test_supplement_and_result_messages_are_queued(commune: Any, citizen: Any, s
         services.dossier_approve(dossier=dossier, actor=staff.leader)
         ready = Notification.objects.get(dossier=dossier, template_key="result_ready")
         assert dossier.code in ready.subject and ready.channel == "email"
+
+
+@pytest.mark.django_db
+def test_another_agency_sees_and_sends_none_of_our_messages(
+    commune: Any, make_agency: Any, citizen: Any
+) -> None:
+    other = make_agency("xa-khac", name="Xã Khác")
+    with agency_context(commune):
+        submit(commune, citizen)
+        ours = Notification.objects.get()
+    with agency_context(other):
+        assert not Notification.objects.exists()
+        # The task runs in the schema it was sent from: an id from elsewhere finds nothing.
+        assert notification_deliver(notification_id=ours.pk) == "missing"
+    assert mail.outbox == []
