@@ -234,11 +234,13 @@ def _after_sent(notification: Notification, now: dt.datetime) -> None:
 
 
 def notifications_resend_stale(*, older_than: dt.timedelta = dt.timedelta(minutes=15)) -> int:
-    """Hand queued rows whose task was lost (broker down at commit) to the worker again."""
+    """Hand queued rows whose task was lost (broker down at commit) to the worker again.
+
+    Only rows never attempted: a row with attempts is in Celery's retry schedule already."""
     cutoff = timezone.now() - older_than
     ids = list(
         Notification.objects.filter(
-            status=NotificationStatus.QUEUED, created_at__lt=cutoff
+            status=NotificationStatus.QUEUED, attempts=0, created_at__lt=cutoff
         ).values_list("pk", flat=True)[:1000]
     )
     for pk in ids:
