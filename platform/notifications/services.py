@@ -68,17 +68,20 @@ def dossier_context(dossier: Dossier, **extra: Any) -> dict[str, Any]:
     }
 
 
-def _enqueue(notification_id: int) -> None:
+def _enqueue(notification_id: int, schema_name: str | None = None) -> None:
     from notifications.tasks import notification_send
 
-    notification_send.delay(notification_id)
+    # The schema the row was written in, even if the commit happens with another active.
+    schema = schema_name or connection.schema_name
+    notification_send.apply_async(args=(notification_id,), headers={"_schema_name": schema})
 
 
 def _after_commit(ids: Sequence[int]) -> None:
     # robust: a broker outage must not turn a committed action into an error page; the
     # periodic sweep (notifications_resend_stale) sends what was left queued.
+    schema = connection.schema_name
     for pk in ids:
-        transaction.on_commit(partial(_enqueue, pk), robust=True)
+        transaction.on_commit(partial(_enqueue, pk, schema), robust=True)
 
 
 def _create(
