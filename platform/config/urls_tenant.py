@@ -50,6 +50,7 @@ urlpatterns = [
         api_views.api_key_revoke_view,
         name="api-key-revoke",
     ),
+    path("quan-tri/thong-bao/", include("notifications.urls")),
     path("quan-tri/", include("agencyadmin.urls")),
     path("accounts/", include("allauth.urls")),
     path("ngon-ngu/<str:code>/", language.choose_language, name="choose-language"),

@@ -44,6 +44,7 @@ from desk.models import (
 from dossiers.files import CheckedFile, check_file, files_delete
 from dossiers.models import Channel, Dossier, DossierDocument, DossierEvent, DossierStatus
 from dossiers.services import Applicant, SubmitResult, dossier_submit
+from notifications.services import notify_applicant
 from procedures.models import AgencyProcedure
 from tenants.db import connection
 from tenants.models import Agency
@@ -535,6 +536,7 @@ def supplement_request(
             note=listing,
         )
         _public_event(ctx, actor, "supplement_requested", before, listing)
+        notify_applicant(dossier=d, key="supplement", items=missing, reason=request.note)
     return request
 
 
@@ -758,6 +760,7 @@ def dossier_approve(
             note=_text(note),
         )
         _public_event(ctx, actor, "result_ready", before, "")
+        notify_applicant(dossier=d, key="result_ready")
 
 
 def dossier_reject(
