@@ -55,6 +55,7 @@ SHARED_APPS = [
     "catalog",
     "billing",
     "onboarding",
+    "docstore",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -63,6 +64,8 @@ TENANT_APPS = [
     "procedures",
     "dossiers",
     "desk",
+    "register",
+    "results",
     "portal",
     "api",
     "agencyadmin",
