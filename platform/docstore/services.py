@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import IO, Any
 
 from django.core.files.storage import default_storage
+from django.db.models import QuerySet
 
 from docstore.models import DocumentKind, StoredDocument
 from tenants.context import agency_context
@@ -35,7 +36,7 @@ def stored_document_add_result(*, owner: Any, agency: Agency, result: Any) -> St
     return document
 
 
-def documents_of(owner: Any) -> Any:
+def documents_of(owner: Any) -> QuerySet[StoredDocument]:
     """The owner's stored documents, newest first, with their agencies."""
     return StoredDocument.objects.filter(owner_id=owner.pk).select_related("agency")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -44,9 +44,13 @@ class RegisterFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["trang_thai"].choices = _choices(DossierStatus.choices, _("All statuses"))
-        self.fields["kenh"].choices = _choices(Channel.choices, _("All channels"))
-        self.fields["han"].choices = _choices(
+        cast(forms.ChoiceField, self.fields["trang_thai"]).choices = _choices(
+            DossierStatus.choices, _("All statuses")
+        )
+        cast(forms.ChoiceField, self.fields["kenh"]).choices = _choices(
+            Channel.choices, _("All channels")
+        )
+        cast(forms.ChoiceField, self.fields["han"]).choices = _choices(
             [*Outcome.choices, (OVERDUE, _("Open and past due"))], _("Any")
         )
 

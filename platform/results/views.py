@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -38,7 +38,7 @@ def _flash(request: AgencyRequest, exc: ValidationError) -> None:
 
 
 @login_required
-def download(request: AgencyRequest, code: str, result_id: int) -> HttpResponse:
+def download(request: AgencyRequest, code: str, result_id: int) -> HttpResponseBase:
     dossier = _mine(request, code)
     try:
         result, stream = result_download(dossier=dossier, user=request.user, result_id=result_id)
@@ -92,7 +92,7 @@ def document_store(request: AgencyRequest) -> HttpResponse:
 
 
 @login_required
-def stored_document(request: AgencyRequest, document_id: int) -> HttpResponse:
+def stored_document(request: AgencyRequest, document_id: int) -> HttpResponseBase:
     document = stored_document_for(owner=request.user, document_id=document_id)
     if document is None:
         raise Http404
