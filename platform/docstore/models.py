@@ -21,7 +21,8 @@ class StoredDocument(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="stored_documents"
     )
-    agency = models.ForeignKey("tenants.Agency", on_delete=models.PROTECT, related_name="+")
+    # An agency that is removed takes its files with it: its entries go too.
+    agency = models.ForeignKey("tenants.Agency", on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(_("kind"), max_length=20, choices=DocumentKind.choices)
     # The row id of the source in the agency's schema (ids repeat across schemas).
     source_id = models.BigIntegerField()
