@@ -65,6 +65,7 @@ def _seed() -> tuple[Any, Any]:
         procedures_adopt_for_kind(agency=agency, publish=True)
         shop = AgencyProcedure.objects.get(code=PROCEDURE)
         version_id = shop.published_version_id
+        assert version_id is not None
         steps = [("Tiếp nhận", "receptionist"), ("Thẩm định", "officer"), ("Phê duyệt", "leader")]
         today = dt.date.today()
         now = dt.datetime.now(dt.UTC)
