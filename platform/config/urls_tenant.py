@@ -11,6 +11,7 @@ from billing import views as billing_views
 from ops import language
 from ops import views as ops_views
 from portal import views as portal
+from results import views as results
 
 urlpatterns = [
     path("", portal.home, name="portal-home"),
@@ -38,6 +39,15 @@ urlpatterns = [
         portal.my_dossier_supplement,
         name="portal-my-dossier-supplement",
     ),
+    path(
+        "ho-so-cua-toi/<str:code>/ket-qua/<int:result_id>/",
+        results.download,
+        name="results-download",
+    ),
+    path("ho-so-cua-toi/<str:code>/danh-gia/", results.rate, name="results-rate"),
+    path("ho-so-cua-toi/<str:code>/rut-ho-so/", results.withdraw, name="results-withdraw"),
+    path("kho-du-lieu/", results.document_store, name="results-document-store"),
+    path("kho-du-lieu/<int:document_id>/", results.stored_document, name="results-stored-document"),
     path("tai-khoan/", portal.profile, name="portal-profile"),
     path("mot-cua/lien-thong/", include("exchange.urls")),
     path("mot-cua/", include("desk.urls")),

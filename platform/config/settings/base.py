@@ -56,6 +56,7 @@ SHARED_APPS = [
     "billing",
     "onboarding",
     "exchange",
+    "docstore",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -64,6 +65,8 @@ TENANT_APPS = [
     "procedures",
     "dossiers",
     "desk",
+    "register",
+    "results",
     "portal",
     "api",
     "agencyadmin",
