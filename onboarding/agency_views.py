@@ -30,7 +30,7 @@ def console_agency(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "onboarding/console_agency.html",
         {
-            "agency": agency,
+            "target": agency,
             "events": agency.events.all()[:50],
             "runs": runs,
             "running": running,

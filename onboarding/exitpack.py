@@ -328,7 +328,8 @@ def exit_pack_export(
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
-    report(step_total, "done")
+    if progress is not None:
+        progress(100, "done")
     return PackInfo(target, _file_sha256(target), target.stat().st_size, manifest)
 
 

@@ -81,6 +81,9 @@ def agency_offboard(
     with transaction.atomic():
         agency = Agency.objects.select_for_update().get(pk=agency.pk)
         schemas.advisory_lock(agency.schema_name)
+        with connection.cursor() as cursor:
+            # Deferred checks of rows written earlier in this transaction run now, not at DROP.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         schemas.drop_schema(agency.schema_name)
         SchemaState.objects.filter(schema_name=agency.schema_name).delete()
         hosts = list(Domain.objects.filter(tenant=agency).values_list("domain", flat=True))
