@@ -111,8 +111,8 @@ def tenant_tables() -> list[TableSpec]:
     return [specs[t] for t in ordered]
 
 
-def _public_sets(agency: Agency) -> list[tuple[str, str, str, str, list[Any]]]:
-    """(name, SQL table, key column, extra condition, values): the agency's own public rows."""
+def _public_sets(agency: Agency) -> list[tuple[str, str, str, list[Any]]]:
+    """(name, SQL table, key column, values): the agency's own rows in the public schema."""
     from accounts.models import Membership
     from billing.models import InvoiceLine, Subscription, UsageDaily, UsageEvent
     from onboarding.models import Application
@@ -122,15 +122,15 @@ def _public_sets(agency: Agency) -> list[tuple[str, str, str, str, list[Any]]]:
         return model._meta.db_table
 
     return [
-        ("agency", t(Agency), "id", "", [agency.pk]),
-        ("domains", t(Domain), "tenant_id", "", [agency.pk]),
-        ("agency_events", t(AgencyEvent), "agency_id", "", [agency.pk]),
-        ("memberships", t(Membership), "agency_id", "", [agency.pk]),
-        ("applications", t(Application), "agency_id", "", [agency.pk]),
-        ("subscriptions", t(Subscription), "agency_id", "", [agency.pk]),
-        ("usage_events", t(UsageEvent), "agency_id", "", [agency.pk]),
-        ("usage_daily", t(UsageDaily), "agency_id", "", [agency.pk]),
-        ("invoice_lines", t(InvoiceLine), "agency_id", "", [agency.pk]),
+        ("agency", t(Agency), "id", [agency.pk]),
+        ("domains", t(Domain), "tenant_id", [agency.pk]),
+        ("agency_events", t(AgencyEvent), "agency_id", [agency.pk]),
+        ("memberships", t(Membership), "agency_id", [agency.pk]),
+        ("applications", t(Application), "agency_id", [agency.pk]),
+        ("subscriptions", t(Subscription), "agency_id", [agency.pk]),
+        ("usage_events", t(UsageEvent), "agency_id", [agency.pk]),
+        ("usage_daily", t(UsageDaily), "agency_id", [agency.pk]),
+        ("invoice_lines", t(InvoiceLine), "agency_id", [agency.pk]),
     ]
 
 
@@ -255,7 +255,7 @@ def exit_pack_export(
                         }
                     )
                 report(len(specs), "public")
-                for set_name, table, key, _extra, values in _public_sets(agency):
+                for set_name, table, key, values in _public_sets(agency):
                     source = _qualified("public", table)
                     name = f"public/{set_name}.jsonl"
                     with zf.open(name, "w", force_zip64=True) as stream:

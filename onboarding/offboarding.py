@@ -10,8 +10,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import psycopg
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connection as django_connection
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -118,6 +120,7 @@ def agency_offboard(
 
 def exit_pack_run_request(*, agency: Agency, offboard: bool, actor_email: str = "") -> ExitPackRun:
     """Queue an export (and offboarding) on Celery; progress is on the returned row."""
+    agency.refresh_from_db()
     if agency.status not in (AgencyStatus.ACTIVE, AgencyStatus.SUSPENDED):
         raise ValidationError(
             _("%(name)s has no data left to export.") % {"name": agency.name}, code="gone"
@@ -147,8 +150,15 @@ def exit_pack_run_execute(*, run_id: int) -> ExitPackRun:
     path = default_pack_path(run.agency)
     ExitPackRun.objects.filter(pk=run.pk).update(status="running", path=str(path))
 
+    # The export reads one snapshot in one transaction; progress goes through a connection of
+    # its own so that the console sees it while the export runs.
+    progress_db = psycopg.connect(**django_connection.get_connection_params(), autocommit=True)
+
     def progress(percent: int, step: str) -> None:
-        ExitPackRun.objects.filter(pk=run.pk).update(percent=percent, step=step[:80])
+        progress_db.execute(
+            "UPDATE public.onboarding_exitpackrun SET percent = %s, step = %s WHERE id = %s",
+            [percent, step[:80], run.pk],
+        )
 
     try:
         info = exitpack.exit_pack_export(agency=run.agency, path=path, progress=progress)
@@ -167,5 +177,7 @@ def exit_pack_run_execute(*, run_id: int) -> ExitPackRun:
         ExitPackRun.objects.filter(pk=run.pk).update(
             status="finished", percent=100, step="", finished_at=timezone.now()
         )
+    finally:
+        progress_db.close()
     run.refresh_from_db()
     return run

@@ -18,7 +18,7 @@ from django.test import Client
 from accounts.models import Membership, User
 from desk import services as desk
 from desk.tests.conftest import SHOP_FORM, staff_of
-from dossiers.models import Dossier
+from dossiers.models import Dossier, DossierDraft
 from dossiers.services import Applicant, dossier_submit
 from onboarding import exitpack
 from onboarding.models import ExitPackRun
@@ -91,7 +91,10 @@ def busy(commune: Agency, citizen: Any) -> Agency:
 
 
 @pytest.mark.django_db
-def test_round_trip_loses_no_row_and_no_file(busy: Agency, tmp_path: Path) -> None:
+def test_round_trip_loses_no_row_and_no_file(
+    busy: Agency, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(exitpack, "PAGE", 3)  # rows are read in keyset pages: cross many
     pack = tmp_path / "an-binh.zip"
     steps: list[tuple[int, str]] = []
     info = exitpack.exit_pack_export(
@@ -326,7 +329,9 @@ def test_suspended_agency_tracks_but_takes_no_new_dossier_over_http(
     tracked = portal.post("/tra-cuu/", {"code": dossier.code, "secret": dossier.lookup_secret})
     assert tracked.status_code == 200 and dossier.code in tracked.content.decode()
     portal.force_login(citizen)
-    refused = portal.post(
+    mine = portal.get(f"/ho-so-cua-toi/{dossier.code}/")
+    assert mine.status_code == 200 and dossier.code in mine.content.decode()
+    saved = portal.post(
         "/thu-tuc/S-HT-001/nop/",
         {
             "applicant_name": "Nguyễn Văn A",
@@ -338,10 +343,13 @@ def test_suspended_agency_tracks_but_takes_no_new_dossier_over_http(
             "f_child_sex": "Nam",
             "f_birth_place": "Trạm y tế xã",
             "component_0": pdf(),
-            "action": "submit",
+            "action": "save",
         },
-        follow=True,
     )
+    assert saved.status_code == 302
+    with agency_context(commune):
+        draft = DossierDraft.objects.get()
+    refused = portal.post(f"/nop-ho-so/{draft.pk}/xem-lai/", follow=True)
     assert "is not accepting new online dossiers" in refused.content.decode()
     with agency_context(commune):
         assert Dossier.objects.count() == 1
@@ -377,3 +385,35 @@ def test_export_command_and_console_pages(busy: Agency, tmp_path: Path) -> None:
     officer = Client(HTTP_HOST="localhost")
     officer.force_login(User.objects.create_user("someone@example.vn", "x"))
     assert officer.get(f"/console/agencies/{busy.pk}/").status_code in (302, 403)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_console_export_runs_on_the_worker_and_offboards(
+    worker: Any, make_agency: Any, citizen: Any
+) -> None:
+    import time
+
+    from onboarding.offboarding import exit_pack_run_request
+
+    agency = make_agency("xa-roi-di", name="Xã Rời Đi")
+    shutil.rmtree(exitpack.agency_media_root(agency), ignore_errors=True)  # earlier runs' files
+    with agency_context(agency):
+        from portal.branding import branding_update
+
+        branding_update(display_name="Xã Rời Đi", logo=png("logo.png"))
+    agency_suspend(agency=agency, actor_email="ops@motcua.vn")
+    run = exit_pack_run_request(agency=agency, offboard=True, actor_email="ops@motcua.vn")
+    deadline = time.monotonic() + 120
+    while run.status not in ("finished", "failed") and time.monotonic() < deadline:
+        time.sleep(0.3)
+        run.refresh_from_db()
+    try:
+        assert run.status == "finished", run.error
+        agency.refresh_from_db()
+        assert agency.status == AgencyStatus.OFFBOARDED
+        assert not schemas.schema_exists(agency.schema_name)
+        manifest = exitpack.exit_pack_verify(path=run.path)
+        assert manifest["files"]["count"] == 1
+        assert not exitpack.agency_media_root(agency).exists()
+    finally:
+        Path(run.path).unlink(missing_ok=True)
