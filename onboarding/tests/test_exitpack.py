@@ -24,6 +24,7 @@ from onboarding import exitpack
 from onboarding.models import ExitPackRun
 from onboarding.offboarding import (
     agency_offboard,
+    agency_reactivate,
     agency_suspend,
     exit_pack_run_execute,
 )
@@ -417,3 +418,50 @@ def test_the_console_export_runs_on_the_worker_and_offboards(
         assert not exitpack.agency_media_root(agency).exists()
     finally:
         Path(run.path).unlink(missing_ok=True)
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("english")
+def test_suspend_reactivate_and_offboard_follow_the_application(
+    make_agency: Any, tmp_path: Path
+) -> None:
+    from onboarding.models import Application, ApplicationState
+
+    agency = make_agency("xa-don", name="Xã Đơn")
+    application = Application.objects.create(
+        kind="commune",
+        province_code="31",
+        admin_unit_code="11311",
+        name="Xã Đơn",
+        slug="xa-don",
+        contact_name="Nguyễn Văn B",
+        contact_phone="0912000000",
+        admin_email="admin.don@example.vn",
+        state=ApplicationState.LIVE,
+        agency=agency,
+    )
+    with pytest.raises(ValidationError, match="cannot go from"):
+        agency_reactivate(agency=agency)
+    agency = agency_suspend(agency=agency, actor_email="ops@motcua.vn", reason="nợ phí")
+    application.refresh_from_db()
+    assert (agency.status, application.state) == (
+        AgencyStatus.SUSPENDED,
+        ApplicationState.SUSPENDED,
+    )
+    agency = agency_reactivate(agency=agency)
+    application.refresh_from_db()
+    assert (agency.status, application.state) == (AgencyStatus.ACTIVE, ApplicationState.LIVE)
+    agency = agency_suspend(agency=agency)
+    pack = tmp_path / "don.zip"
+    exitpack.exit_pack_export(agency=agency, path=pack)
+    agency = agency_offboard(agency=agency, pack=pack, actor_email="ops@motcua.vn")
+    application.refresh_from_db()
+    assert application.state == ApplicationState.OFFBOARDED
+    assert application.events.filter(to_state="offboarded").exists()
+    with pytest.raises(ValidationError, match="cannot go from"):
+        agency_reactivate(agency=agency)
+    # Another agency's pack is refused for offboarding.
+    other = agency_suspend(agency=make_agency("xa-khac", name="Xã Khác"))
+    with pytest.raises(ValidationError, match="belongs to another agency"):
+        agency_offboard(agency=other, pack=pack)
+    assert schemas.schema_exists(other.schema_name)
