@@ -465,3 +465,29 @@ def test_suspend_reactivate_and_offboard_follow_the_application(
     with pytest.raises(ValidationError, match="belongs to another agency"):
         agency_offboard(agency=other, pack=pack)
     assert schemas.schema_exists(other.schema_name)
+
+
+@pytest.mark.django_db
+def test_export_memory_stays_bounded_whatever_the_size(make_agency: Any, tmp_path: Path) -> None:
+    """40,000 rows (~40 MB of JSON) are exported with a peak of a few MB of Python memory."""
+    import tracemalloc
+
+    agency = make_agency("xa-lon", name="Xã Lớn")
+    with agency_context(agency), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO audit_auditentry (created_at, action, target, detail) "
+            "SELECT now(), 'load.test', 'x' || g, jsonb_build_object('pad', repeat('a', 1000)) "
+            "FROM generate_series(1, 40000) g"
+        )
+    tracemalloc.start()
+    try:
+        info = exitpack.exit_pack_export(agency=agency, path=tmp_path / "lon.zip")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    rows = {t["table"]: t["rows"] for t in info.manifest["tables"]}
+    assert rows["audit_auditentry"] >= 40000
+    with zipfile.ZipFile(info.path) as zf:
+        assert zf.getinfo("tables/audit_auditentry.jsonl").file_size > 40_000_000
+    print(f"exit pack: 40k rows, peak {peak / 1e6:.1f} MB")
+    assert peak < 12_000_000, peak
