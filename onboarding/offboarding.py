@@ -18,6 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing.accounts import subscription_end
+from billing.models import Subscription
 from onboarding import exitpack
 from onboarding.models import Application, ApplicationState, ExitPackRun
 from onboarding.services import _transition, application_reactivate, application_suspend
@@ -94,6 +96,9 @@ def agency_offboard(
         tenant_services.agency_set_status(
             agency=agency, status=AgencyStatus.OFFBOARDED, actor_email=actor_email, reason=reason
         )
+        if Subscription.objects.filter(agency=agency, ends_on__isnull=True).exists():
+            # Billed up to and including today; the ledger and invoices stay (and are in the pack).
+            subscription_end(agency=agency, ends_on=timezone.localdate(), actor_email=actor_email)
         tenant_services._record_event(
             agency,
             "offboarded",

@@ -423,8 +423,10 @@ def test_the_console_export_runs_on_the_worker_and_offboards(
 @pytest.mark.django_db
 @pytest.mark.usefixtures("english")
 def test_suspend_reactivate_and_offboard_follow_the_application(
-    make_agency: Any, tmp_path: Path
+    make_agency: Any, tmp_path: Path, payer: Any
 ) -> None:
+    from billing.accounts import subscription_start
+    from billing.models import Subscription
     from onboarding.models import Application, ApplicationState
 
     agency = make_agency("xa-don", name="Xã Đơn")
@@ -452,11 +454,13 @@ def test_suspend_reactivate_and_offboard_follow_the_application(
     application.refresh_from_db()
     assert (agency.status, application.state) == (AgencyStatus.ACTIVE, ApplicationState.LIVE)
     agency = agency_suspend(agency=agency)
+    subscription_start(agency=agency, billing_account=payer, starts_on=dt.date(2026, 11, 1))
     pack = tmp_path / "don.zip"
     exitpack.exit_pack_export(agency=agency, path=pack)
     agency = agency_offboard(agency=agency, pack=pack, actor_email="ops@motcua.vn")
     application.refresh_from_db()
     assert application.state == ApplicationState.OFFBOARDED
+    assert Subscription.objects.get(agency=agency).ends_on is not None  # billing stops
     assert application.events.filter(to_state="offboarded").exists()
     with pytest.raises(ValidationError, match="cannot go from"):
         agency_reactivate(agency=agency)
