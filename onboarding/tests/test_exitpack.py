@@ -170,6 +170,13 @@ def _tamper(entries: dict[str, bytes]) -> None:
     entries[name] = entries[name] + b"x"
 
 
+def _future_column(entries: dict[str, bytes]) -> None:
+    manifest = json.loads(entries["manifest.json"])
+    table = next(t for t in manifest["tables"] if t["table"] == "dossiers_dossier")
+    table["columns"].append("from_the_future")
+    entries["manifest.json"] = json.dumps(manifest).encode()
+
+
 def _unsafe(entries: dict[str, bytes]) -> None:
     manifest = json.loads(entries["manifest.json"])
     manifest["checksums"]["files/../../evil.sh"] = "0" * 64
@@ -206,6 +213,7 @@ def test_bad_packs_are_refused_and_change_nothing(busy: Agency, tmp_path: Path) 
             "not a MotCua exit pack",
         ),
         "unsafe": (_unsafe, "unsafe file names"),
+        "unknown-column": (_future_column, "has columns this platform does not know"),
         "no-manifest": (lambda e: e.pop("manifest.json"), "has no manifest.json"),
     }
     for name, (change, message) in variants.items():
