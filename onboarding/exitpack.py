@@ -111,27 +111,45 @@ def tenant_tables() -> list[TableSpec]:
     return [specs[t] for t in ordered]
 
 
-def _public_sets(agency: Agency) -> list[tuple[str, str, str, list[Any]]]:
-    """(name, SQL table, key column, values): the agency's own rows in the public schema."""
+def _public_sets(agency: Agency) -> list[tuple[str, str, str, str, list[Any]]]:
+    """(name, SQL table, pk column, condition, params): the agency's own public rows.
+
+    Every public model with a link to the agency (other than as a parent agency) is included,
+    so a public table added later (exchanges, notifications, ...) is in the pack without edits.
+    """
     from accounts.models import Membership
     from billing.models import InvoiceLine, Subscription, UsageDaily, UsageEvent
     from onboarding.models import Application
     from tenants.models import AgencyEvent, Domain
 
-    def t(model: type[models.Model]) -> str:
-        return model._meta.db_table
-
-    return [
-        ("agency", t(Agency), "id", [agency.pk]),
-        ("domains", t(Domain), "tenant_id", [agency.pk]),
-        ("agency_events", t(AgencyEvent), "agency_id", [agency.pk]),
-        ("memberships", t(Membership), "agency_id", [agency.pk]),
-        ("applications", t(Application), "agency_id", [agency.pk]),
-        ("subscriptions", t(Subscription), "agency_id", [agency.pk]),
-        ("usage_events", t(UsageEvent), "agency_id", [agency.pk]),
-        ("usage_daily", t(UsageDaily), "agency_id", [agency.pk]),
-        ("invoice_lines", t(InvoiceLine), "agency_id", [agency.pk]),
+    names: dict[type[models.Model], str] = {
+        Domain: "domains",
+        AgencyEvent: "agency_events",
+        Membership: "memberships",
+        Application: "applications",
+        Subscription: "subscriptions",
+        UsageEvent: "usage_events",
+        UsageDaily: "usage_daily",
+        InvoiceLine: "invoice_lines",
+    }
+    tenant_labels = schemas.tenant_app_labels()
+    sets: list[tuple[str, str, str, str, list[Any]]] = [
+        ("agency", Agency._meta.db_table, "id", "t.id = %s", [agency.pk])
     ]
+    for model in sorted(apps.get_models(), key=lambda m: m._meta.db_table):
+        if model is Agency or model._meta.app_label in tenant_labels or not model._meta.managed:
+            continue
+        columns = [
+            f.column
+            for f in model._meta.concrete_fields
+            if f.is_relation and f.related_model is Agency and f.name != "parent"
+        ]
+        if columns:
+            condition = " OR ".join(f"t.{_q(c)} = %s" for c in columns)
+            pk = str(model._meta.pk.column)
+            name = names.get(model, model._meta.db_table)
+            sets.append((name, model._meta.db_table, pk, condition, [agency.pk] * len(columns)))
+    return sets
 
 
 class _HashingWriter:
@@ -255,14 +273,12 @@ def exit_pack_export(
                         }
                     )
                 report(len(specs), "public")
-                for set_name, table, key, values in _public_sets(agency):
+                for set_name, table, pk, condition, params in _public_sets(agency):
                     source = _qualified("public", table)
                     name = f"public/{set_name}.jsonl"
                     with zf.open(name, "w", force_zip64=True) as stream:
                         writer = _HashingWriter(stream)
-                        for text in _stream_rows(
-                            cursor, source, "id", f"t.{_q(key)} = ANY(%s)", [values]
-                        ):
+                        for text in _stream_rows(cursor, source, pk, condition, params):
                             writer.line(text)
                             if set_name == "memberships":
                                 user_ids.add(json.loads(text)["user_id"])
