@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -42,9 +41,10 @@ from desk.models import (
     StopNotice,
     SupplementRequest,
 )
-from dossiers.files import CheckedFile, check_file
+from dossiers.files import CheckedFile, check_file, files_delete
 from dossiers.models import Channel, Dossier, DossierDocument, DossierEvent, DossierStatus
 from dossiers.services import Applicant, SubmitResult, dossier_submit
+from notifications.services import notify_applicant
 from procedures.models import AgencyProcedure
 from tenants.db import connection
 from tenants.models import Agency
@@ -536,6 +536,7 @@ def supplement_request(
             note=listing,
         )
         _public_event(ctx, actor, "supplement_requested", before, listing)
+        notify_applicant(dossier=d, key="supplement", items=missing, reason=request.note)
     return request
 
 
@@ -618,7 +619,7 @@ def supplement_receive(
             )
             _public_event(ctx, actor, "supplemented", before, text)
     except BaseException:
-        _delete_files(written)
+        files_delete(written)
         raise
     return request
 
@@ -667,14 +668,6 @@ def _store_documents(
             row.save()
 
 
-def _delete_files(names: Sequence[str]) -> None:
-    for name in names:
-        try:
-            default_storage.delete(name)
-        except OSError:  # pragma: no cover - best effort; an orphan is harmless
-            logger.warning("could not delete %s", name)
-
-
 # -- Decision and result -------------------------------------------------------------------
 
 
@@ -716,7 +709,7 @@ def result_attach(
                 note=row.number or row.original_name,
             )
     except BaseException:
-        _delete_files(written)
+        files_delete(written)
         raise
     return row
 
@@ -767,6 +760,7 @@ def dossier_approve(
             note=_text(note),
         )
         _public_event(ctx, actor, "result_ready", before, "")
+        notify_applicant(dossier=d, key="result_ready")
 
 
 def dossier_reject(

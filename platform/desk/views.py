@@ -20,9 +20,10 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role, User
 from accounts.permissions import agency_role_required, agency_roles
-from desk import engine, selectors, services
+from desk import deadlines, engine, selectors, services
 from desk.models import DossierProcess, ResultDocument, ReturnMethod, SupplementRequest
 from dossiers.models import Dossier
+from notifications.models import Apology
 from tenants.http import AgencyRequest
 from workdays.calendar import agency_calendar
 
@@ -94,6 +95,7 @@ def dossier_detail(request: AgencyRequest, code: str) -> HttpResponse:
             "roles": agency_roles(request),
             "return_methods": ReturnMethod.choices,
             "is_mine": process.assignee_id == request.user.pk,
+            "apology": Apology.objects.filter(dossier=dossier).first(),
         },
     )
 
@@ -164,6 +166,9 @@ ACTIONS: dict[str, Callable[[AgencyRequest, Dossier], Any]] = {
         dossier=d, actor=r.user, reason=r.POST.get("note", "")
     ),
     "withdraw": lambda r, d: services.dossier_withdraw(
+        dossier=d, actor=r.user, reason=r.POST.get("note", "")
+    ),
+    "apology-sign": lambda r, d: deadlines.apology_sign(
         dossier=d, actor=r.user, reason=r.POST.get("note", "")
     ),
 }
