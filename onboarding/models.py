@@ -158,3 +158,32 @@ class ApplicationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id}: {self.event}"
+
+
+class ExitPackRun(models.Model):
+    """One export of an agency's exit pack (console action or command), and its progress.
+
+    With ``offboard`` the agency is offboarded once the pack has been written and re-read.
+    """
+
+    agency = models.ForeignKey(
+        "tenants.Agency", on_delete=models.PROTECT, related_name="exit_pack_runs"
+    )
+    offboard = models.BooleanField(_("offboard after export"), default=False)
+    status = models.CharField(max_length=20, default="queued")  # queued/running/finished/failed
+    step = models.CharField(max_length=80, blank=True)
+    percent = models.PositiveSmallIntegerField(default=0)
+    path = models.CharField(max_length=500, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    size = models.BigIntegerField(default=0)
+    error = models.TextField(blank=True)
+    actor_email = models.EmailField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("exit pack export")
+
+    def __str__(self) -> str:
+        return f"{self.agency_id}: {self.status}"

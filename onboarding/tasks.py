@@ -32,3 +32,11 @@ def pipeline_send(application_id: int) -> None:
 def province_run_execute(run_id: int) -> dict[str, Any]:
     run = bulk.province_run_execute(run_id=run_id)
     return {"run": run.pk, "status": run.status, "done": run.done, "failed": run.failed}
+
+
+@shared_task(name="onboarding.tasks.exit_pack_run_execute", acks_late=True)
+def exit_pack_run_execute(run_id: int) -> dict[str, Any]:
+    from onboarding.offboarding import exit_pack_run_execute as execute
+
+    run = execute(run_id=run_id)
+    return {"run": run.pk, "status": run.status, "sha256": run.sha256}

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from onboarding import views
+from onboarding import agency_views, views
 
 urlpatterns = [
     path("dang-ky/", views.apply, name="onboarding-apply"),
@@ -41,4 +41,25 @@ urlpatterns = [
         name="console-province-run-progress",
     ),
     path("console/coverage/", views.console_coverage, name="console-coverage"),
+    path("console/agencies/<int:pk>/", agency_views.console_agency, name="console-agency"),
+    path(
+        "console/agencies/<int:pk>/suspend/",
+        agency_views.console_agency_suspend,
+        name="console-agency-suspend",
+    ),
+    path(
+        "console/agencies/<int:pk>/reactivate/",
+        agency_views.console_agency_reactivate,
+        name="console-agency-reactivate",
+    ),
+    path(
+        "console/agencies/<int:pk>/exit-pack/",
+        agency_views.console_agency_exit_pack,
+        name="console-agency-exit-pack",
+    ),
+    path(
+        "console/exit-packs/<int:pk>/progress.json",
+        agency_views.console_exit_pack_progress,
+        name="console-exit-pack-progress",
+    ),
 ]

@@ -1,0 +1,188 @@
+"""Suspending, reactivating and offboarding an agency, and exit-pack runs with progress.
+
+Offboarding contract: the exit pack is written and read back (every checksum) first; only then,
+in one transaction, the schema is dropped, the domains removed and the agency marked offboarded,
+with an audit row naming the pack. The pack is the archive of the schema.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import psycopg
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection as django_connection
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.accounts import subscription_end
+from billing.models import Subscription
+from onboarding import exitpack
+from onboarding.models import Application, ApplicationState, ExitPackRun
+from onboarding.services import _transition, application_reactivate, application_suspend
+from tenants import schemas
+from tenants import services as tenant_services
+from tenants.db import connection
+from tenants.models import Agency, AgencyStatus, Domain, SchemaState
+
+
+def exit_pack_root() -> Path:
+    return Path(
+        getattr(settings, "EXIT_PACK_ROOT", Path(settings.MEDIA_ROOT).parent / "exit-packs")
+    )
+
+
+def default_pack_path(agency: Agency) -> Path:
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    return exit_pack_root() / f"{agency.slug}-{stamp}.zip"
+
+
+def agency_suspend(*, agency: Agency, actor_email: str = "", reason: str = "") -> Agency:
+    """Suspend: citizens keep tracking and fetching results; no new online dossiers."""
+    application = Application.objects.filter(agency=agency).first()
+    if application is not None and application.state == ApplicationState.LIVE:
+        application_suspend(application=application, actor_email=actor_email, reason=reason)
+        agency.refresh_from_db()
+        return agency
+    return tenant_services.agency_set_status(
+        agency=agency, status=AgencyStatus.SUSPENDED, actor_email=actor_email, reason=reason
+    )
+
+
+def agency_reactivate(*, agency: Agency, actor_email: str = "") -> Agency:
+    application = Application.objects.filter(agency=agency).first()
+    if application is not None and application.state == ApplicationState.SUSPENDED:
+        application_reactivate(application=application, actor_email=actor_email)
+        agency.refresh_from_db()
+        return agency
+    return tenant_services.agency_set_status(
+        agency=agency, status=AgencyStatus.ACTIVE, actor_email=actor_email
+    )
+
+
+def agency_offboard(
+    *, agency: Agency, pack: Path | str, actor_email: str = "", reason: str = ""
+) -> Agency:
+    """Drop a suspended agency's schema once ``pack`` (its exit pack) has been verified."""
+    agency.refresh_from_db()
+    if agency.status != AgencyStatus.SUSPENDED:
+        raise ValidationError(
+            _("Suspend %(name)s before offboarding it.") % {"name": agency.name},
+            code="not_suspended",
+        )
+    manifest = exitpack.exit_pack_verify(path=pack)
+    if (
+        manifest["agency"]["id"] != agency.pk
+        or manifest["agency"]["schema_name"] != agency.schema_name
+    ):
+        raise ValidationError(_("This exit pack belongs to another agency."), code="wrong_agency")
+    sha256 = exitpack._file_sha256(Path(pack))
+    media = exitpack.agency_media_root(agency)
+    connection.set_schema_to_public()
+    with transaction.atomic():
+        agency = Agency.objects.select_for_update().get(pk=agency.pk)
+        schemas.advisory_lock(agency.schema_name)
+        with connection.cursor() as cursor:
+            # Deferred checks of rows written earlier in this transaction run now, not at DROP.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        schemas.drop_schema(agency.schema_name)
+        SchemaState.objects.filter(schema_name=agency.schema_name).delete()
+        hosts = list(Domain.objects.filter(tenant=agency).values_list("domain", flat=True))
+        for domain in Domain.objects.filter(tenant=agency):
+            domain.delete()
+        tenant_services.agency_set_status(
+            agency=agency, status=AgencyStatus.OFFBOARDED, actor_email=actor_email, reason=reason
+        )
+        if Subscription.objects.filter(agency=agency, ends_on__isnull=True).exists():
+            # Billed up to and including today; the ledger and invoices stay (and are in the pack).
+            subscription_end(agency=agency, ends_on=timezone.localdate(), actor_email=actor_email)
+        tenant_services._record_event(
+            agency,
+            "offboarded",
+            actor_email=actor_email,
+            pack=str(pack),
+            pack_sha256=sha256,
+            tables=len(manifest["tables"]),
+            files=manifest["files"]["count"],
+            domains_removed=hosts,
+        )
+        application = Application.objects.filter(agency=agency).first()
+        if application is not None and application.state == ApplicationState.SUSPENDED:
+            _transition(
+                application,
+                ApplicationState.OFFBOARDED,
+                actor_email=actor_email,
+                pack=str(pack),
+                pack_sha256=sha256,
+            )
+        transaction.on_commit(lambda: shutil.rmtree(media, ignore_errors=True))
+    agency.refresh_from_db()
+    return agency
+
+
+def exit_pack_run_request(*, agency: Agency, offboard: bool, actor_email: str = "") -> ExitPackRun:
+    """Queue an export (and offboarding) on Celery; progress is on the returned row."""
+    agency.refresh_from_db()
+    if agency.status not in (AgencyStatus.ACTIVE, AgencyStatus.SUSPENDED):
+        raise ValidationError(
+            _("%(name)s has no data left to export.") % {"name": agency.name}, code="gone"
+        )
+    if offboard and agency.status != AgencyStatus.SUSPENDED:
+        raise ValidationError(
+            _("Suspend %(name)s before offboarding it.") % {"name": agency.name},
+            code="not_suspended",
+        )
+    if ExitPackRun.objects.filter(agency=agency, status__in=["queued", "running"]).exists():
+        raise ValidationError(
+            _("An export of %(name)s is already running.") % {"name": agency.name}, code="running"
+        )
+    with transaction.atomic():
+        run = ExitPackRun.objects.create(agency=agency, offboard=offboard, actor_email=actor_email)
+        from onboarding.tasks import exit_pack_run_execute
+
+        transaction.on_commit(lambda: exit_pack_run_execute.delay(run.pk))
+    return run
+
+
+def exit_pack_run_execute(*, run_id: int) -> ExitPackRun:
+    """Write the pack with live progress, then offboard if asked. Failures end on the row."""
+    run = ExitPackRun.objects.select_related("agency").get(pk=run_id)
+    if run.status not in ("queued", "running"):
+        return run
+    path = default_pack_path(run.agency)
+    ExitPackRun.objects.filter(pk=run.pk).update(status="running", path=str(path))
+
+    # The export reads one snapshot in one transaction; progress goes through a connection of
+    # its own so that the console sees it while the export runs.
+    progress_db = psycopg.connect(**django_connection.get_connection_params(), autocommit=True)
+
+    def progress(percent: int, step: str) -> None:
+        progress_db.execute(
+            "UPDATE public.onboarding_exitpackrun SET percent = %s, step = %s WHERE id = %s",
+            [percent, step[:80], run.pk],
+        )
+
+    try:
+        info = exitpack.exit_pack_export(agency=run.agency, path=path, progress=progress)
+        exitpack.exit_pack_verify(path=path)
+        ExitPackRun.objects.filter(pk=run.pk).update(sha256=info.sha256, size=info.size)
+        if run.offboard:
+            progress(99, "offboarding")
+            agency_offboard(agency=run.agency, pack=path, actor_email=run.actor_email)
+    except Exception as exc:
+        connection.set_schema_to_public()
+        message = "; ".join(exc.messages) if isinstance(exc, ValidationError) else repr(exc)
+        ExitPackRun.objects.filter(pk=run.pk).update(
+            status="failed", error=message[:2000], finished_at=timezone.now()
+        )
+    else:
+        ExitPackRun.objects.filter(pk=run.pk).update(
+            status="finished", percent=100, step="", finished_at=timezone.now()
+        )
+    finally:
+        progress_db.close()
+    run.refresh_from_db()
+    return run
