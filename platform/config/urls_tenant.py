@@ -49,6 +49,7 @@ urlpatterns = [
         api_views.api_key_revoke_view,
         name="api-key-revoke",
     ),
+    path("quan-tri/nhan-su/", include("accounts.staff_urls")),
     path("quan-tri/", include("agencyadmin.urls")),
     path("accounts/", include("allauth.urls")),
     path("ngon-ngu/<str:code>/", language.choose_language, name="choose-language"),
