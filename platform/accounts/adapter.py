@@ -19,7 +19,7 @@ from allauth.account.authentication import get_authentication_records
 from accounts.mfa import SESSION_KEY, user_has_totp
 
 
-class AccountAdapter(DefaultAccountAdapter):
+class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]  # allauth is untyped
     def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
         required = bool(super().is_reauthentication_required(app=app, **kwargs))
         request = self.request

@@ -58,7 +58,7 @@ def test_admin_invites_an_officer_who_sets_up_mfa_and_reaches_the_desk(page, liv
     assert page.locator("tr[data-email='canbo@hoabinh.gov.vn']").count() == 1
     invitation = mail.outbox[-1]
     assert invitation.to == ["canbo@hoabinh.gov.vn"]
-    link = re.search(r"http://\S+/accounts/password/reset/key/\S+", invitation.body)
+    link = re.search(r"http://\S+/accounts/password/reset/key/\S+", str(invitation.body))
     assert link is not None
 
     # The officer, in a fresh browser session, chooses a password from the link.
