@@ -179,15 +179,15 @@ def staff_invite(
             new_account=created,
             membership=membership.pk,
         )
-        context = {
-            "agency": agency,
-            "user": user,
-            "roles": _role_labels(wanted),
-            "set_password_url": link,
-            "site_url": site_url.rstrip("/") + "/",
-            "platform_name": settings.PLATFORM_NAME,
-        }
-        with translation.override(settings.LANGUAGE_CODE):
+        with translation.override(settings.LANGUAGE_CODE):  # the agency's language, not the admin's
+            context = {
+                "agency": agency,
+                "user": user,
+                "roles": _role_labels(wanted),
+                "set_password_url": link,
+                "site_url": site_url.rstrip("/") + "/",
+                "platform_name": settings.PLATFORM_NAME,
+            }
             subject = _("You have been invited to the staff of %(agency)s") % {
                 "agency": agency.name
             }
