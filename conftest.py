@@ -14,4 +14,5 @@ pytest_plugins = [
     "tests.fixtures.i18n",
     "tests.fixtures.stripe",
     "tests.fixtures.sms",
+    "tests.fixtures.mfa",
 ]

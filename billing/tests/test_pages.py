@@ -17,6 +17,7 @@ from billing.invoicing import billing_month_close
 from billing.models import Invoice, Metric, Payment
 from billing.pricing import RateInput, plan_create
 from billing.services import usage_record
+from tests.fixtures.mfa import mfa_login
 
 HOST = "xa-an-binh.localhost"
 
@@ -55,7 +56,7 @@ def admin_of(agency: Any, django_user_model: Any, email: str) -> Client:
     user = django_user_model.objects.create_user(email=email, password="x")
     membership_grant(user=user, agency=agency, roles=["admin"])
     client = Client(HTTP_HOST=f"{agency.slug}.localhost")
-    client.force_login(user)
+    mfa_login(client, user)
     return client
 
 
@@ -94,7 +95,7 @@ def test_provider_records_payment_and_bad_input_changes_nothing(
     anonymous = Client(HTTP_HOST="localhost")
     assert anonymous.get("/console/billing/").status_code == 302
     staff = Client(HTTP_HOST="localhost")
-    staff.force_login(admin_user)
+    mfa_login(staff, admin_user)
     overview = staff.get("/console/billing/").content.decode()
     assert invoice.number in overview and "<svg" in overview
     assert invoice.number in staff.get(f"/console/billing/invoices/{invoice.pk}/").content.decode()

@@ -34,6 +34,7 @@ from billing.tests.gateway_helpers import (
 )
 from billing.webhooks import webhook_event_process, webhook_events_due
 from tests.fakes.stripe_server import FakeStripe
+from tests.fixtures.mfa import mfa_login
 
 URL = "/billing/stripe/webhook/"
 
@@ -187,7 +188,10 @@ def test_a_failing_event_is_kept_for_retry(client: Client, fake_stripe: FakeStri
     assert webhook_events_due() == [stored.pk]
 
 
-def test_provider_staff_see_events_read_only(admin_client: Client, fake_stripe: FakeStripe) -> None:
+def test_provider_staff_see_events_read_only(
+    admin_client: Client, admin_user: Any, fake_stripe: FakeStripe
+) -> None:
+    mfa_login(admin_client, admin_user)  # provider staff use two-factor sign-in
     event = fake_stripe.emit("invoice.paid", {"id": "in_unknown", "object": "invoice"})
     post(admin_client, fake_stripe, event)
     page = admin_client.get("/admin/billing/webhookevent/")

@@ -11,6 +11,7 @@ from accounts.models import User
 from onboarding import services
 from onboarding.models import Application, ApplicationState
 from onboarding.tests.conftest import apply_commune
+from tests.fixtures.mfa import mfa_login
 
 S = ApplicationState
 
@@ -19,7 +20,7 @@ S = ApplicationState
 def staff(db: None) -> Client:
     user = User.objects.create_user("staff@motcua.vn", "x", is_staff=True)
     client = Client(HTTP_HOST="localhost")
-    client.force_login(user)
+    mfa_login(client, user)
     return client
 
 

@@ -10,6 +10,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
+from accounts.mfa import mfa_redirect, mfa_satisfied
 from accounts.models import Membership, Role
 
 F = TypeVar("F", bound=Callable[..., HttpResponse])
@@ -42,7 +43,8 @@ def has_role(request: HttpRequest, *roles: str) -> bool:
 
 
 def agency_role_required(*roles: str) -> Callable[[F], F]:
-    """Allow the view only to members of this agency holding one of ``roles``."""
+    """Allow the view only to members of this agency holding one of ``roles``, signed in
+    with two-factor authentication (without it: redirected to set it up or enter a code)."""
     allowed = set(roles) or {r.value for r in Role}
 
     def decorator(view: F) -> F:
@@ -52,6 +54,9 @@ def agency_role_required(*roles: str) -> Callable[[F], F]:
                 return redirect_to_login(request.get_full_path())
             if not agency_roles(request) & allowed:
                 raise PermissionDenied
+            # Every staff role works with two-factor sign-in (accounts.mfa).
+            if not mfa_satisfied(request):
+                return mfa_redirect(request)
             return view(request, *args, **kwargs)
 
         return cast(F, wrapper)

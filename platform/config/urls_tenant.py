@@ -61,6 +61,7 @@ urlpatterns = [
         name="api-key-revoke",
     ),
     path("quan-tri/thong-bao/", include("notifications.urls")),
+    path("quan-tri/nhan-su/", include("accounts.staff_urls")),
     path("quan-tri/", include("agencyadmin.urls")),
     path("accounts/", include("allauth.urls")),
     path("ngon-ngu/<str:code>/", language.choose_language, name="choose-language"),

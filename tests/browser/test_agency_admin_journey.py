@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.fixtures.mfa import totp_code, totp_enable
+
 pytestmark = pytest.mark.browser
 
 
@@ -24,6 +26,7 @@ def hoa_binh(make_agency, national_catalog):
     admin = User.objects.create_user("quantri@hoabinh.gov.vn", "mat-khau-quan-tri-2026")
     EmailAddress.objects.create(user=admin, email=admin.email, verified=True, primary=True)
     membership_grant(user=admin, agency=agency, roles=["admin"])
+    agency.totp_secret = totp_enable(admin)  # staff sign in with an authenticator app
     return agency
 
 
@@ -37,6 +40,9 @@ def test_admin_adopts_configures_publishes_and_brands(page, live_server, hoa_bin
     page.locator("input[name=login]").fill("quantri@hoabinh.gov.vn")
     page.locator("input[name=password]").fill("mat-khau-quan-tri-2026")
     page.locator("main form button[type=submit]").last.click()
+    page.wait_for_url(re.compile(r".*/accounts/2fa/authenticate/.*"))
+    page.locator("input[name=code]").fill(totp_code(hoa_binh.totp_secret))
+    page.locator("main form button[type=submit]:not([form])").first.click()
     page.wait_for_url(re.compile(r".*/quan-tri/$"))
 
     # Adopt "Đăng ký thành lập hộ kinh doanh" from the procedures for a commune.

@@ -9,6 +9,7 @@ from django.test import Client
 
 from accounts.models import User
 from accounts.services import membership_grant
+from tests.fixtures.mfa import mfa_login
 
 HOST = "xa-an-binh.localhost"
 
@@ -25,5 +26,5 @@ def admin_user(commune: Any) -> User:
 @pytest.fixture
 def admin_client(admin_user: User) -> Client:
     client = Client(HTTP_HOST=HOST)
-    client.force_login(admin_user)
+    mfa_login(client, admin_user)
     return client

@@ -9,6 +9,7 @@ from accounts.models import User
 from accounts.services import membership_grant
 from procedures.models import AgencyProcedure
 from tenants.context import agency_context
+from tests.fixtures.mfa import mfa_login
 
 GET_PAGES = [
     "/quan-tri/",
@@ -91,7 +92,7 @@ def test_an_admin_of_one_agency_cannot_act_on_another(commune, make_agency, admi
         assert AgencyProcedure.objects.get(code="S-HT-001").is_published
     # A session carried to another agency's host does not count there either.
     own = Client(HTTP_HOST="xa-an-binh.localhost")
-    own.force_login(admin_user)
+    mfa_login(own, admin_user)
     assert own.get("/quan-tri/").status_code == 200
     cookie = own.cookies["sessionid"].value
     carried = Client(HTTP_HOST="xa-binh-an.localhost")

@@ -12,6 +12,7 @@ from audit.models import AuditEntry
 from procedures import services
 from procedures.models import AgencyProcedure, ProcedureField
 from tenants.context import agency_context
+from tests.fixtures.mfa import mfa_login
 
 
 def configuration_post(procedure: AgencyProcedure, **settings: Any) -> dict[str, Any]:
@@ -128,7 +129,7 @@ def test_adopt_every_procedure_of_the_agency_kind_at_once(
     agency = make_agency("xa-moi", name="Xã Mới")
     membership_grant(user=admin_user, agency=agency, roles=["admin"])
     client = Client(HTTP_HOST="xa-moi.localhost")
-    client.force_login(admin_user)
+    mfa_login(client, admin_user)
     response = client.post("/quan-tri/thu-tuc/them/", {"all_for_kind": "1"})
     assert response.status_code == 302
     expected = set(

@@ -15,13 +15,14 @@ from api.services import api_key_authenticate, api_key_issue
 from api.tests.conftest import HOST, api_client
 from audit.models import AuditEntry
 from tenants.context import agency_context
+from tests.fixtures.mfa import mfa_login
 
 
 def staff(agency, roles) -> Client:
     user = User.objects.create_user(f"{'-'.join(roles) or 'none'}@example.vn", "mat-khau-dai-1")
     Membership.objects.create(user=user, agency=agency, roles=roles)
     client = Client(HTTP_HOST=HOST)
-    client.force_login(user)
+    mfa_login(client, user)
     return client
 
 
