@@ -28,6 +28,7 @@ from accounts.validators import validate_personal_id, validate_phone
 from billing.models import Metric
 from billing.selectors import agency_billing_restricted
 from billing.services import usage_record
+from reports.services import stats_dossier_received
 from desk.engine import process_start
 from dossiers import codes
 from dossiers.files import CheckedFile, check_file, check_total
@@ -347,6 +348,7 @@ def dossier_submit(
                 details={"channel": channel},
             )
             process_start(dossier=dossier, received_by=received_by)
+            stats_dossier_received(dossier=dossier)
             key = f"{agency.schema_name}:dossier:{dossier.pk}"
             usage_record(
                 agency=agency,

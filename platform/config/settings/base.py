@@ -55,6 +55,7 @@ SHARED_APPS = [
     "catalog",
     "billing",
     "onboarding",
+    "reports",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",

@@ -1,0 +1,169 @@
+"""The rollups follow every dossier event in its transaction, and a rebuild agrees exactly."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from desk import services as desk
+from desk.models import ReturnMethod
+from dossiers.fees import fee_payment_confirm
+from dossiers.models import Dossier, FeePayment
+from dossiers.services import Applicant
+from procedures.models import AgencyProcedure
+from reports import selectors
+from reports.models import DailyAgencyStat
+from reports.services import stats_rebuild
+from tenants.context import agency_context
+from tests.files import pdf
+
+from .conftest import VN
+
+
+def snapshot(agency: Any) -> list[tuple[Any, ...]]:
+    return sorted(
+        DailyAgencyStat.objects.filter(agency=agency).values_list(
+            "province_code", "day", "procedure_code", "sector", "metric", "n", "total"
+        )
+    )
+
+
+def process_to_decision(d: Dossier, staff: Any) -> None:
+    desk.dossier_claim(dossier=d, actor=staff.receptionist)
+    desk.dossier_forward(dossier=d, actor=staff.receptionist)
+    desk.dossier_claim(dossier=d, actor=staff.officer)
+    desk.result_attach(dossier=d, actor=staff.officer, file=pdf("kq.pdf"))
+    desk.dossier_forward(dossier=d, actor=staff.officer, to=staff.leader)
+
+
+def realistic_day(commune: Any, staff: Any, submit: Any, citizen: Any) -> dict[str, Dossier]:
+    now = timezone.now()
+    long_ago = now - dt.timedelta(days=40)
+    d = {
+        "early": submit(commune),
+        "late": submit(commune, received_at=long_ago),
+        "rejected": submit(commune),
+        "paused": submit(commune),
+        "refused": submit(commune),
+        "stopped": submit(commune),
+        "withdrawn": submit(commune),
+    }
+    d["desk"] = desk.desk_receive(
+        agency=commune,
+        actor=staff.receptionist,
+        procedure=AgencyProcedure.objects.get(code="S-KD-001"),
+        applicant=Applicant(name="Trần Thị B", id_number="031095009999"),
+        form_data=d["early"].form_data,
+        files={0: [pdf()], 1: [pdf()]},
+    ).dossier
+    process_to_decision(d["early"], staff)
+    desk.dossier_approve(dossier=d["early"], actor=staff.leader)
+    desk.dossier_claim(dossier=d["early"], actor=staff.receptionist)
+    desk.result_return(dossier=d["early"], actor=staff.receptionist, method=ReturnMethod.DESK)
+    process_to_decision(d["late"], staff)
+    desk.dossier_approve(dossier=d["late"], actor=staff.leader)
+    process_to_decision(d["rejected"], staff)
+    desk.dossier_reject(dossier=d["rejected"], actor=staff.leader, reason="Không đủ điều kiện")
+    desk.dossier_claim(dossier=d["paused"], actor=staff.receptionist)
+    desk.supplement_request(dossier=d["paused"], actor=staff.receptionist, items=["Bản sao CCCD"])
+    desk.dossier_claim(dossier=d["refused"], actor=staff.receptionist)
+    desk.dossier_refuse(dossier=d["refused"], actor=staff.receptionist, reasons=["Sai thủ tục"])
+    desk.desk_refuse(
+        agency=commune,
+        actor=staff.receptionist,
+        procedure=AgencyProcedure.objects.get(code="S-KD-001"),
+        applicant=Applicant(name="Lê Văn C"),
+        reasons=["Thiếu giấy tờ"],
+    )
+    desk.dossier_stop(dossier=d["stopped"], actor=staff.leader, reason="Theo yêu cầu")
+    desk.dossier_withdraw(dossier=d["withdrawn"], actor=citizen, reason="Không cần nữa")
+    FeePayment.objects.create(dossier=d["desk"], gateway="stripe", remote_id="cs_1", amount=1000)
+    assert fee_payment_confirm(remote_id="cs_1", amount=1000, currency="vnd") == "paid"
+    return d
+
+
+@pytest.mark.django_db
+def test_live_rollups_follow_each_event_and_a_rebuild_agrees(
+    commune, staff, submit, citizen
+) -> None:
+    with agency_context(commune):
+        d = realistic_day(commune, staff, submit, citizen)
+    live = snapshot(commune)
+    today = timezone.localdate()
+    start = today - dt.timedelta(days=60)
+    figures = selectors.figures(scope=Q(agency_id=commune.pk), start=start, end=today)
+    assert figures.count("received_online") == 7
+    assert figures.count("received_desk") == 1
+    assert figures.received == 8
+    assert (figures.early, figures.on_time, figures.late) == (2, 0, 1)
+    assert figures.on_time_rate == pytest.approx(66.7)
+    assert figures.average_days == pytest.approx(40 / 3, abs=0.1)
+    for metric in ("supplement_paused", "stopped", "withdrawn", "paid_online"):
+        assert figures.count(metric) == 1, metric
+    assert figures.count("refused") == 2
+    assert figures.online_share == pytest.approx(87.5)
+    late_day = timezone.localtime(d["late"].received_at).date()
+    assert ("received_online", late_day) in {(row[4], row[1]) for row in live}
+
+    # Wipe and rebuild from the agency's own tables: exactly the same rows.
+    DailyAgencyStat.objects.filter(agency=commune).update(n=0, total=0)
+    call_command("stats_rebuild", "--agency", commune.slug, stdout=open("/dev/null", "w"))
+    assert snapshot(commune) == live
+    assert stats_rebuild(agency=commune) == len(live)
+    assert snapshot(commune) == live
+
+
+@pytest.mark.django_db
+def test_a_rolled_back_or_refused_event_leaves_no_trace(commune, staff, submit) -> None:
+    with agency_context(commune):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            submit(commune)
+            raise RuntimeError("the request failed after the submission")
+        assert not DailyAgencyStat.objects.exists()
+        dossier = submit(commune)
+        before = snapshot(commune)
+        with pytest.raises(ValidationError):  # nobody has claimed it: refused, nothing counted
+            desk.dossier_refuse(dossier=dossier, actor=staff.receptionist, reasons=["x"])
+        assert snapshot(commune) == before
+
+
+@pytest.mark.django_db
+def test_rollups_of_one_agency_never_count_for_another(commune, other_commune, submit) -> None:
+    with agency_context(commune):
+        submit(commune)
+        submit(commune)
+    with agency_context(other_commune):
+        submit(other_commune)
+    today = timezone.localdate()
+    a = selectors.figures(scope=Q(agency_id=commune.pk), start=today, end=today)
+    b = selectors.figures(scope=Q(agency_id=other_commune.pk), start=today, end=today)
+    assert (a.received, b.received) == (2, 1)
+    by_province = selectors.figures_by(scope=Q(), start=today, end=today, key="province_code")
+    assert {k: f.received for k, f in by_province.items()} == {"31": 2, "01": 1}
+    # Rebuilding one agency leaves the other's rows alone.
+    stats_rebuild(agency=other_commune)
+    assert selectors.figures(scope=Q(agency_id=commune.pk), start=today, end=today).received == 2
+    with agency_context(commune):
+        assert selectors.open_dossiers(today=today).within_due == 2
+
+
+@pytest.mark.django_db
+def test_open_dossiers_within_and_past_due(commune, submit) -> None:
+    with agency_context(commune):
+        submit(commune)
+        submit(commune, received_at=timezone.now() - dt.timedelta(days=30))
+        assert selectors.open_dossiers() == selectors.OpenDossiers(1, 1, 0)
+
+
+def test_processing_days_count_local_days() -> None:
+    from reports.services import processing_days
+
+    received = dt.datetime(2026, 3, 2, 23, 30, tzinfo=VN)
+    assert processing_days(received, received + dt.timedelta(hours=1)) == 1
