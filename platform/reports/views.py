@@ -85,7 +85,7 @@ def _league(scope: Q, start: dt.date, end: dt.date) -> tuple[list[tuple[Agency, 
 @require_GET
 def agency_dashboard(request: AgencyRequest) -> HttpResponse:
     agency = _agency(request)
-    form, period = period_from(request.GET or None)
+    form, period = period_from(request.GET)
     context: dict[str, Any] = {"form": form, "section": "stats", "open": selectors.open_dossiers()}
     if period is not None:
         start, end = period
@@ -128,7 +128,7 @@ def _export(scope: Q, start: dt.date, end: dt.date, name: str) -> StreamingHttpR
 @require_GET
 def agency_export(request: AgencyRequest) -> HttpResponse:
     agency = _agency(request)
-    form, period = period_from(request.GET or None)
+    form, period = period_from(request.GET)
     if period is None:
         return render(
             request, "reports/agency_dashboard.html", {"form": form, "section": "stats"}, status=400
@@ -189,7 +189,7 @@ def province_transparency(request: HttpRequest, code: str) -> HttpResponse:
 def _console(
     request: HttpRequest, scope: Q, extra: dict[str, Any], *, league: bool = True
 ) -> HttpResponse:
-    form, period = period_from(request.GET or None)
+    form, period = period_from(request.GET)
     context: dict[str, Any] = {"form": form, **extra}
     status = 200
     if period is None:
@@ -233,6 +233,6 @@ def console_agency(request: HttpRequest, slug: str) -> HttpResponse:
     return _console(
         request,
         Q(agency_id=agency.pk),
-        {"heading": agency.name, "agency": agency, "province_code": agency.province_code},
+        {"heading": agency.name, "target": agency, "province_code": agency.province_code},
         league=False,
     )
