@@ -16,7 +16,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from dossiers.models import Dossier, DossierStatus
-from reports.models import DailyAgencyStat, Metric
+from reports.models import DailyAgencyStat, Metric, MonthlyAgencyStat
 
 M = Metric
 CHANNEL_METRICS = (
@@ -109,17 +109,63 @@ class Figures:
         return figures
 
 
-def _rows(scope: Q, start: dt.date, end: dt.date) -> Any:
-    return DailyAgencyStat.objects.filter(scope, day__gte=start, day__lte=end)
+def _next_month(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def split_period(
+    start: dt.date, end: dt.date, today: dt.date | None = None
+) -> tuple[list[tuple[dt.date, dt.date]], tuple[dt.date, dt.date] | None]:
+    """The period as day ranges read from the daily rows and a range of whole months read
+    from the monthly rows. A month counts as whole when the period covers it up to its end,
+    or up to today (nothing has happened after today)."""
+    today = today or timezone.localdate()
+    first = start if start.day == 1 else _next_month(start)
+    month, last_full = first, None
+    while month <= end:
+        month_end = _next_month(month) - dt.timedelta(days=1)
+        if not (month_end <= end or today <= end):
+            break
+        last_full = month
+        month = _next_month(month)
+    if last_full is None:
+        return [(start, end)], None
+    days = []
+    if start < first:
+        days.append((start, first - dt.timedelta(days=1)))
+    after = _next_month(last_full)
+    if after <= end:
+        days.append((after, end))
+    return days, (first, last_full)
+
+
+def _grouped(scope: Q, start: dt.date, end: dt.date, key: str | None) -> Iterator[Any]:
+    """``(key value, metric, n, total)`` over the period, from the monthly rows for its
+    whole months and the daily rows for the rest; a key appears once per source."""
+    days, months = ([(start, end)], None) if key == "day" else split_period(start, end)
+    fields = [key, "metric"] if key else ["metric"]
+    sources: list[Any] = []
+    if days:
+        in_days = Q()
+        for first, last in days:
+            in_days |= Q(day__gte=first, day__lte=last)
+        sources.append(DailyAgencyStat.objects.filter(scope, in_days))
+    if months:
+        sources.append(
+            MonthlyAgencyStat.objects.filter(scope, month__gte=months[0], month__lte=months[1])
+        )
+    for rows in sources:
+        grouped = rows.values(*fields).annotate(n_=Sum("n"), t_=Sum("total")).order_by()
+        for row in grouped.values_list(*fields, "n_", "t_"):
+            yield row if key else (None, *row)
 
 
 def figures(*, scope: Q, start: dt.date, end: dt.date) -> Figures:
     """The figures of every rollup row in ``scope`` (e.g. ``Q(agency_id=…)``,
     ``Q(province_code=…)``, ``Q()`` for all) over the period."""
     result = Figures()
-    rows = _rows(scope, start, end).values("metric").annotate(n_=Sum("n"), t_=Sum("total"))
-    for row in rows:
-        result.add(row["metric"], int(row["n_"]), int(row["t_"]))
+    for _key, metric, n, total in _grouped(scope, start, end, None):
+        result.add(metric, int(n), int(total))
     return result
 
 
@@ -127,9 +173,8 @@ def figures_by(*, scope: Q, start: dt.date, end: dt.date, key: str) -> dict[Any,
     """The figures grouped by one column: ``agency_id``, ``province_code``,
     ``procedure_code``, ``sector`` or ``day``."""
     result: dict[Any, Figures] = defaultdict(Figures)
-    rows = _rows(scope, start, end).values(key, "metric").annotate(n_=Sum("n"), t_=Sum("total"))
-    for row in rows.order_by():
-        result[row[key]].add(row["metric"], int(row["n_"]), int(row["t_"]))
+    for value, metric, n, total in _grouped(scope, start, end, key):
+        result[value].add(metric, int(n), int(total))
     return dict(result)
 
 
@@ -164,7 +209,7 @@ def export_rows(*, scope: Q, start: dt.date, end: dt.date) -> Iterator[tuple[Any
     """Every rollup row of the scope and period, in order, fetched in chunks from a
     server-side cursor (bounded memory whatever the count)."""
     rows = (
-        _rows(scope, start, end)
+        DailyAgencyStat.objects.filter(scope, day__gte=start, day__lte=end)
         .order_by("day", "agency_id", "procedure_code", "metric")
         .values_list("day", "agency__slug", "procedure_code", "sector", "metric", "n", "total")
     )

@@ -23,11 +23,12 @@ from tenants.context import agency_context
 from tenants.db import connection
 from tenants.models import Agency
 
-TABLE = "reports_dailyagencystat"
+DAILY = "reports_dailyagencystat"
+MONTHLY = "reports_monthlyagencystat"
 
 
-def _table() -> str:
-    return f'"{get_public_schema_name()}"."{TABLE}"'
+def _table(name: str) -> str:
+    return f'"{get_public_schema_name()}"."{name}"'
 
 
 def _active_agency() -> Agency:
@@ -52,14 +53,23 @@ def stats_record(
     for metric, n, total in entries:
         params += [metric, n, total]
     params.append(procedure_id)
-    sql = (
-        f"INSERT INTO {_table()} AS s "  # noqa: S608 - our table, values are parameters
-        "(agency_id, province_code, day, procedure_code, sector, metric, n, total) "
-        "SELECT %s::integer, %s, %s::date, p.code, p.sector, v.metric, v.n, v.total "
-        f"FROM procedures_agencyprocedure p CROSS JOIN (VALUES {values}) AS v(metric, n, total) "
-        "WHERE p.id = %s "
-        "ON CONFLICT (agency_id, day, procedure_code, sector, metric) "
+    columns = "agency_id, province_code, {period}, procedure_code, sector, metric, n, total"
+    conflict = (
+        "ON CONFLICT (agency_id, {period}, procedure_code, sector, metric) "
         "DO UPDATE SET n = s.n + excluded.n, total = s.total + excluded.total"
+    )
+    # One statement (one round trip) bumps the day's row and the month's row.
+    sql = (
+        "WITH v AS ("  # noqa: S608 - our tables, values are parameters
+        "SELECT %s::integer AS agency_id, %s AS province_code, %s::date AS day, "
+        "p.code AS procedure_code, p.sector, e.metric, e.n, e.total "
+        f"FROM procedures_agencyprocedure p CROSS JOIN (VALUES {values}) AS e(metric, n, total) "
+        "WHERE p.id = %s), "
+        f"d AS (INSERT INTO {_table(DAILY)} AS s ({columns.format(period='day')}) "
+        f"SELECT * FROM v {conflict.format(period='day')}) "
+        f"INSERT INTO {_table(MONTHLY)} AS s ({columns.format(period='month')}) "
+        "SELECT agency_id, province_code, date_trunc('month', day)::date, procedure_code, "
+        f"sector, metric, n, total FROM v {conflict.format(period='month')}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -126,21 +136,33 @@ SELECT e.at, d.procedure_id,
 
 
 def stats_rebuild(*, agency: Agency) -> int:
-    """Recompute the agency's rollup rows from its schema (replacing them). Returns the
-    number of rows written."""
+    """Recompute the agency's rollup rows (daily and monthly) from its schema, replacing
+    them. Returns the number of daily rows written."""
+    daily, monthly = _table(DAILY), _table(MONTHLY)
+    params = {"agency": agency.pk, "province": agency.province_code, "tz": settings.TIME_ZONE}
     with transaction.atomic(), agency_context(agency), connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {_table()} WHERE agency_id = %s", [agency.pk])  # noqa: S608
+        cursor.execute(f"DELETE FROM {daily} WHERE agency_id = %s", [agency.pk])  # noqa: S608
+        cursor.execute(f"DELETE FROM {monthly} WHERE agency_id = %s", [agency.pk])  # noqa: S608
         cursor.execute(
-            f"INSERT INTO {_table()} "  # noqa: S608 - our table, values are parameters
+            f"INSERT INTO {daily} "  # noqa: S608 - our table, values are parameters
             "(agency_id, province_code, day, procedure_code, sector, metric, n, total) "
             "SELECT %(agency)s, %(province)s, (src.at AT TIME ZONE %(tz)s)::date, "
             "p.code, p.sector, src.metric, count(*), coalesce(sum(src.total), 0) "
             f"FROM ({_REBUILD_SOURCES}) src "
             "JOIN procedures_agencyprocedure p ON p.id = src.procedure_id "
             "GROUP BY 3, 4, 5, 6",
-            {"agency": agency.pk, "province": agency.province_code, "tz": settings.TIME_ZONE},
+            params,
         )
-        return int(cursor.rowcount)
+        rows = int(cursor.rowcount)
+        cursor.execute(
+            f"INSERT INTO {monthly} "  # noqa: S608 - our table, values are parameters
+            "(agency_id, province_code, month, procedure_code, sector, metric, n, total) "
+            "SELECT agency_id, province_code, date_trunc('month', day)::date, procedure_code, "
+            f"sector, metric, sum(n), sum(total) FROM {daily} WHERE agency_id = %(agency)s "
+            "GROUP BY 1, 2, 3, 4, 5, 6",
+            params,
+        )
+        return rows
 
 
 def stats_rebuild_all(*, agencies: Iterable[Agency]) -> dict[str, int]:

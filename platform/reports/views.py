@@ -44,7 +44,8 @@ def _agency(request: AgencyRequest) -> Agency:
 
 def _chart(scope: Q, start: dt.date, end: dt.date) -> list[tuple[str, int]]:
     """Dossiers received per day, or per month over periods longer than two months."""
-    by_day = selectors.figures_by(scope=scope, start=start, end=end, key="day")
+    received = scope & Q(metric__in=selectors.CHANNEL_METRICS)
+    by_day = selectors.figures_by(scope=received, start=start, end=end, key="day")
     monthly = (end - start).days > 62
     points: dict[str, int] = {}
     day = start

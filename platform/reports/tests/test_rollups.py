@@ -20,7 +20,7 @@ from dossiers.models import Dossier, FeePayment
 from dossiers.services import Applicant
 from procedures.models import AgencyProcedure
 from reports import selectors
-from reports.models import DailyAgencyStat
+from reports.models import DailyAgencyStat, MonthlyAgencyStat
 from reports.services import stats_rebuild
 from tenants.context import agency_context
 from tests.files import pdf
@@ -29,11 +29,10 @@ from .conftest import VN
 
 
 def snapshot(agency: Any) -> list[tuple[Any, ...]]:
-    return sorted(
-        DailyAgencyStat.objects.filter(agency=agency).values_list(
-            "province_code", "day", "procedure_code", "sector", "metric", "n", "total"
-        )
-    )
+    fields = ("province_code", "procedure_code", "sector", "metric", "n", "total")
+    daily = DailyAgencyStat.objects.filter(agency=agency).values_list("day", *fields)
+    monthly = MonthlyAgencyStat.objects.filter(agency=agency).values_list("month", *fields)
+    return sorted([("d", *row) for row in daily] + [("m", *row) for row in monthly])
 
 
 def process_to_decision(d: Dossier, staff: Any) -> None:
@@ -111,13 +110,17 @@ def test_live_rollups_follow_each_event_and_a_rebuild_agrees(
     assert figures.count("refused") == 2
     assert figures.online_share == pytest.approx(87.5)
     late_day = timezone.localtime(d["late"].received_at).date()
-    assert ("received_online", late_day) in {(row[4], row[1]) for row in live}
+    assert ("received_online", late_day) in {(row[5], row[1]) for row in live}
+    assert ("received_online", late_day.replace(day=1)) in {
+        (r[5], r[1]) for r in live if r[0] == "m"
+    }
 
     # Wipe and rebuild from the agency's own tables: exactly the same rows.
     DailyAgencyStat.objects.filter(agency=commune).update(n=0, total=0)
+    MonthlyAgencyStat.objects.filter(agency=commune).delete()
     call_command("stats_rebuild", "--agency", commune.slug, stdout=io.StringIO())
     assert snapshot(commune) == live
-    assert stats_rebuild(agency=commune) == len(live)
+    assert stats_rebuild(agency=commune) == len([row for row in live if row[0] == "d"])
     assert snapshot(commune) == live
 
 
@@ -168,3 +171,23 @@ def test_processing_days_count_local_days() -> None:
 
     received = dt.datetime(2026, 3, 2, 23, 30, tzinfo=VN)
     assert processing_days(received, received + dt.timedelta(hours=1)) == 1
+
+
+def test_periods_read_whole_months_from_the_monthly_rows() -> None:
+    from reports.selectors import split_period
+
+    d = dt.date
+    today = d(2026, 11, 23)
+    assert split_period(d(2026, 1, 1), d(2026, 3, 31), today) == (
+        [],
+        (d(2026, 1, 1), d(2026, 3, 1)),
+    )
+    assert split_period(d(2026, 1, 15), d(2026, 3, 10), today) == (
+        [(d(2026, 1, 15), d(2026, 1, 31)), (d(2026, 3, 1), d(2026, 3, 10))],
+        (d(2026, 2, 1), d(2026, 2, 1)),
+    )
+    assert split_period(d(2026, 11, 1), today, today) == ([], (d(2026, 11, 1), d(2026, 11, 1)))
+    assert split_period(d(2026, 5, 3), d(2026, 5, 20), today) == (
+        [(d(2026, 5, 3), d(2026, 5, 20))],
+        None,
+    )
