@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
@@ -109,7 +110,7 @@ class Figures:
         return figures
 
 
-def _next_month(day: dt.date) -> dt.date:
+def next_month(day: dt.date) -> dt.date:
     return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
@@ -120,20 +121,20 @@ def split_period(
     from the monthly rows. A month counts as whole when the period covers it up to its end,
     or up to today (nothing has happened after today)."""
     today = today or timezone.localdate()
-    first = start if start.day == 1 else _next_month(start)
+    first = start if start.day == 1 else next_month(start)
     month, last_full = first, None
     while month <= end:
-        month_end = _next_month(month) - dt.timedelta(days=1)
+        month_end = next_month(month) - dt.timedelta(days=1)
         if not (month_end <= end or today <= end):
             break
         last_full = month
-        month = _next_month(month)
+        month = next_month(month)
     if last_full is None:
         return [(start, end)], None
     days = []
     if start < first:
         days.append((start, first - dt.timedelta(days=1)))
-    after = _next_month(last_full)
+    after = next_month(last_full)
     if after <= end:
         days.append((after, end))
     return days, (first, last_full)
@@ -175,6 +176,74 @@ def figures_by(*, scope: Q, start: dt.date, end: dt.date, key: str) -> dict[Any,
     result: dict[Any, Figures] = defaultdict(Figures)
     for value, metric, n, total in _grouped(scope, start, end, key):
         result[value].add(metric, int(n), int(total))
+    return dict(result)
+
+
+@dataclass
+class Breakdown:
+    """The figures of a scope over a period, overall and grouped by several columns."""
+
+    overall: Figures
+    by: dict[str, dict[Any, Figures]]
+
+
+def _sources(scope: Q, start: dt.date, end: dt.date) -> list[Any]:
+    days, months = split_period(start, end)
+    sources: list[Any] = []
+    if days:
+        in_days = Q()
+        for first, last in days:
+            in_days |= Q(day__gte=first, day__lte=last)
+        sources.append(DailyAgencyStat.objects.filter(scope, in_days))
+    if months:
+        sources.append(
+            MonthlyAgencyStat.objects.filter(scope, month__gte=months[0], month__lte=months[1])
+        )
+    return sources
+
+
+BREAKDOWN_KEYS = ("agency_id", "province_code", "procedure_code", "sector")
+
+
+def breakdown(*, scope: Q, start: dt.date, end: dt.date, keys: Sequence[str]) -> Breakdown:
+    """Overall figures and figures per key, from one scan of each source table (grouping
+    sets) rather than one query per key."""
+    keys = [k for k in keys if k in BREAKDOWN_KEYS]
+    result = Breakdown(Figures(), {k: defaultdict(Figures) for k in keys})
+    sets = ", ".join([*(f"({k}, metric)" for k in keys), "(metric)"])
+    grouping = "".join(f", GROUPING({k})" for k in keys)
+    columns = ", ".join([*keys, "metric"])
+    for rows in _sources(scope, start, end):
+        inner, params = rows.values(*keys, "metric", "n", "total").query.sql_with_params()
+        sql = (
+            f"SELECT {columns}, sum(n), sum(total){grouping} "  # noqa: S608 - our columns
+            f"FROM ({inner}) AS t GROUP BY GROUPING SETS ({sets})"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            for row in cursor.fetchall():
+                width = len(keys)
+                values, metric = row[:width], row[width]
+                n, total, flags = row[width + 1], row[width + 2], row[width + 3 :]
+                target = result.overall
+                for key, value, flag in zip(keys, values, flags, strict=True):
+                    if flag == 0:
+                        target = result.by[key][value]
+                target.add(metric, int(n), int(total))
+    result.by = {k: dict(v) for k, v in result.by.items()}
+    return result
+
+
+def received_by_month(*, scope: Q, start: dt.date, end: dt.date) -> dict[dt.date, int]:
+    """Dossiers received per month (keyed by its first day), whole months from the monthly
+    rows."""
+    result: dict[dt.date, int] = defaultdict(int)
+    received = Q(metric__in=CHANNEL_METRICS)
+    for rows in _sources(scope, start, end):
+        period = "day" if rows.model is DailyAgencyStat else "month"
+        grouped = rows.filter(received).values(period).annotate(n_=Sum("n")).order_by()
+        for when, n in grouped.values_list(period, "n_"):
+            result[when.replace(day=1)] += int(n)
     return dict(result)
 
 

@@ -44,41 +44,54 @@ def _agency(request: AgencyRequest) -> Agency:
 
 def _chart(scope: Q, start: dt.date, end: dt.date) -> list[tuple[str, int]]:
     """Dossiers received per day, or per month over periods longer than two months."""
+    if (end - start).days > 62:
+        by_month = selectors.received_by_month(scope=scope, start=start, end=end)
+        points, month = [], start.replace(day=1)
+        while month <= end:
+            points.append((f"{month:%m/%Y}", by_month.get(month, 0)))
+            month = selectors.next_month(month)
+        return points
     received = scope & Q(metric__in=selectors.CHANNEL_METRICS)
     by_day = selectors.figures_by(scope=received, start=start, end=end, key="day")
-    monthly = (end - start).days > 62
-    points: dict[str, int] = {}
-    day = start
-    while day <= end:
-        label = f"{day:%m/%Y}" if monthly else f"{day:%d/%m}"
-        points[label] = points.get(label, 0) + (by_day[day].received if day in by_day else 0)
-        day += dt.timedelta(days=1)
-    return list(points.items())
+    days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+    return [(f"{d:%d/%m}", by_day[d].received if d in by_day else 0) for d in days]
 
 
-def _province_chart(start: dt.date, end: dt.date) -> list[tuple[str, int]]:
+def _province_chart(by_province: dict[Any, Figures]) -> list[tuple[str, int]]:
     """Dossiers received per province (the provider's view: a daily chart over thousands of
     agencies would read every daily row)."""
     names = provinces()
-    by_province = selectors.figures_by(scope=Q(), start=start, end=end, key="province_code")
     return [(names.get(code, code), f.received) for code, f in sorted(by_province.items())]
 
 
 def _breakdowns(
-    scope: Q, start: dt.date, end: dt.date, *, by_province: bool = False
+    scope: Q, start: dt.date, end: dt.date, *, league: bool = False, by_province: bool = False
 ) -> dict[str, Any]:
-    by_procedure = selectors.figures_by(scope=scope, start=start, end=end, key="procedure_code")
-    by_sector = selectors.figures_by(scope=scope, start=start, end=end, key="sector")
-    return {
-        "by_procedure": sorted(by_procedure.items(), key=lambda kv: (-kv[1].received, kv[0])),
-        "by_sector": sorted(by_sector.items(), key=lambda kv: (-kv[1].received, kv[0])),
-        "chart": _province_chart(start, end) if by_province else _chart(scope, start, end),
+    """The figures, per procedure and sector (and per agency for a league table), and the
+    chart: one grouped scan of the rollups plus the chart's."""
+    keys = ["procedure_code", "sector"]
+    keys += ["agency_id"] if league else []
+    keys += ["province_code"] if by_province else []
+    data = selectors.breakdown(scope=scope, start=start, end=end, keys=keys)
+    context: dict[str, Any] = {
+        "figures": data.overall,
+        "by_procedure": _ranked(data.by["procedure_code"]),
+        "by_sector": _ranked(data.by["sector"]),
+        "chart": (
+            _province_chart(data.by["province_code"]) if by_province else _chart(scope, start, end)
+        ),
     }
+    if league:
+        context["league"], context["league_size"] = _league(data.by["agency_id"])
+    return context
 
 
-def _league(scope: Q, start: dt.date, end: dt.date) -> tuple[list[tuple[Agency, Figures]], int]:
+def _ranked(by: dict[Any, Figures]) -> list[tuple[Any, Figures]]:
+    return sorted(by.items(), key=lambda kv: (-kv[1].received, kv[0]))
+
+
+def _league(by_agency: dict[int, Figures]) -> tuple[list[tuple[Agency, Figures]], int]:
     """Agencies ranked by on-time rate, then by dossiers resolved (the best first)."""
-    by_agency = selectors.figures_by(scope=scope, start=start, end=end, key="agency_id")
     ranked = sorted(
         by_agency.items(),
         key=lambda kv: (-(kv[1].on_time_rate or -1), -kv[1].resolved, kv[0]),
@@ -101,12 +114,7 @@ def agency_dashboard(request: AgencyRequest) -> HttpResponse:
     if period is not None:
         start, end = period
         scope = Q(agency_id=agency.pk)
-        context.update(
-            start=start,
-            end=end,
-            figures=selectors.figures(scope=scope, start=start, end=end),
-            **_breakdowns(scope, start, end),
-        )
+        context.update(start=start, end=end, **_breakdowns(scope, start, end))
     return render(request, "reports/agency_dashboard.html", context, status=200)
 
 
@@ -215,11 +223,8 @@ def _console(
         context.update(
             start=start,
             end=end,
-            figures=selectors.figures(scope=scope, start=start, end=end),
-            **_breakdowns(scope, start, end, by_province=by_province),
+            **_breakdowns(scope, start, end, league=league, by_province=by_province),
         )
-        if league:
-            context["league"], context["league_size"] = _league(scope, start, end)
     return render(request, "reports/console_dashboard.html", context, status=status)
 
 

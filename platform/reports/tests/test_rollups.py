@@ -109,6 +109,17 @@ def test_live_rollups_follow_each_event_and_a_rebuild_agrees(
         assert figures.count(metric) == 1, metric
     assert figures.count("refused") == 2
     assert figures.online_share == pytest.approx(87.5)
+    cube = selectors.breakdown(
+        scope=Q(agency_id=commune.pk), start=start, end=today, keys=["procedure_code", "agency_id"]
+    )
+    assert cube.overall.as_dict() == figures.as_dict()
+    assert cube.by["agency_id"][commune.pk].as_dict() == figures.as_dict()
+    by_procedure = selectors.figures_by(
+        scope=Q(agency_id=commune.pk), start=start, end=today, key="procedure_code"
+    )
+    assert {k: f.as_dict() for k, f in cube.by["procedure_code"].items()} == {
+        k: f.as_dict() for k, f in by_procedure.items()
+    }
     late_day = timezone.localtime(d["late"].received_at).date()
     assert ("received_online", late_day) in {(row[5], row[1]) for row in live}
     assert ("received_online", late_day.replace(day=1)) in {
