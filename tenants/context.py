@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
+from django.db import transaction
+
 from tenants.db import connection
 from tenants.models import Agency, AgencyStatus
 
@@ -25,6 +27,26 @@ def agency_context(agency: Agency) -> Iterator[Agency]:
         yield agency
     finally:
         connection.set_tenant(previous)
+
+
+def on_commit_in_schema(func: Callable[[], object]) -> None:
+    """Run ``func`` after the transaction commits, in the schema active *now*.
+
+    A plain on_commit callback runs in whatever schema is active at commit time — often the
+    public one, when the transaction was opened outside an agency_context — and would then touch
+    the wrong agency's cache keys or files.
+    """
+    tenant = connection.tenant
+
+    def run() -> None:
+        previous = connection.tenant
+        connection.set_tenant(tenant)
+        try:
+            func()
+        finally:
+            connection.set_tenant(previous)
+
+    transaction.on_commit(run)
 
 
 @contextmanager

@@ -40,6 +40,7 @@ urlpatterns = [
         name="portal-my-dossier-supplement",
     ),
     path("tai-khoan/", portal.profile, name="portal-profile"),
+    path("mot-cua/lien-thong/", include("exchange.urls")),
     path("mot-cua/", include("desk.urls")),
     path("logo.png", portal.logo, name="portal-logo"),
     path("quan-tri/thanh-toan/", billing_views.agency_billing, name="agency-billing"),

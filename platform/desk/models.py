@@ -147,6 +147,9 @@ class HandOverAction(models.TextChoices):
     RETURNED = "returned", _("Result returned")
     STOPPED = "stopped", _("Processing stopped")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+    TRANSFERRED = "transferred", _("Transferred to another agency")
+    TRANSFER_REFUSED = "transfer_refused", _("Transfer refused by the other agency")
+    TRANSFER_RETURNED = "transfer_returned", _("Returned by the other agency")
 
 
 class HandOverQuerySet(models.QuerySet["HandOver"]):

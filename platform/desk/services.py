@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -42,7 +41,7 @@ from desk.models import (
     StopNotice,
     SupplementRequest,
 )
-from dossiers.files import CheckedFile, check_file
+from dossiers.files import CheckedFile, check_file, files_delete
 from dossiers.models import Channel, Dossier, DossierDocument, DossierEvent, DossierStatus
 from dossiers.services import Applicant, SubmitResult, dossier_submit
 from procedures.models import AgencyProcedure
@@ -625,7 +624,7 @@ def supplement_receive(
             )
             _public_event(ctx, actor, "supplemented", before, text)
     except BaseException:
-        _delete_files(written)
+        files_delete(written)
         raise
     return request
 
@@ -674,14 +673,6 @@ def _store_documents(
             row.save()
 
 
-def _delete_files(names: Sequence[str]) -> None:
-    for name in names:
-        try:
-            default_storage.delete(name)
-        except OSError:  # pragma: no cover - best effort; an orphan is harmless
-            logger.warning("could not delete %s", name)
-
-
 # -- Decision and result -------------------------------------------------------------------
 
 
@@ -723,7 +714,7 @@ def result_attach(
                 note=row.number or row.original_name,
             )
     except BaseException:
-        _delete_files(written)
+        files_delete(written)
         raise
     return row
 

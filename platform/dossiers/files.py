@@ -4,13 +4,16 @@ safe stored names. Everything here refuses with a message a citizen can act on."
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO, Any
 
 import filetype
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.text import get_valid_filename
@@ -108,3 +111,15 @@ def check_total(files: list[CheckedFile]) -> None:
             _("The documents add up to %(size)s; a dossier may hold at most %(limit)s.")
             % {"size": filesizeformat(total), "limit": filesizeformat(max_total_bytes())}
         )
+
+
+logger = logging.getLogger(__name__)
+
+
+def files_delete(names: Iterable[str]) -> None:
+    """Remove stored files after a rollback or a deletion; best effort (an orphan is harmless)."""
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except OSError:  # pragma: no cover
+            logger.warning("could not delete %s", name)

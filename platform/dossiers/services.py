@@ -17,7 +17,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
-from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -31,7 +30,7 @@ from billing.services import usage_record
 from reports.services import stats_dossier_received
 from desk.engine import process_start
 from dossiers import codes
-from dossiers.files import CheckedFile, check_file, check_total
+from dossiers.files import CheckedFile, check_file, check_total, files_delete
 from dossiers.formdata import clean_form_data
 from dossiers.models import (
     Channel,
@@ -44,6 +43,7 @@ from dossiers.models import (
 )
 from ops.failpoints import failpoint
 from procedures.models import AgencyProcedure, ProcedureVersion
+from tenants.context import on_commit_in_schema
 from tenants.models import Agency, AgencyStatus
 from workdays.calendar import agency_calendar
 
@@ -375,16 +375,16 @@ def dossier_submit(
             if draft is not None:
                 draft_files = [d.file.name for d in draft_documents]
                 draft.delete()
-                transaction.on_commit(lambda: _delete_files(draft_files))
+                on_commit_in_schema(lambda: files_delete(draft_files))
     except IntegrityError:
-        _delete_files(written)
+        files_delete(written)
         if external_id:  # a concurrent delivery of the same external dossier won the race
             known = _known_external(external_id, external_fingerprint)
             if known is not None:
                 return known
         raise
     except BaseException:
-        _delete_files(written)
+        files_delete(written)
         raise
     return SubmitResult(dossier, created=True, documents=documents)
 
@@ -429,14 +429,6 @@ def _store_documents(
             written.append(row.file.name)
             rows.append(row)
     return DossierDocument.objects.bulk_create(rows)
-
-
-def _delete_files(names: Sequence[str]) -> None:
-    for name in names:
-        try:
-            default_storage.delete(name)
-        except OSError:  # pragma: no cover - best effort; an orphan is harmless
-            logger.warning("could not delete %s", name)
 
 
 # -- Drafts -------------------------------------------------------------------------------
@@ -519,9 +511,9 @@ def draft_save(
                     written.append(row.file.name)
                     row.save()
             removed_files = [d.file.name for d in removed]
-            transaction.on_commit(lambda: _delete_files(removed_files))
+            on_commit_in_schema(lambda: files_delete(removed_files))
     except BaseException:
-        _delete_files(written)
+        files_delete(written)
         raise
     return draft
 
@@ -550,7 +542,7 @@ def draft_delete(*, draft: DossierDraft) -> None:
     names = [d.file.name for d in draft.documents.all()]
     with transaction.atomic():
         draft.delete()
-        transaction.on_commit(lambda: _delete_files(names))
+        on_commit_in_schema(lambda: files_delete(names))
 
 
 def drafts_purge_expired(*, now: dt.datetime | None = None) -> int:

@@ -27,6 +27,7 @@ from audit.services import audit_record
 from ops.failpoints import failpoint
 from portal.models import Branding
 from portal.pagecache import portal_pages_changed
+from tenants.context import on_commit_in_schema
 
 CACHE_KEY = "portal:branding:v1"
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -162,9 +163,9 @@ def branding_update(
             )
             failpoint("branding.before_commit")
             if old_logo and (new_logo is not None or remove_logo):
-                transaction.on_commit(lambda: default_storage.delete(old_logo))
-            transaction.on_commit(lambda: cache.delete(CACHE_KEY))
-            transaction.on_commit(portal_pages_changed)
+                on_commit_in_schema(lambda: default_storage.delete(old_logo))
+            on_commit_in_schema(lambda: cache.delete(CACHE_KEY))
+            on_commit_in_schema(portal_pages_changed)
     except BaseException:
         # The row was rolled back; the file written for it must not stay behind.
         if stored_logo:

@@ -44,6 +44,7 @@ from procedures.models import (
     ProcedureStep,
     ProcedureVersion,
 )
+from tenants.context import on_commit_in_schema
 from tenants.models import Agency
 
 MAX_FEE = 10**12
@@ -488,7 +489,7 @@ def procedure_publish(*, procedure: AgencyProcedure, actor: Any = None) -> Proce
                 "updated_at",
             ]
         )
-        transaction.on_commit(portal_pages_changed)
+        on_commit_in_schema(portal_pages_changed)
         audit_record(
             action="procedure.published", actor=actor, target=procedure.code, version=current.number
         )
@@ -500,7 +501,7 @@ def procedure_unpublish(*, procedure: AgencyProcedure, actor: Any = None) -> Age
         procedure.is_published = False
         procedure.save(update_fields=["is_published", "updated_at"])
         audit_record(action="procedure.unpublished", actor=actor, target=procedure.code)
-        transaction.on_commit(portal_pages_changed)
+        on_commit_in_schema(portal_pages_changed)
     return procedure
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from tenants.context import on_commit_in_schema
 from workdays.calendar import WorkCalendar, forget_agency_calendar
 from workdays.models import CalendarOverride
 
@@ -65,7 +66,7 @@ def calendar_override_set(
             working=is_working_day,
             reason=reason,
         )
-        transaction.on_commit(forget_agency_calendar)
+        on_commit_in_schema(forget_agency_calendar)
     return override
 
 
@@ -77,4 +78,4 @@ def calendar_override_remove(*, date: dt.date, actor: Any = None) -> None:
                 _("There is no special day on %(date)s.") % {"date": date.strftime("%d/%m/%Y")}
             )
         audit_record(action="calendar.override_removed", actor=actor, target=date.isoformat())
-        transaction.on_commit(forget_agency_calendar)
+        on_commit_in_schema(forget_agency_calendar)

@@ -6,79 +6,46 @@ service does what ``manage.py onboard_province 31`` does: applications, approval
 pipeline (schema clone, domain, branding, adopt + publish default procedures, admin invitation,
 subscription) for every agency. Goal: at most 3 minutes on the 2-core machine.
 
-    DJANGO_SETTINGS_MODULE=config.settings.bench .venv/bin/python -m tests.perf.onboard_province
+    python3 dev.py bench onboard_province
 """
 
 from __future__ import annotations
 
-import os
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.perf.common import prepare_database, setup_django
+
 PROVINCE = "31"  # Thành phố Hải Phòng: 114 communes in vietnam-provinces (2025)
 GOAL_SECONDS = 180
 
 
-def _setup() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.bench")
-    os.environ.setdefault("BENCH_DATABASE_NAME", "motcua_bench_onboard_province")
-    for path in (str(ROOT), str(ROOT / "platform")):
-        if path not in sys.path:
-            sys.path.insert(0, path)
-    import django
-
-    django.setup()
-
-
-def _fresh_database() -> None:
-    import psycopg
-    from django.conf import settings
-    from django.core.management import call_command
-    from django.db import connections
-
-    db = settings.DATABASES["default"]
-    name = str(db["NAME"])
-    if not name.startswith("motcua_bench"):
-        raise SystemExit(f"refusing to recreate database {name!r}: not a bench database")
-    connections.close_all()
-    with psycopg.connect(
-        dbname="postgres",
-        user=db.get("USER") or None,
-        password=db.get("PASSWORD") or None,
-        host=db.get("HOST") or None,
-        port=db.get("PORT") or None,
-        autocommit=True,
-    ) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
-    from tenants import services
-
-    services.template_ensure()
-
-
-def run() -> None:
-    _setup()
-    _fresh_database()
+def seed_shared() -> object:
+    """The sample catalog, the default plans and one payer; returns the payer."""
     from billing.accounts import billing_account_create
     from billing.pricing import plans_ensure_defaults
     from catalog.data import SAMPLE_CATALOG
     from catalog.services import catalog_import
-    from onboarding.bulk import departments_parse, province_onboard
-    from onboarding.units import DATA_DIR, communes_of
 
     catalog_import(raw=SAMPLE_CATALOG.read_bytes())
     plans_ensure_defaults()
-    payer = billing_account_create(
-        name="UBND thành phố Hải Phòng", tax_code="0200000000", address="Hải Phòng",
-        email="ketoan@example.vn",
-    )  # fmt: skip
+    return billing_account_create(
+        name="UBND thử nghiệm", tax_code="0200000000", address="—", email="ketoan@example.vn"
+    )
+
+
+def run() -> None:
+    setup_django("onboard_province")
+    prepare_database()
+    from onboarding.bulk import departments_parse, province_onboard
+    from onboarding.units import DATA_DIR, communes_of
+
+    payer = seed_shared()
     departments = departments_parse((DATA_DIR / "departments.sample.json").read_bytes())
     started = time.perf_counter()
     report = province_onboard(
-        province_code=PROVINCE, departments=departments, billing_account=payer
+        province_code=PROVINCE,
+        departments=departments,
+        billing_account=payer,  # type: ignore[arg-type]
     )
     seconds = time.perf_counter() - started
     if report.failed:

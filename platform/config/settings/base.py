@@ -55,6 +55,7 @@ SHARED_APPS = [
     "catalog",
     "billing",
     "onboarding",
+    "exchange",
     "reports",
 ]
 TENANT_APPS = [
