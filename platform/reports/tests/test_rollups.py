@@ -202,3 +202,23 @@ def test_periods_read_whole_months_from_the_monthly_rows() -> None:
         [(d(2026, 5, 3), d(2026, 5, 20))],
         None,
     )
+
+
+@pytest.mark.django_db
+def test_a_transfer_counts_and_the_rebuild_agrees(commune, staff, citizen, make_agency) -> None:
+    from exchange.services import exchange_send
+    from exchange.tests.conftest import land_dossier_at_transfer
+    from tenants.models import AgencyKind
+
+    department = make_agency(
+        "so-tnmt", name="Sở Nông nghiệp và Môi trường", kind=AgencyKind.DEPARTMENT, code="NNMT"
+    )
+    with agency_context(commune):
+        d = land_dossier_at_transfer(commune, citizen, staff)
+        exchange_send(agency=commune, dossier=d, actor=staff.officer, receiver=department)
+    today = timezone.localdate()
+    scope = Q(agency_id=commune.pk)
+    assert selectors.figures(scope=scope, start=today, end=today).count("transferred") == 1
+    live = snapshot(commune)
+    stats_rebuild(agency=commune)
+    assert snapshot(commune) == live
