@@ -12,8 +12,8 @@ MAX_PERIOD_DAYS = 5 * 366
 
 
 class PeriodForm(forms.Form):
-    start = forms.DateField(label=_("From"), required=False)
-    end = forms.DateField(label=_("To"), required=False)
+    start = forms.DateField(label=_("From date"), required=False)
+    end = forms.DateField(label=_("To date"), required=False)
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
