@@ -27,7 +27,6 @@ from accounts.validators import validate_personal_id, validate_phone
 from billing.models import Metric
 from billing.selectors import agency_billing_restricted
 from billing.services import usage_record
-from reports.services import stats_dossier_received
 from desk.engine import process_start
 from dossiers import codes
 from dossiers.files import CheckedFile, check_file, check_total, files_delete
@@ -43,6 +42,7 @@ from dossiers.models import (
 )
 from ops.failpoints import failpoint
 from procedures.models import AgencyProcedure, ProcedureVersion
+from reports.services import stats_dossier_received
 from tenants.context import on_commit_in_schema
 from tenants.models import Agency, AgencyStatus
 from workdays.calendar import agency_calendar
