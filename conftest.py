@@ -13,4 +13,5 @@ pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.i18n",
     "tests.fixtures.stripe",
+    "tests.fixtures.sms",
 ]

@@ -12,6 +12,7 @@ from ops import language
 from ops import views as ops_views
 from portal import views as portal
 from reports import views as reports
+from results import views as results
 
 urlpatterns = [
     path("", portal.home, name="portal-home"),
@@ -39,6 +40,15 @@ urlpatterns = [
         portal.my_dossier_supplement,
         name="portal-my-dossier-supplement",
     ),
+    path(
+        "ho-so-cua-toi/<str:code>/ket-qua/<int:result_id>/",
+        results.download,
+        name="results-download",
+    ),
+    path("ho-so-cua-toi/<str:code>/danh-gia/", results.rate, name="results-rate"),
+    path("ho-so-cua-toi/<str:code>/rut-ho-so/", results.withdraw, name="results-withdraw"),
+    path("kho-du-lieu/", results.document_store, name="results-document-store"),
+    path("kho-du-lieu/<int:document_id>/", results.stored_document, name="results-stored-document"),
     path("tai-khoan/", portal.profile, name="portal-profile"),
     path("mot-cua/lien-thong/", include("exchange.urls")),
     path("mot-cua/", include("desk.urls")),
@@ -54,6 +64,7 @@ urlpatterns = [
     path("quan-tri/thong-ke/", reports.agency_dashboard, name="reports-agency"),
     path("quan-tri/thong-ke/xuat.csv", reports.agency_export, name="reports-agency-export"),
     path("minh-bach/", reports.agency_transparency, name="reports-transparency"),
+    path("quan-tri/thong-bao/", include("notifications.urls")),
     path("quan-tri/", include("agencyadmin.urls")),
     path("accounts/", include("allauth.urls")),
     path("ngon-ngu/<str:code>/", language.choose_language, name="choose-language"),

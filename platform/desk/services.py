@@ -44,6 +44,7 @@ from desk.models import (
 from dossiers.files import CheckedFile, check_file, files_delete
 from dossiers.models import Channel, Dossier, DossierDocument, DossierEvent, DossierStatus
 from dossiers.services import Applicant, SubmitResult, dossier_submit
+from notifications.services import notify_applicant
 from procedures.models import AgencyProcedure
 from reports.models import Metric
 from reports.services import stats_dossier_event, stats_dossier_resolved
@@ -542,6 +543,7 @@ def supplement_request(
         stats_dossier_event(
             procedure_id=d.procedure_id, metric=Metric.SUPPLEMENT_PAUSED, at=ctx.now
         )
+        notify_applicant(dossier=d, key="supplement", items=missing, reason=request.note)
     return request
 
 
@@ -766,6 +768,7 @@ def dossier_approve(
             note=_text(note),
         )
         _public_event(ctx, actor, "result_ready", before, "")
+        notify_applicant(dossier=d, key="result_ready")
 
 
 def dossier_reject(

@@ -1,11 +1,14 @@
 """The one-stop desk's pages, under /mot-cua/ on an agency's host."""
 
-from django.urls import path
+from django.urls import include, path
 
-from desk import views
+from desk import intake_views, views
 
 urlpatterns = [
     path("", views.worklist, name="desk-worklist"),
     path("ho-so/<str:code>/", views.dossier_detail, name="desk-dossier"),
     path("ho-so/<str:code>/<str:action>/", views.dossier_action, name="desk-action"),
+    path("tiep-nhan/", intake_views.intake_start, name="desk-intake-start"),
+    path("tiep-nhan/<str:code>/", intake_views.intake, name="desk-intake"),
+    path("", include("register.urls")),
 ]

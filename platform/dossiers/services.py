@@ -40,6 +40,7 @@ from dossiers.models import (
     DossierStatus,
     DraftDocument,
 )
+from notifications.services import notify_applicant
 from ops.failpoints import failpoint
 from procedures.models import AgencyProcedure, ProcedureVersion
 from reports.services import stats_dossier_received
@@ -371,6 +372,7 @@ def dossier_submit(
                 on=timezone.localtime(received).date(),
             )
             Dossier.objects.filter(pk=dossier.pk).update(code=dossier.code)
+            notify_applicant(dossier=dossier, key="receipt")
             failpoint("dossier.before_commit")
             if draft is not None:
                 draft_files = [d.file.name for d in draft_documents]

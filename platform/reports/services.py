@@ -132,6 +132,9 @@ SELECT e.at, d.procedure_id,
        CASE e.action WHEN 'fee_paid_online' THEN 'paid_online' ELSE e.action END, 0
   FROM dossiers_dossierevent e JOIN dossiers_dossier d ON d.id = e.dossier_id
  WHERE e.action IN ('withdrawn', 'stopped', 'fee_paid_online', 'transferred')
+UNION ALL
+SELECT r.rated_at, d.procedure_id, 'rated', r.score
+  FROM results_rating r JOIN dossiers_dossier d ON d.id = r.dossier_id
 """
 
 

@@ -187,12 +187,18 @@ def gunicorn_serving(
             proc.wait()
 
 
-def warm(port: int, host: str, paths: list[str], times: int = 20) -> None:
+def warm(
+    port: int,
+    host: str,
+    paths: list[str],
+    times: int = 20,
+    headers: dict[str, str] | None = None,
+) -> None:
     """Hit each path a few times on every worker so caches and connections are warm."""
     for path in paths:
         for _ in range(times):
             request = urllib.request.Request(
-                f"http://127.0.0.1:{port}{path}", headers={"Host": host}
+                f"http://127.0.0.1:{port}{path}", headers={"Host": host, **(headers or {})}
             )
             with urllib.request.urlopen(request, timeout=10) as response:
                 if response.status != 200:

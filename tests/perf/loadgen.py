@@ -58,12 +58,18 @@ class LoadResult:
 
 
 def _process(
-    port: int, host: str, path: str, duration: float, connections: int, queue: Any
+    port: int,
+    host: str,
+    path: str,
+    duration: float,
+    connections: int,
+    queue: Any,
+    headers: dict[str, str] | None = None,
 ) -> None:
     """One client process: ``connections`` threads, each with its own keep-alive connection."""
     results: list[tuple[list[float], int, str]] = []
     threads = [
-        threading.Thread(target=_client, args=(port, host, path, duration, results))
+        threading.Thread(target=_client, args=(port, host, path, duration, results, headers))
         for _ in range(connections)
     ]
     for thread in threads:
@@ -77,10 +83,15 @@ def _process(
 
 
 def _client(
-    port: int, host: str, path: str, duration: float, out: list[tuple[list[float], int, str]]
+    port: int,
+    host: str,
+    path: str,
+    duration: float,
+    out: list[tuple[list[float], int, str]],
+    extra_headers: dict[str, str] | None = None,
 ) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    headers = {"Host": host, "Connection": "keep-alive"}
+    headers = {"Host": host, "Connection": "keep-alive", **(extra_headers or {})}
     latencies: list[float] = []
     errors = 0
     first_error = ""
@@ -117,12 +128,14 @@ def run_load(
     duration: float,
     processes: int = PROCESSES,
     connections: int = CONNECTIONS,
+    headers: dict[str, str] | None = None,
 ) -> LoadResult:
-    """Load ``path`` on ``host`` for ``duration`` s: ``processes`` × ``connections`` clients."""
+    """Load ``path`` on ``host`` for ``duration`` s: ``processes`` × ``connections`` clients
+    (``headers``, e.g. a session cookie, go with every request)."""
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()
     procs = [
-        ctx.Process(target=_process, args=(port, host, path, duration, connections, queue))
+        ctx.Process(target=_process, args=(port, host, path, duration, connections, queue, headers))
         for _ in range(processes)
     ]
     for proc in procs:
@@ -150,6 +163,7 @@ def interleaved(
     rounds: int,
     processes: int = PROCESSES,
     connections: int = CONNECTIONS,
+    headers: dict[str, str] | None = None,
 ) -> dict[str, LoadResult]:
     """Alternate between ``paths`` for ``rounds`` rounds so drift hits every path alike.
 
@@ -165,6 +179,7 @@ def interleaved(
                 duration=seconds_each,
                 processes=processes,
                 connections=connections,
+                headers=headers,
             )
             totals[path] = totals[path] + result if path in totals else result
     return totals

@@ -57,6 +57,7 @@ SHARED_APPS = [
     "onboarding",
     "exchange",
     "reports",
+    "docstore",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -65,9 +66,12 @@ TENANT_APPS = [
     "procedures",
     "dossiers",
     "desk",
+    "register",
+    "results",
     "portal",
     "api",
     "agencyadmin",
+    "notifications",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -219,7 +223,34 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.webhook_events_retry",
         "schedule": crontab(minute="*/5"),
     },
+    # Form 04 drafts and officers' due-soon reminders, early enough for a leader to sign.
+    "desk-deadline-scan": {
+        "task": "desk.tasks.deadline_scan",
+        "schedule": crontab(hour=6, minute=15),
+    },
+    # Notifications left queued (their task lost to a broker outage) are sent again.
+    "notifications-resend-stale": {
+        "task": "notifications.tasks.resend_stale",
+        "schedule": crontab(minute="7,37"),
+    },
 }
+
+# --- Notifications and deadlines ----------------------------------------------------------
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=8)
+# The SMS provider (notifications.channels.SmsProvider); the HTTP one talks to SMS_API_BASE.
+NOTIFICATIONS_SMS_PROVIDER = env.str(
+    "NOTIFICATIONS_SMS_PROVIDER",
+    default="notifications.contrib.http_sms.provider.HttpSmsProvider",
+)
+SMS_API_BASE = env.str("SMS_API_BASE", default="")
+SMS_API_KEY = env.str("SMS_API_KEY", default="")
+SMS_SENDER = env.str("SMS_SENDER", default="MOTCUA")
+# Applicants with a phone number get SMS too when a provider is configured.
+NOTIFICATIONS_SMS_ENABLED = env.bool("NOTIFICATIONS_SMS_ENABLED", default=bool(SMS_API_BASE))
+# "Due soon" for the daily job: due within this many working days (0 = due today).
+DEADLINE_SOON_WORKING_DAYS = env.int("DEADLINE_SOON_WORKING_DAYS", default=1)
+# The new appointment a Form 04 draft proposes: this many working days after the old one.
+DEADLINE_APOLOGY_EXTENSION_DAYS = env.int("DEADLINE_APOLOGY_EXTENSION_DAYS", default=5)
 
 # --- Payment gateways ---------------------------------------------------------------------
 # Stripe: secret key, webhook signing secret, and (tests, local) the base URL of a fake server.

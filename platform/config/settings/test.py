@@ -25,3 +25,5 @@ CELERY_BROKER_URL = _services["CELERY_BROKER_URL"]
 CELERY_RESULT_BACKEND = _services["CELERY_RESULT_BACKEND"]
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT = None  # served from the source folders; collectstatic is for production
+# SMS rows only where a test asks for them (tests/fixtures/sms.py turns them on with the fake).
+NOTIFICATIONS_SMS_ENABLED = False

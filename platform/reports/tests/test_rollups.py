@@ -22,6 +22,7 @@ from procedures.models import AgencyProcedure
 from reports import selectors
 from reports.models import DailyAgencyStat, MonthlyAgencyStat
 from reports.services import stats_rebuild
+from results.services import rating_submit
 from tenants.context import agency_context
 from tests.files import pdf
 
@@ -67,6 +68,7 @@ def realistic_day(commune: Any, staff: Any, submit: Any, citizen: Any) -> dict[s
     desk.dossier_approve(dossier=d["early"], actor=staff.leader)
     desk.dossier_claim(dossier=d["early"], actor=staff.receptionist)
     desk.result_return(dossier=d["early"], actor=staff.receptionist, method=ReturnMethod.DESK)
+    rating_submit(dossier=d["early"], user=citizen, score=4)
     process_to_decision(d["late"], staff)
     desk.dossier_approve(dossier=d["late"], actor=staff.leader)
     process_to_decision(d["rejected"], staff)
@@ -109,6 +111,7 @@ def test_live_rollups_follow_each_event_and_a_rebuild_agrees(
         assert figures.count(metric) == 1, metric
     assert figures.count("refused") == 2
     assert figures.online_share == pytest.approx(87.5)
+    assert (figures.count("rated"), figures.satisfaction) == (1, 4.0)
     cube = selectors.breakdown(
         scope=Q(agency_id=commune.pk), start=start, end=today, keys=["procedure_code", "agency_id"]
     )
