@@ -7,6 +7,7 @@ from billing import views as billing_views
 from console import views as console_views
 from ops import language
 from ops import views as ops_views
+from reports import views as reports
 
 urlpatterns = [
     path("", console_views.landing, name="landing"),
@@ -25,6 +26,14 @@ urlpatterns = [
         billing_views.console_invoice_credit,
         name="console-invoice-credit",
     ),
+    path("console/thong-ke/", reports.console_dashboard, name="reports-console"),
+    path("console/thong-ke/tinh/<str:code>/", reports.console_province, name="reports-province"),
+    path(
+        "console/thong-ke/co-quan/<slug:slug>/",
+        reports.console_agency,
+        name="reports-console-agency",
+    ),
+    path("minh-bach/<str:code>/", reports.province_transparency, name="reports-province-public"),
     path("", include("onboarding.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

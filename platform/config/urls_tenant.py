@@ -11,6 +11,7 @@ from billing import views as billing_views
 from ops import language
 from ops import views as ops_views
 from portal import views as portal
+from reports import views as reports
 from results import views as results
 
 urlpatterns = [
@@ -60,6 +61,9 @@ urlpatterns = [
         api_views.api_key_revoke_view,
         name="api-key-revoke",
     ),
+    path("quan-tri/thong-ke/", reports.agency_dashboard, name="reports-agency"),
+    path("quan-tri/thong-ke/xuat.csv", reports.agency_export, name="reports-agency-export"),
+    path("minh-bach/", reports.agency_transparency, name="reports-transparency"),
     path("quan-tri/thong-bao/", include("notifications.urls")),
     path("quan-tri/nhan-su/", include("accounts.staff_urls")),
     path("quan-tri/", include("agencyadmin.urls")),

@@ -46,6 +46,8 @@ from dossiers.models import Channel, Dossier, DossierDocument, DossierEvent, Dos
 from dossiers.services import Applicant, SubmitResult, dossier_submit
 from notifications.services import notify_applicant
 from procedures.models import AgencyProcedure
+from reports.models import Metric
+from reports.services import stats_dossier_event, stats_dossier_resolved
 from tenants.db import connection
 from tenants.models import Agency
 from workdays.calendar import WorkCalendar, agency_calendar
@@ -273,6 +275,7 @@ def desk_refuse(
             refused_by=actor,
         )
         audit_record(action="desk.refused", actor=actor, target=procedure.code)
+        stats_dossier_event(procedure_id=procedure.pk, metric=Metric.REFUSED, at=refusal.refused_at)
     return refusal
 
 
@@ -314,6 +317,7 @@ def dossier_refuse(
         note = "; ".join(cleaned)
         _trail(ctx, actor, HandOverAction.REFUSED, from_step=here, from_status=before, note=note)
         _public_event(ctx, actor, "refused", before, note)
+        stats_dossier_event(procedure_id=d.procedure_id, metric=Metric.REFUSED, at=ctx.now)
     return refusal
 
 
@@ -536,6 +540,9 @@ def supplement_request(
             note=listing,
         )
         _public_event(ctx, actor, "supplement_requested", before, listing)
+        stats_dossier_event(
+            procedure_id=d.procedure_id, metric=Metric.SUPPLEMENT_PAUSED, at=ctx.now
+        )
         notify_applicant(dossier=d, key="supplement", items=missing, reason=request.note)
     return request
 
@@ -730,6 +737,7 @@ def _complete(ctx: _Locked, actor: Any, decision: str) -> None:
     process.decided_at = ctx.now
     process.decided_by = actor
     process.outcome = engine.classify_outcome(ctx.now, d.due_date)
+    stats_dossier_resolved(dossier=d, outcome=process.outcome, at=ctx.now)
 
 
 def dossier_approve(
@@ -838,6 +846,7 @@ def dossier_stop(*, dossier: Dossier, actor: Any, reason: str) -> StopNotice:
         _save(ctx, "status")
         _trail(ctx, actor, HandOverAction.STOPPED, from_step=here, from_status=before, note=text)
         _public_event(ctx, actor, "stopped", before, text)
+        stats_dossier_event(procedure_id=d.procedure_id, metric=Metric.STOPPED, at=ctx.now)
     return notice
 
 
@@ -856,6 +865,7 @@ def dossier_withdraw(*, dossier: Dossier, actor: Any, reason: str = "") -> None:
         _save(ctx, "status")
         _trail(ctx, actor, HandOverAction.WITHDRAWN, from_step=here, from_status=before, note=text)
         _public_event(ctx, actor, "withdrawn", before, text)
+        stats_dossier_event(procedure_id=d.procedure_id, metric=Metric.WITHDRAWN, at=ctx.now)
 
 
 # -- Configuration -------------------------------------------------------------------------

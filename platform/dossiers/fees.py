@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 from billing.gateways import GatewayError, gateway_get
 from billing.models import Gateway
 from dossiers.models import Dossier, DossierEvent, FeePayment, FeePaymentStatus
+from reports.models import Metric
+from reports.services import stats_dossier_event
 from tenants.db import connection
 
 # A Checkout Session lives 24 hours; an older pending one is replaced by a new one.
@@ -103,4 +105,5 @@ def fee_payment_confirm(*, remote_id: str, amount: int, currency: str) -> str:
             action="fee_paid_online",
             note=f"{payment.amount} VND ({payment.gateway} {payment.remote_id})",
         )
+        stats_dossier_event(procedure_id=dossier.procedure_id, metric=Metric.PAID_ONLINE, at=now)
     return "paid"

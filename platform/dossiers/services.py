@@ -43,6 +43,7 @@ from dossiers.models import (
 from notifications.services import notify_applicant
 from ops.failpoints import failpoint
 from procedures.models import AgencyProcedure, ProcedureVersion
+from reports.services import stats_dossier_received
 from tenants.context import on_commit_in_schema
 from tenants.models import Agency, AgencyStatus
 from workdays.calendar import agency_calendar
@@ -348,6 +349,7 @@ def dossier_submit(
                 details={"channel": channel},
             )
             process_start(dossier=dossier, received_by=received_by)
+            stats_dossier_received(dossier=dossier)
             key = f"{agency.schema_name}:dossier:{dossier.pk}"
             usage_record(
                 agency=agency,

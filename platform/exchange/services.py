@@ -57,6 +57,8 @@ from exchange.models import (
 )
 from exchange.selectors import exchange_receivers
 from ops.failpoints import failpoint
+from reports.models import Metric
+from reports.services import stats_dossier_event
 from tenants.context import agency_context
 from tenants.db import connection
 from tenants.models import Agency
@@ -171,6 +173,7 @@ def exchange_send(
             note=trail_note,
         )
         desk._public_event(ctx, actor, "transferred", before, receiver.name)
+        stats_dossier_event(procedure_id=d.procedure_id, metric=Metric.TRANSFERRED, at=ctx.now)
     return exchange
 
 

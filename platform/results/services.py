@@ -14,6 +14,7 @@ from audit.services import audit_record
 from desk.models import ResultDocument
 from docstore.services import stored_document_add_result
 from dossiers.models import Dossier, DossierStatus
+from reports.services import stats_dossier_rated
 from results.models import Rating
 from tenants.db import connection
 
@@ -80,6 +81,7 @@ def rating_submit(*, dossier: Dossier, user: Any, score: Any, comment: str = "")
                 dossier=locked, score=value, comment=text, rated_at=timezone.now(), rated_by=user
             )
             audit_record(action="results.rated", actor=user, target=locked.code, score=value)
+            stats_dossier_rated(dossier=locked, score=value, at=rating.rated_at)
     except IntegrityError:
         raise _refuse(_("You have already rated this dossier."), "duplicate") from None
     return rating

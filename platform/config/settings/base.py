@@ -56,6 +56,7 @@ SHARED_APPS = [
     "billing",
     "onboarding",
     "exchange",
+    "reports",
     "docstore",
 ]
 TENANT_APPS = [
