@@ -34,6 +34,7 @@ from tenants.context import agency_context
 from tenants.db import connection
 from tenants.models import Agency, AgencyEvent, AgencyStatus, Domain
 from tests.files import pdf, png
+from tests.fixtures.mfa import mfa_login
 
 
 def _rows(agency: Agency) -> dict[str, list[str]]:
@@ -320,7 +321,7 @@ def test_suspended_agency_tracks_but_takes_no_new_dossier_over_http(
 ) -> None:
     staff_user = User.objects.create_user("ops@motcua.vn", "x", is_staff=True)
     console = Client(HTTP_HOST="localhost")
-    console.force_login(staff_user)
+    mfa_login(console, staff_user)
     with agency_context(commune):
         dossier = dossier_submit(
             agency=commune,
@@ -385,7 +386,7 @@ def test_export_command_and_console_pages(busy: Agency, tmp_path: Path) -> None:
         call_command("exit_pack_export", "khong-co", str(pack))
     staff_user = User.objects.create_user("ops@motcua.vn", "x", is_staff=True)
     console = Client(HTTP_HOST="localhost")
-    console.force_login(staff_user)
+    mfa_login(console, staff_user)
     page = console.post(f"/console/agencies/{busy.pk}/exit-pack/", {"offboard": "1"}, follow=True)
     assert "Suspend Xã An Bình before offboarding" in page.content.decode()
     page = console.post(f"/console/agencies/{busy.pk}/exit-pack/", follow=True)

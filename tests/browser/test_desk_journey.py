@@ -14,12 +14,14 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 
+from accounts.mfa import SESSION_KEY as MFA_SESSION_KEY
 from desk.tests.conftest import SHOP_FORM, staff_of
 from dossiers.models import Dossier, DossierStatus
 from results.models import Rating
 from tenants.context import agency_context
 from tenants.routing import SESSION_AGENCY_KEY
 from tests.files import PDF
+from tests.fixtures.mfa import totp_enable
 
 pytestmark = pytest.mark.browser
 HOST = "xa-an-binh.localhost"
@@ -32,6 +34,9 @@ def signed_in(browser: Any, user: Any, agency: Any, port: int) -> Any:
     store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store[SESSION_AGENCY_KEY] = agency.schema_name
+    # Staff pages want a second factor proven in this session (see tests/fixtures/mfa.py).
+    totp_enable(user)
+    store[MFA_SESSION_KEY] = str(user.pk)
     store.create()
     context = browser.new_context(locale="vi-VN", accept_downloads=True)
     context.set_default_timeout(15_000)

@@ -128,13 +128,17 @@ def _session_cookie(user: Any, agency: Any) -> str:
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 
+    from accounts.mfa import SESSION_KEY as MFA_SESSION_KEY
     from tenants.routing import SESSION_AGENCY_KEY
+    from tests.fixtures.mfa import totp_enable
 
+    totp_enable(user)  # staff pages want a second factor proven in the session
     store = import_module(settings.SESSION_ENGINE).SessionStore()
     store[SESSION_KEY] = str(user.pk)
     store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store[SESSION_AGENCY_KEY] = agency.schema_name
+    store[MFA_SESSION_KEY] = str(user.pk)
     store.create()
     return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
 

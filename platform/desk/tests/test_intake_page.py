@@ -8,6 +8,7 @@ from django.test import Client
 from dossiers.models import Dossier
 from tenants.context import agency_context
 from tests.files import pdf
+from tests.fixtures.mfa import mfa_login
 
 from .conftest import SHOP_FORM
 
@@ -16,7 +17,7 @@ HOST = "xa-an-binh.localhost"
 
 def client_for(user) -> Client:
     client = Client(HTTP_HOST=HOST)
-    client.force_login(user)
+    mfa_login(client, user)
     return client
 
 

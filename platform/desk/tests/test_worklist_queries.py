@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from desk import services
 from tenants.context import agency_context
+from tests.fixtures.mfa import mfa_login
 
 HOST = "xa-an-binh.localhost"
 
@@ -18,7 +19,7 @@ def test_worklist_and_register_queries_do_not_grow_with_dossiers(
     commune, staff, submit_shop, django_assert_max_num_queries
 ) -> None:
     client = Client(HTTP_HOST=HOST)
-    client.force_login(staff.officer)
+    mfa_login(client, staff.officer)
 
     def add(n: int) -> None:
         with agency_context(commune):

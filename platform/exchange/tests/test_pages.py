@@ -11,11 +11,12 @@ from dossiers.models import Dossier, DossierStatus
 from exchange.models import Exchange, ExchangeState
 from tenants.context import agency_context
 from tests.files import pdf
+from tests.fixtures.mfa import mfa_login
 
 
 def client_for(user, host: str) -> Client:
     client = Client(HTTP_HOST=host)
-    client.force_login(user)
+    mfa_login(client, user)
     return client
 
 

@@ -17,6 +17,7 @@ from dossiers.models import Dossier, DossierEvent
 from notifications.models import Apology, Notification
 from notifications.tests.conftest import HOST, submit
 from tenants.context import agency_context
+from tests.fixtures.mfa import mfa_login
 
 MONDAY = dt.date(2026, 3, 2)
 TUESDAY = dt.date(2026, 3, 3)
@@ -109,7 +110,7 @@ def test_the_leader_signs_from_the_desk_page(commune: Any, citizen: Any, staff: 
         dossier = due_on(submit(commune, citizen), TUESDAY)
     call_command("deadline_scan", "--date", MONDAY.isoformat())
     client = Client(HTTP_HOST=HOST)
-    client.force_login(staff.leader)
+    mfa_login(client, staff.leader)
     page = client.get(f"/mot-cua/ho-so/{dossier.code}/")
     assert page.status_code == 200 and "apology-sign" in page.text
     response = client.post(f"/mot-cua/ho-so/{dossier.code}/apology-sign/", {"note": "Lý do"})

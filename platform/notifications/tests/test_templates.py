@@ -15,6 +15,7 @@ from notifications.rendering import render_message
 from notifications.services import template_save
 from notifications.tests.conftest import HOST, submit
 from tenants.context import agency_context
+from tests.fixtures.mfa import mfa_login
 
 CONTEXT = {"agency_name": "X", "dossier_code": "AB-1", "applicant_name": "Bà C", "due_date": ""}
 
@@ -24,7 +25,7 @@ def admin_client(commune: Any) -> Client:
     user = User.objects.create_user("qt@anbinh.gov.vn", "x", full_name="Quản Trị")
     membership_grant(user=user, agency=commune, roles=["admin"])
     client = Client(HTTP_HOST=HOST)
-    client.force_login(user)
+    mfa_login(client, user)
     return client
 
 
@@ -108,7 +109,7 @@ def test_only_admins_edit_templates(commune: Any, citizen: Any) -> None:
     officer = User.objects.create_user("cv@anbinh.gov.vn", "x")
     membership_grant(user=officer, agency=commune, roles=["officer"])
     client = Client(HTTP_HOST=HOST)
-    client.force_login(officer)
+    mfa_login(client, officer)
     assert client.get("/quan-tri/thong-bao/").status_code == 403
     response = client.post("/quan-tri/thong-bao/receipt/sms/", {"body": "x", "action": "save"})
     assert response.status_code == 403

@@ -7,13 +7,14 @@ from django.test import Client
 
 from desk import services
 from tenants.context import agency_context
+from tests.fixtures.mfa import mfa_login
 
 HOST = "xa-an-binh.localhost"
 
 
 def client_for(user) -> Client:
     client = Client(HTTP_HOST=HOST)
-    client.force_login(user)
+    mfa_login(client, user)
     return client
 
 

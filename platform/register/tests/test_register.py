@@ -15,13 +15,14 @@ from dossiers.models import Dossier
 from procedures.services import procedures_adopt_for_kind
 from register.views import PAGE_SIZE
 from tenants.context import agency_context
+from tests.fixtures.mfa import mfa_login
 
 HOST = "xa-an-binh.localhost"
 
 
 def client_for(user, host: str = HOST) -> Client:
     client = Client(HTTP_HOST=host)
-    client.force_login(user)
+    mfa_login(client, user)
     return client
 
 

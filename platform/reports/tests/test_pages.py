@@ -11,13 +11,14 @@ from django.utils import timezone
 
 from accounts.models import User
 from tenants.context import agency_context
+from tests.fixtures.mfa import mfa_login
 
 HOST = "xa-an-binh.localhost"
 
 
 def client_for(user: Any, host: str = HOST) -> Client:
     client = Client(HTTP_HOST=host)
-    client.force_login(user)
+    mfa_login(client, user)
     return client
 
 
