@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from desk import intake_views, views
+from desk import assignment_views, intake_views, views
 
 urlpatterns = [
     path("", views.worklist, name="desk-worklist"),
@@ -10,5 +10,6 @@ urlpatterns = [
     path("ho-so/<str:code>/<str:action>/", views.dossier_action, name="desk-action"),
     path("tiep-nhan/", intake_views.intake_start, name="desk-intake-start"),
     path("tiep-nhan/<str:code>/", intake_views.intake, name="desk-intake"),
+    path("phan-cong/<str:code>/", assignment_views.step_assignments, name="desk-assignments"),
     path("", include("register.urls")),
 ]
