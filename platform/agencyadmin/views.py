@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -51,6 +52,27 @@ def _error_dict(exc: ValidationError) -> dict[str, list[str]]:
 
 # -- Dashboard ------------------------------------------------------------------------
 
+# Where the agency admin fixes each go-live checklist item (onboarding.selectors keys).
+CHECKLIST_FIX_URLS = {
+    "branding": "agencyadmin-branding",
+    "admin": "staff-list",
+    "admin_mfa": "mfa_index",
+    "staff": "staff-list",
+    "procedures": "agencyadmin-procedures",
+    "billing": "agency-billing",
+}
+
+
+def _golive_checklist(agency: Agency) -> list[dict[str, Any]]:
+    from onboarding.selectors import agency_golive_checklist
+
+    return [
+        {"item": item, "fix_url": reverse(CHECKLIST_FIX_URLS[item.key])}
+        if item.key in CHECKLIST_FIX_URLS
+        else {"item": item, "fix_url": ""}
+        for item in agency_golive_checklist(agency=agency)
+    ]
+
 
 @admin_required
 @require_GET
@@ -66,6 +88,7 @@ def dashboard(request: AgencyRequest) -> HttpResponse:
             "updates": sum(1 for r in rows if r.update_number and r.update_in_effect),
             "overrides": CalendarOverride.objects.filter(date__gte=timezone.localdate()).count(),
             "pattern": _agency(request).dossier_code_pattern,
+            "checklist": _golive_checklist(_agency(request)),
         },
     )
 

@@ -10,6 +10,11 @@ PLATFORM_BASE_DOMAIN = "localhost"
 PLATFORM_PUBLIC_HOSTS = ["localhost", "testserver", "127.0.0.1"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# A Celery worker started by a test writes its mail to files there (its locmem outbox lives in
+# another process): see tests/browser/test_onboarding_journey.py.
+if _mail_dir := env.str("MOTCUA_TEST_EMAIL_DIR", default=""):
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = _mail_dir
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "var" / "test-media"))
 STORAGES = {
     "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
