@@ -70,6 +70,7 @@ def test_push_is_acknowledged_once_even_if_sent_twice(commune, submit, portal) -
     assert portal.posts == 2 and list(portal.events) == [row.key]
     sent = portal.events[row.key]["payload"]
     assert sent["to_status"] == row.payload["to_status"] and sent["dossier"] == row.dossier_code
+    assert sent["procedure"] == "S-KD-001"
     assert row.dossier_code.startswith("AB-")
 
 
