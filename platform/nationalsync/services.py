@@ -27,7 +27,6 @@ from tenants.db import connection
 from tenants.models import Agency
 
 MAX_ATTEMPTS = 8
-BASE_DELAY = dt.timedelta(seconds=30)
 MAX_DELAY = dt.timedelta(hours=1)
 TIMEOUT = 10
 EVENTS_PATH = "/v1/status-events"
@@ -40,8 +39,10 @@ class SyncFailed(Exception):
 
 
 def backoff(attempts: int) -> dt.timedelta:
-    """30 s, 1 min, 2 min, … up to an hour, after the ``attempts``-th failure."""
-    delay: dt.timedelta = BASE_DELAY * 2 ** max(attempts - 1, 0)
+    """30 s, 1 min, 2 min, … (``NATIONAL_PORTAL_RETRY_SECONDS`` doubled) up to an hour,
+    after the ``attempts``-th failure."""
+    base = dt.timedelta(seconds=settings.NATIONAL_PORTAL_RETRY_SECONDS)
+    delay: dt.timedelta = base * 2 ** max(attempts - 1, 0)
     return min(delay, MAX_DELAY)
 
 

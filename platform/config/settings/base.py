@@ -253,6 +253,8 @@ SMS_API_BASE = env.str("SMS_API_BASE", default="")
 # The national portal's status-event endpoint (nationalsync); empty: changes wait in the outbox.
 NATIONAL_PORTAL_URL = env.str("NATIONAL_PORTAL_URL", default="")
 NATIONAL_PORTAL_TOKEN = env.str("NATIONAL_PORTAL_TOKEN", default="")
+# First retry delay after a failed push; doubled each time, up to an hour.
+NATIONAL_PORTAL_RETRY_SECONDS = env.int("NATIONAL_PORTAL_RETRY_SECONDS", default=30)
 SMS_API_KEY = env.str("SMS_API_KEY", default="")
 SMS_SENDER = env.str("SMS_SENDER", default="MOTCUA")
 # Applicants with a phone number get SMS too when a provider is configured.

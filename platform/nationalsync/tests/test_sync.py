@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from io import StringIO
 
 import pytest
@@ -152,3 +153,22 @@ def test_console_page_for_provider_staff_only(commune, submit, portal) -> None:
     assert response.status_code == 200
     assert "National portal sync" in response.text and commune.slug in response.text
     assert "Missing at the portal" in response.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_pushes_after_the_commit_and_retries_a_failure(
+    worker, commune, submit, portal
+) -> None:
+    portal.fail_next(1)
+    with transaction.atomic(), agency_context(commune):
+        dossier = submit(commune)
+    deadline = time.monotonic() + 60
+    rows = PortalOutbox.objects.filter(agency=commune)
+    while time.monotonic() < deadline:
+        if rows.exists() and not rows.exclude(status=OutboxStatus.ACKNOWLEDGED).exists():
+            break
+        time.sleep(0.3)
+    assert set(rows.values_list("status", flat=True)) == {OutboxStatus.ACKNOWLEDGED}
+    assert sorted(portal.events) == sorted(rows.values_list("key", flat=True))
+    assert {e["payload"]["dossier"] for e in portal.events.values()} == {dossier.code}
+    assert max(rows.values_list("attempts", flat=True)) == 2  # one failure, then acknowledged
