@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from billing import views as billing_views
 from console import views as console_views
+from nationalsync.views import console_reconciliation
 from ops import language
 from ops import views as ops_views
 from reports import views as reports
@@ -26,6 +27,7 @@ urlpatterns = [
         billing_views.console_invoice_credit,
         name="console-invoice-credit",
     ),
+    path("console/dong-bo/", console_reconciliation, name="nationalsync-console"),
     path("console/thong-ke/", reports.console_dashboard, name="reports-console"),
     path("console/thong-ke/tinh/<str:code>/", reports.console_province, name="reports-province"),
     path(

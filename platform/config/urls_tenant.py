@@ -12,6 +12,7 @@ from ops import language
 from ops import views as ops_views
 from portal import views as portal
 from reports import views as reports
+from reports.scorecard_views import agency_scorecard_page
 from results import views as results
 
 urlpatterns = [
@@ -62,6 +63,7 @@ urlpatterns = [
         name="api-key-revoke",
     ),
     path("quan-tri/thong-ke/", reports.agency_dashboard, name="reports-agency"),
+    path("quan-tri/thong-ke/diem/", agency_scorecard_page, name="reports-scorecard"),
     path("quan-tri/thong-ke/xuat.csv", reports.agency_export, name="reports-agency-export"),
     path("minh-bach/", reports.agency_transparency, name="reports-transparency"),
     path("quan-tri/thong-bao/", include("notifications.urls")),

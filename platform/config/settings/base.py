@@ -58,6 +58,7 @@ SHARED_APPS = [
     "exchange",
     "reports",
     "docstore",
+    "nationalsync",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -195,6 +196,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = "Asia/Ho_Chi_Minh"  # same as TIME_ZONE below
 CELERY_BEAT_SCHEDULE = {
+    # Dossier status changes still waiting for the national portal (behind per-row tasks).
+    "nationalsync-push-due": {
+        "task": "nationalsync.tasks.sync_push_due",
+        "schedule": crontab(minute="*/5"),
+    },
     # Storage and staff seats of yesterday, into the usage ledger (idempotent per day).
     "billing-meter-yesterday": {
         "task": "billing.tasks.meter_yesterday",
@@ -244,6 +250,11 @@ NOTIFICATIONS_SMS_PROVIDER = env.str(
     default="notifications.contrib.http_sms.provider.HttpSmsProvider",
 )
 SMS_API_BASE = env.str("SMS_API_BASE", default="")
+# The national portal's status-event endpoint (nationalsync); empty: changes wait in the outbox.
+NATIONAL_PORTAL_URL = env.str("NATIONAL_PORTAL_URL", default="")
+NATIONAL_PORTAL_TOKEN = env.str("NATIONAL_PORTAL_TOKEN", default="")
+# First retry delay after a failed push; doubled each time, up to an hour.
+NATIONAL_PORTAL_RETRY_SECONDS = env.int("NATIONAL_PORTAL_RETRY_SECONDS", default=30)
 SMS_API_KEY = env.str("SMS_API_KEY", default="")
 SMS_SENDER = env.str("SMS_SENDER", default="MOTCUA")
 # Applicants with a phone number get SMS too when a provider is configured.
