@@ -19,6 +19,7 @@ from desk import engine, selectors
 from desk.models import DossierProcess, Refusal, StopNotice, SupplementRequest
 from desk.views import STAFF
 from dossiers.models import Dossier
+from notifications.models import Apology
 from register.export import register_export_xlsx
 from register.forms import RegisterFilterForm
 from register.selectors import register_dossiers
@@ -85,6 +86,8 @@ def printout(request: AgencyRequest, code: str, form: str) -> HttpResponse:
         context["supplement"] = get_object_or_404(SupplementRequest, dossier=dossier)
     elif form == "03":
         context["refusal"] = get_object_or_404(Refusal, dossier=dossier)
+    elif form == "04":
+        context["apology"] = get_object_or_404(Apology, dossier=dossier)
     elif form == "05":
         context["notice"] = get_object_or_404(StopNotice, dossier=dossier)
     elif form == "06":

@@ -91,3 +91,32 @@ def test_another_agencys_staff_cannot_print(commune, make_agency, submit_shop) -
     assert client.get(f"/mot-cua/in/{d.code}/06/").status_code == 403
     assert client.get("/mot-cua/so-theo-doi/").status_code == 403
     assert client.get("/mot-cua/so-theo-doi/xuat-excel/").status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("english")
+def test_the_apology_prints_as_form_04(commune, staff, submit_shop) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from notifications.models import Apology
+
+    with agency_context(commune):
+        d = submit_shop()
+        Apology.objects.create(
+            dossier=d,
+            reason="Chờ kết quả xác minh của cơ quan khác",
+            old_due_date=d.due_date,
+            new_due_date=d.due_date + dt.timedelta(days=7),
+            prepared_at=timezone.now(),
+        )
+    desk = client_for(staff.viewer)
+    assert f"/mot-cua/in/{d.code}/04/" in desk.get(f"/mot-cua/ho-so/{d.code}/").text
+    form04 = desk.get(f"/mot-cua/in/{d.code}/04/")
+    assert form04.status_code == 200 and "Form 04" in form04.text
+    assert "Chờ kết quả xác minh" in form04.text and "not signed yet" in form04.text
+    other = submit_shop
+    with agency_context(commune):
+        without = other()
+    assert desk.get(f"/mot-cua/in/{without.code}/04/").status_code == 404
