@@ -16,18 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
-def _user_fk(**kwargs: Any) -> Any:
-    # Users live in the public schema: no database constraint, no cascade (see audit.models).
-    return models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-        null=True,
-        blank=True,
-        **kwargs,
-    )
+from accounts.fields import public_user_fk
 
 
 class Decision(models.TextChoices):
@@ -62,7 +51,7 @@ class DossierProcess(models.Model):
     step_position = models.PositiveSmallIntegerField(_("step"), null=True, blank=True)
     step_name = models.CharField(_("step name"), max_length=300, blank=True)
     step_role = models.CharField(_("step role"), max_length=20, blank=True)
-    assignee = _user_fk(verbose_name=_("assigned to"))
+    assignee = public_user_fk(verbose_name=_("assigned to"))
     step_started_at = models.DateTimeField(_("step started"), null=True, blank=True)
     step_due_date = models.DateField(_("step due"), null=True, blank=True)
     paused_at = models.DateTimeField(_("clock paused since"), null=True, blank=True)
@@ -70,7 +59,7 @@ class DossierProcess(models.Model):
     paused_days_total = models.PositiveIntegerField(_("paused working days"), default=0)
     decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices, blank=True)
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
-    decided_by = _user_fk(verbose_name=_("decided by"))
+    decided_by = public_user_fk(verbose_name=_("decided by"))
     outcome = models.CharField(_("timeliness"), max_length=10, choices=Outcome.choices, blank=True)
     return_method = models.CharField(
         _("result returned"), max_length=12, choices=ReturnMethod.choices, blank=True
@@ -168,7 +157,7 @@ class HandOver(models.Model):
         "dossiers.Dossier", on_delete=models.PROTECT, related_name="hand_overs"
     )
     at = models.DateTimeField(_("time"))
-    actor = _user_fk(verbose_name=_("by"))
+    actor = public_user_fk(verbose_name=_("by"))
     action = models.CharField(_("action"), max_length=24, choices=HandOverAction.choices)
     from_step = models.PositiveSmallIntegerField(null=True, blank=True)
     from_step_name = models.CharField(_("from step"), max_length=300, blank=True)
@@ -176,7 +165,7 @@ class HandOver(models.Model):
     to_step_name = models.CharField(_("to step"), max_length=300, blank=True)
     from_status = models.CharField(max_length=24, blank=True)
     to_status = models.CharField(max_length=24, blank=True)
-    assignee = _user_fk(verbose_name=_("handed to"))
+    assignee = public_user_fk(verbose_name=_("handed to"))
     note = models.TextField(_("note"), blank=True)
 
     objects = HandOverQuerySet.as_manager()
@@ -209,9 +198,9 @@ class SupplementRequest(models.Model):
     note = models.TextField(_("note"), blank=True)
     step_position = models.PositiveSmallIntegerField(null=True, blank=True)
     requested_at = models.DateTimeField(_("requested"))
-    requested_by = _user_fk(verbose_name=_("requested by"))
+    requested_by = public_user_fk(verbose_name=_("requested by"))
     supplemented_at = models.DateTimeField(_("supplemented"), null=True, blank=True)
-    supplemented_by = _user_fk(verbose_name=_("supplemented by"))
+    supplemented_by = public_user_fk(verbose_name=_("supplemented by"))
     supplement_channel = models.CharField(max_length=20, blank=True)
     paused_working_days = models.PositiveIntegerField(default=0)
 
@@ -242,7 +231,7 @@ class Refusal(models.Model):
     channel = models.CharField(_("channel"), max_length=20)
     reasons: models.JSONField[list[str]] = models.JSONField(_("reasons"), default=list)
     refused_at = models.DateTimeField(_("refused"), db_index=True)
-    refused_by = _user_fk(verbose_name=_("refused by"))
+    refused_by = public_user_fk(verbose_name=_("refused by"))
 
     class Meta:
         verbose_name = _("refusal")
@@ -261,7 +250,7 @@ class StopNotice(models.Model):
     )
     reason = models.TextField(_("reason"))
     stopped_at = models.DateTimeField(_("stopped"))
-    stopped_by = _user_fk(verbose_name=_("stopped by"))
+    stopped_by = public_user_fk(verbose_name=_("stopped by"))
 
     class Meta:
         verbose_name = _("stop notice")
@@ -289,9 +278,9 @@ class ResultDocument(models.Model):
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
     attached_at = models.DateTimeField(_("attached"))
-    attached_by = _user_fk(verbose_name=_("attached by"))
+    attached_by = public_user_fk(verbose_name=_("attached by"))
     issued_at = models.DateTimeField(_("issued"), null=True, blank=True)
-    issued_by = _user_fk(verbose_name=_("issued by"))
+    issued_by = public_user_fk(verbose_name=_("issued by"))
 
     class Meta:
         verbose_name = _("result document")

@@ -42,8 +42,8 @@ from desk.models import (
     SupplementRequest,
 )
 from dossiers.files import CheckedFile, check_file, files_delete
-from dossiers.models import Channel, Dossier, DossierDocument, DossierEvent, DossierStatus
-from dossiers.services import Applicant, SubmitResult, dossier_submit
+from dossiers.models import Channel, Dossier, DossierEvent, DossierStatus
+from dossiers.services import Applicant, SubmitResult, documents_store, dossier_submit
 from notifications.services import notify_applicant
 from procedures.models import AgencyProcedure
 from reports.models import Metric
@@ -602,7 +602,7 @@ def supplement_receive(
             d.status = process.status_before_pause or S.IN_PROCESSING
             process.paused_at = None
             process.status_before_pause = ""
-            _store_documents(d, checked, written)
+            documents_store(d, d.procedure_version, checked, written)
             request.supplemented_at = ctx.now
             request.supplemented_by = actor
             request.supplement_channel = channel
@@ -653,26 +653,6 @@ def _check_supplement_files(
     if errors:
         raise ValidationError(errors)
     return checked
-
-
-def _store_documents(
-    dossier: Dossier, checked: Mapping[int, Sequence[CheckedFile]], written: list[str]
-) -> None:
-    components = dossier.procedure_version.spec.components
-    for position, items in checked.items():
-        for item in items:
-            row = DossierDocument(
-                dossier=dossier,
-                component_position=position,
-                component_name=components[position].name,
-                original_name=item.original_name,
-                content_type=item.content_type,
-                size=item.size,
-                sha256=item.sha256,
-            )
-            row.file.save(item.stored_name(), item.upload, save=False)
-            written.append(row.file.name)
-            row.save()
 
 
 # -- Decision and result -------------------------------------------------------------------

@@ -10,9 +10,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from accounts.fields import public_user_fk
 
 
 class Channel(models.TextChoices):
@@ -43,19 +44,6 @@ OPEN_STATUSES = (
 )
 
 
-def _user_fk(**kwargs: Any) -> Any:
-    # Users live in the public schema: no database constraint, no cascade (see audit.models).
-    return models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-        null=True,
-        blank=True,
-        **kwargs,
-    )
-
-
 class Dossier(models.Model):
     code = models.CharField(_("dossier code"), max_length=40, unique=True)
     lookup_secret = models.CharField(_("lookup secret"), max_length=12)
@@ -70,7 +58,7 @@ class Dossier(models.Model):
     # Digest of the content an external system delivered under external_id: a repeat
     # with the same content is the same dossier, with other content a conflict.
     external_fingerprint = models.CharField(max_length=64, blank=True, default="")
-    applicant = _user_fk(verbose_name=_("applicant account"))
+    applicant = public_user_fk(verbose_name=_("applicant account"))
     applicant_name = models.CharField(_("applicant"), max_length=200)
     applicant_id_number = models.CharField(_("personal ID number"), max_length=12, blank=True)
     applicant_phone = models.CharField(_("phone number"), max_length=20, blank=True)
@@ -86,7 +74,7 @@ class Dossier(models.Model):
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
     fee_amount = models.PositiveBigIntegerField(_("fee (VND)"), default=0)
     fee_paid = models.BooleanField(_("fee paid"), default=False)
-    received_by = _user_fk(verbose_name=_("received by"))
+    received_by = public_user_fk(verbose_name=_("received by"))
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -151,7 +139,7 @@ class DossierEvent(models.Model):
 
     dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(_("time"), db_index=True)
-    actor = _user_fk(verbose_name=_("by"))
+    actor = public_user_fk(verbose_name=_("by"))
     action = models.CharField(_("action"), max_length=40)
     from_status = models.CharField(max_length=24, blank=True)
     to_status = models.CharField(max_length=24, blank=True)
@@ -203,7 +191,7 @@ class DossierDraft(models.Model):
     """An online submission in progress, saved to the applicant's account (any device)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    applicant = _user_fk()
+    applicant = public_user_fk()
     procedure = models.ForeignKey(
         "procedures.AgencyProcedure", on_delete=models.CASCADE, related_name="drafts"
     )

@@ -337,7 +337,7 @@ def dossier_submit(
                 fee_amount=spec.fee,
                 received_by=received_by,
             )
-            documents = _store_documents(dossier, version, checked, draft_documents, written)
+            documents = documents_store(dossier, version, checked, written, draft_documents)
             failpoint("dossier.after_documents")
             DossierEvent.objects.create(
                 dossier=dossier,
@@ -391,13 +391,15 @@ def dossier_submit(
     return SubmitResult(dossier, created=True, documents=documents)
 
 
-def _store_documents(
+def documents_store(
     dossier: Dossier,
     version: ProcedureVersion,
     checked: Mapping[int, Sequence[CheckedFile]],
-    draft_documents: Sequence[DraftDocument],
     written: list[str],
+    draft_documents: Sequence[DraftDocument] = (),
 ) -> list[DossierDocument]:
+    """Store checked uploads (and a draft's documents) as the dossier's documents, in the
+    caller's transaction; every file written is listed in ``written`` for clean-up on failure."""
     components = version.spec.components
     rows: list[DossierDocument] = []
     for doc in draft_documents:

@@ -11,24 +11,10 @@ keep the desk app's migrations untouched.
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
-def _user_fk(**kwargs: Any) -> Any:
-    # Users live in the public schema: no database constraint, no cascade (see audit.models).
-    return models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-        null=True,
-        blank=True,
-        **kwargs,
-    )
+from accounts.fields import public_user_fk
 
 
 class ChannelName(models.TextChoices):
@@ -60,7 +46,7 @@ class Notification(models.Model):
     )
     channel = models.CharField(_("channel"), max_length=10, choices=ChannelName.choices)
     recipient = models.CharField(_("recipient"), max_length=254)
-    recipient_user = _user_fk()
+    recipient_user = public_user_fk()
     template_key = models.CharField(_("message"), max_length=20, choices=TemplateKey.choices)
     subject = models.CharField(_("subject"), max_length=300, blank=True)
     body = models.TextField(_("text"))
@@ -104,7 +90,7 @@ class NotificationTemplate(models.Model):
     subject = models.CharField(_("subject"), max_length=300, blank=True)
     body = models.TextField(_("text"))
     updated_at = models.DateTimeField(auto_now=True)
-    updated_by = _user_fk()
+    updated_by = public_user_fk()
 
     class Meta:
         verbose_name = _("notification template")
@@ -137,7 +123,7 @@ class Apology(models.Model):
     )
     prepared_at = models.DateTimeField(_("prepared"))
     signed_at = models.DateTimeField(_("signed"), null=True, blank=True)
-    signed_by = _user_fk(verbose_name=_("signed by"))
+    signed_by = public_user_fk(verbose_name=_("signed by"))
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
 
     class Meta:

@@ -204,3 +204,68 @@ def warm(
                 if response.status != 200:
                     raise RuntimeError(f"{path} answered {response.status}")
                 response.read()
+
+
+SUBMISSION_FORM = {
+    "child_full_name": "Nguyễn Văn B",
+    "child_birth_date": "2026-11-20",
+    "child_sex": "Nam",
+    "birth_place": "Trạm y tế xã",
+}
+
+
+def _small_pdf(n: int) -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    body = b"%PDF-1.4\n" + b"0" * 20_000 + f"\n%{n}\n%%EOF\n".encode()
+    return SimpleUploadedFile(f"to-khai-{n}.pdf", body, content_type="application/pdf")
+
+
+def submission_overhead(
+    module: Any, attribute: str, *, submissions: int = 600, warm_up: int = 20
+) -> tuple[float, float]:
+    """Median seconds of one online submission with ``module.attribute`` as it is, and with it
+    swapped for a no-op (in this process only): the cost of what that call does.
+
+    Submissions alternate one by one, so a busy moment of the machine hits both alike.
+    """
+    import statistics
+
+    from django.contrib.auth import get_user_model
+
+    from catalog.data import SAMPLE_CATALOG
+    from catalog.services import catalog_import
+    from dossiers.services import Applicant, dossier_submit
+    from procedures.models import AgencyProcedure
+    from procedures.services import procedures_adopt_for_kind
+    from tenants.context import agency_context
+
+    catalog_import(raw=SAMPLE_CATALOG.read_bytes())
+    agency = create_agency("xa-so-cai", code="SC")
+    citizen = get_user_model().objects.create_user(
+        email="cong-dan@example.vn", password="x", full_name="Nguyễn Văn A",
+        personal_id_number="031099001234", phone="0912345678",
+    )  # fmt: skip
+    real = getattr(module, attribute)
+
+    def no_op(**_kwargs: Any) -> None:
+        return None
+
+    samples: dict[bool, list[float]] = {True: [], False: []}
+    with agency_context(agency):
+        procedures_adopt_for_kind(agency=agency, publish=True)
+        birth = AgencyProcedure.objects.get(code="S-HT-001")
+        applicant = Applicant.from_user(citizen)
+        try:
+            for i in range(warm_up + submissions):
+                keep = i % 2 == 0
+                setattr(module, attribute, real if keep else no_op)
+                started = time.perf_counter()
+                dossier_submit(agency=agency, procedure=birth, applicant=applicant,
+                               form_data=SUBMISSION_FORM,
+                               files={0: [_small_pdf(i)], 1: [_small_pdf(i + 1)]})  # fmt: skip
+                if i >= warm_up:
+                    samples[keep].append(time.perf_counter() - started)
+        finally:
+            setattr(module, attribute, real)
+    return statistics.median(samples[True]), statistics.median(samples[False])

@@ -18,7 +18,13 @@ import statistics
 import time
 from typing import Any
 
-from tests.perf.common import bench_line, create_agency, detail, prepare_database, setup_django
+from tests.perf.common import (
+    bench_line,
+    detail,
+    prepare_database,
+    setup_django,
+    submission_overhead,
+)
 
 PROVINCE = "31"
 PROVINCE_AGENCIES = 130
@@ -141,68 +147,10 @@ def _dashboards() -> None:
     bench_line("stats_provider_dashboard", provider * 1000, "ms", "<=1000")
 
 
-BATCHES = 8
-PER_BATCH = 30
-FORM = {
-    "child_full_name": "Nguyễn Văn B",
-    "child_birth_date": "2026-11-20",
-    "child_sex": "Nam",
-    "birth_place": "Trạm y tế xã",
-}
-
-
-def _pdf(n: int) -> Any:
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    body = b"%PDF-1.4\n" + b"0" * 20_000 + f"\n%{n}\n%%EOF\n".encode()
-    return SimpleUploadedFile(f"to-khai-{n}.pdf", body, content_type="application/pdf")
-
-
 def _upkeep() -> None:
-    from django.contrib.auth import get_user_model
-
     import dossiers.services as dossier_services
-    from catalog.data import SAMPLE_CATALOG
-    from catalog.services import catalog_import
-    from dossiers.services import Applicant, dossier_submit
-    from procedures.models import AgencyProcedure
-    from procedures.services import procedures_adopt_for_kind
-    from tenants.context import agency_context
 
-    catalog_import(raw=SAMPLE_CATALOG.read_bytes())
-    agency = create_agency("xa-so-cai", code="SC")
-    citizen = get_user_model().objects.create_user(
-        email="cong-dan@example.vn", password="x", full_name="Nguyễn Văn A",
-        personal_id_number="031099001234", phone="0912345678",
-    )  # fmt: skip
-    real = dossier_services.stats_dossier_received
-
-    def no_rollup(**_kwargs: Any) -> None:
-        return None
-
-    samples: dict[str, list[float]] = {"with": [], "without": []}
-    counter = iter(range(1_000_000))
-    with agency_context(agency):
-        procedures_adopt_for_kind(agency=agency, publish=True)
-        birth = AgencyProcedure.objects.get(code="S-HT-001")
-        applicant = Applicant.from_user(citizen)
-
-        def batch() -> float:
-            started = time.perf_counter()
-            for _ in range(PER_BATCH):
-                n = next(counter)
-                dossier_submit(agency=agency, procedure=birth, applicant=applicant,
-                               form_data=FORM, files={0: [_pdf(n)], 1: [_pdf(n + 1)]})  # fmt: skip
-            return (time.perf_counter() - started) / PER_BATCH
-
-        batch()
-        for _ in range(BATCHES):
-            for mode in ("with", "without"):
-                dossier_services.stats_dossier_received = real if mode == "with" else no_rollup
-                samples[mode].append(batch())
-        dossier_services.stats_dossier_received = real
-    with_rollup = statistics.median(samples["with"])
-    without = statistics.median(samples["without"])
+    with_rollup, without = submission_overhead(dossier_services, "stats_dossier_received")
     detail(
         f"submission {with_rollup * 1000:.1f} ms with the rollup, {without * 1000:.1f} ms without"
     )
