@@ -209,18 +209,88 @@ def cmd_up(args: argparse.Namespace) -> int:
     return rc
 
 
+# The date-boundary runs: the date-sensitive tests under a frozen, ticking clock
+# (config/testclock.py), each instant chosen for the boundary it sits on.
+CLOCK_MATRIX = {
+    "first-of-month": "2027-03-01T07:15:00+07:00",  # the 1st; in UTC still 28 February
+    "last-of-month": "2027-04-30T16:45:00+07:00",  # the 30/4 holiday, after the cut-off hour
+    "leap-day": "2028-02-29T10:00:00+07:00",
+    "new-year-eve": "2026-12-31T23:58:30+07:00",  # the run crosses midnight into 2027
+    "new-year": "2027-01-01T06:30:00+07:00",  # a holiday; in UTC still 31 December
+    "tet": "2027-02-08T09:00:00+07:00",  # a Monday inside the Tết holiday
+    "sunday": "2026-12-06T10:00:00+07:00",
+}
+DATE_SENSITIVE_TESTS = [
+    "billing",
+    "platform/desk",  # deadlines, Form 04, worklists by due date
+    "platform/dossiers",  # due dates and codes at submission
+    "platform/reports",  # statistics and the scorecard
+    "platform/workdays",
+    "platform/notifications",
+    "platform/register",  # the register by period
+]
+
+
 def cmd_test(args: argparse.Namespace) -> int:
     ensure_venv()
-    ensure_chromium()
     settings = "config.settings.test"
     was_running = embedded("status", settings)
     env = venv_env(settings)
     try:
-        result = subprocess.run([str(PY), "-m", "pytest", *args.pytest_args], cwd=ROOT, env=env)
+        if args.clock_matrix:
+            return run_clock_matrix(env, args.pytest_args)
+        if args.clock:
+            env["MOTCUA_TEST_CLOCK"] = CLOCK_MATRIX.get(args.clock, args.clock)
+            pytest_args = args.pytest_args or [*DATE_SENSITIVE_TESTS, "-m", "not browser", "-q"]
+        else:
+            ensure_chromium()
+            pytest_args = args.pytest_args
+        return subprocess.run([str(PY), "-m", "pytest", *pytest_args], cwd=ROOT, env=env).returncode
     finally:
         if "running" not in was_running and not args.keep_services:
             embedded("stop", settings)
-    return result.returncode
+
+
+def run_clock_matrix(env: dict[str, str], extra: list[str], parallel: int = 2) -> int:
+    """The date-sensitive tests once per boundary instant, ``parallel`` runs at a time (each
+    its own shard: test database, Redis databases, files); a summary at the end."""
+    logs = VAR / "test-logs" / "clock-matrix"
+    logs.mkdir(parents=True, exist_ok=True)
+    pending = list(CLOCK_MATRIX.items())
+    running: dict[int, tuple[str, str, subprocess.Popen[bytes], float]] = {}
+    outcomes: list[tuple[str, str, int, float]] = []
+    while pending or running:
+        for shard in range(1, parallel + 1):
+            if shard not in running and pending:
+                name, when = pending.pop(0)
+                log(f"date-sensitive tests with the clock at {when} ({name}), shard {shard}")
+                with (logs / f"{name}.log").open("wb") as out:
+                    proc = subprocess.Popen(
+                        [
+                            str(PY), "-m", "pytest", *DATE_SENSITIVE_TESTS,
+                            "-m", "not browser", "-q", "-p", "no:cacheprovider", *extra,
+                        ],
+                        cwd=ROOT,
+                        env=dict(env, MOTCUA_TEST_CLOCK=when, MOTCUA_TEST_SHARD=str(shard)),
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                    )  # fmt: skip
+                running[shard] = (name, when, proc, time.monotonic())
+        for shard, (name, when, proc, started) in list(running.items()):
+            if proc.poll() is not None:
+                del running[shard]
+                seconds = time.monotonic() - started
+                outcomes.append((name, when, proc.returncode, seconds))
+                tail = (logs / f"{name}.log").read_text(errors="replace").splitlines()
+                summary = next((ln for ln in reversed(tail) if " in " in ln and "=" in ln), "")
+                log(f"{name}: {summary.strip('= ') or 'exit ' + str(proc.returncode)}")
+                if proc.returncode != 0:
+                    print("\n".join(tail[-60:]), flush=True)
+        time.sleep(0.5)
+    for name, when, rc, seconds in outcomes:
+        log(f"{'ok    ' if rc == 0 else 'FAILED'} {name:15} {when}  {seconds:5.0f} s")
+    log(f"logs: {logs.relative_to(ROOT)}/")
+    return 0 if all(rc == 0 for _, _, rc, _ in outcomes) else 1
 
 
 def cmd_check(_: argparse.Namespace) -> int:
@@ -301,6 +371,18 @@ def main() -> int:
         "--keep-services",
         action="store_true",
         help="leave the embedded PostgreSQL/Redis running afterwards",
+    )
+    test.add_argument(
+        "--clock",
+        metavar="WHEN",
+        help="run under a frozen, ticking clock: an ISO instant with offset, or one of "
+        + ", ".join(CLOCK_MATRIX)
+        + " (without test paths: the date-sensitive tests)",
+    )
+    test.add_argument(
+        "--clock-matrix",
+        action="store_true",
+        help="run the date-sensitive tests once at every boundary instant (what CI runs)",
     )
     test.set_defaults(func=cmd_test)
     sub.add_parser("check", help="lint, types, migrations, translations").set_defaults(

@@ -40,7 +40,8 @@ MAX_ATTEMPTS = 12
 
 def meter_outbox_fill(*, now: dt.datetime | None = None) -> int:
     """Queue every recent ledger row of a Stripe-paying agency not queued yet. Returns new rows."""
-    since = (now or timezone.now()) - STRIPE_LOOKBACK
+    now = now or timezone.now()
+    since = now - STRIPE_LOOKBACK
     tz = timezone.get_current_timezone_name()
     outbox = f'"public"."{MeterEventOutbox._meta.db_table}"'
     ledger = f'"public"."{UsageEvent._meta.db_table}"'
@@ -51,7 +52,7 @@ def meter_outbox_fill(*, now: dt.datetime | None = None) -> int:
             f"INSERT INTO {outbox} (usage_event_id, idempotency_key, billing_account_id,"  # noqa: S608
             " agency_id, metric, quantity, occurred_at, status, attempts, last_error, created_at)"
             " SELECT u.id, u.idempotency_key, s.billing_account_id, u.agency_id, u.metric,"
-            " u.quantity, u.occurred_at, %(pending)s, 0, '', now()"
+            " u.quantity, u.occurred_at, %(pending)s, 0, '', %(now)s"
             f" FROM {ledger} u"
             f" JOIN {subs} s ON s.agency_id = u.agency_id"
             "  AND s.starts_on <= (u.occurred_at AT TIME ZONE %(tz)s)::date"
@@ -61,7 +62,13 @@ def meter_outbox_fill(*, now: dt.datetime | None = None) -> int:
             f" AND NOT EXISTS (SELECT 1 FROM {outbox} o WHERE o.usage_event_id = u.id)"
             " ORDER BY u.id"
             " ON CONFLICT DO NOTHING",
-            {"pending": OutboxStatus.PENDING, "tz": tz, "stripe": Gateway.STRIPE, "since": since},
+            {
+                "pending": OutboxStatus.PENDING,
+                "tz": tz,
+                "stripe": Gateway.STRIPE,
+                "since": since,
+                "now": now,
+            },
         )
         return int(cursor.rowcount)
 

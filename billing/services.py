@@ -33,9 +33,9 @@ def usage_record(
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (agency_id, metric, quantity, occurred_at, idempotency_key,"  # noqa: S608
-            " created_at) VALUES (%s, %s, %s, %s, %s, now())"
+            " created_at) VALUES (%s, %s, %s, %s, %s, %s)"
             " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
-            [agency.pk, metric, Decimal(quantity), occurred_at, idempotency_key],
+            [agency.pk, metric, Decimal(quantity), occurred_at, idempotency_key, timezone.now()],
         )
         row = cursor.fetchone()
     if row is None:

@@ -72,12 +72,12 @@ def webhook_event_receive(*, payload: bytes, signature: str) -> tuple[WebhookEve
             cursor.execute(
                 f"INSERT INTO {table} (gateway, event_id, event_type, created, payload, status,"  # noqa: S608
                 " attempts, error, deliveries, received_at)"
-                " VALUES (%s, %s, %s, %s, %s, %s, 0, '', 1, now())"
+                " VALUES (%s, %s, %s, %s, %s, %s, 0, '', 1, %s)"
                 " ON CONFLICT (gateway, event_id)"
                 f" DO UPDATE SET deliveries = {table}.deliveries + 1"
                 " RETURNING id",
                 [Gateway.STRIPE, data["id"], data["type"][:80], data["created"],
-                 json.dumps(data), WebhookStatus.RECEIVED],
+                 json.dumps(data), WebhookStatus.RECEIVED, timezone.now()],
             )  # fmt: skip
             (pk,) = cursor.fetchone()
         event = WebhookEvent.objects.get(pk=pk)

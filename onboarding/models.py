@@ -25,6 +25,8 @@ class ApplicationState(models.TextChoices):
 
 # States in which an application holds its unit (slug, admin-unit code, admin e-mail).
 OPEN_STATES = [s for s in ApplicationState.values if s != ApplicationState.REJECTED]
+# The pipeline's steps are queued or running.
+RUNNING_STATES = (ApplicationState.PROVISIONING, ApplicationState.CONFIGURING)
 
 
 class ProvinceRun(models.Model):

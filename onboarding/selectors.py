@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import statistics
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Membership, Role
-from onboarding.models import Application, ApplicationState
+from onboarding.models import RUNNING_STATES, Application, ApplicationState
 from onboarding.units import communes_of, provinces
 from tenants.models import Agency, AgencyKind, AgencyStatus
 
@@ -39,9 +42,21 @@ def application_list(
     return qs.order_by("province_code", "kind", "name")
 
 
+def application_stuck(application: Application, *, now: dt.datetime | None = None) -> bool:
+    """Provisioning, but no step has started or finished for a while: its tasks are lost
+    (a broker that dropped them, a worker killed mid-chain) and it needs a retry."""
+    if application.state not in RUNNING_STATES:
+        return False
+    quiet_since = (now or timezone.now()) - timedelta(
+        seconds=settings.ONBOARDING_STUCK_AFTER_SECONDS
+    )
+    return application.updated_at < quiet_since
+
+
 def application_progress(application: Application) -> dict[str, object]:
     """What the console's live progress shows (and its JSON endpoint returns)."""
     return {
+        "stuck": application_stuck(application),
         "id": application.pk,
         "state": application.state,
         "state_label": str(application.get_state_display()),

@@ -28,7 +28,14 @@ from django.utils.translation import gettext as _
 from accounts.models import Membership, Role, User
 from accounts.services import membership_grant
 from billing.models import BillingAccount, Plan
-from onboarding.models import OPEN_STATES, Application, ApplicationEvent, ApplicationState
+from onboarding import selectors
+from onboarding.models import (
+    OPEN_STATES,
+    RUNNING_STATES,
+    Application,
+    ApplicationEvent,
+    ApplicationState,
+)
 from onboarding.units import Commune, communes_of, province_codename, provinces
 from ops.failpoints import failpoint
 from tenants import services as tenant_services
@@ -365,17 +372,53 @@ def application_pipeline_start(
             application, S.PROVISIONING, actor_email=actor_email, event=event, error=""
         )
         if send:
-            from onboarding.tasks import pipeline_send
-
             pk = application.pk
-            transaction.on_commit(lambda: pipeline_send(pk))
+            transaction.on_commit(lambda: _pipeline_queue(pk))
     return application
 
 
+def _pipeline_queue(application_id: int) -> None:
+    """Queue the step chain (after commit). A broker that cannot be reached fails the
+    application with the reason, so the console shows it with a retry button at once."""
+    from onboarding.tasks import pipeline_send
+
+    try:
+        pipeline_send(application_id)
+    except Exception as exc:  # kombu raises several kinds for an unreachable broker
+        logger.warning("could not queue the pipeline of application %s: %r", application_id, exc)
+        application = Application.objects.get(pk=application_id)
+        if application.state in RUNNING_STATES:
+            _transition(
+                application,
+                S.FAILED,
+                event="queue_failed",
+                error=_("The work queue could not be reached: %(error)s") % {"error": exc},
+            )
+
+
 def application_retry(*, application: Application, actor_email: str = "") -> Application:
-    if application.state != S.FAILED:
-        raise ValidationError(_("Only a failed application can be retried."), code="transition")
-    return application_pipeline_start(application=application, actor_email=actor_email)
+    """Start a failed application again, or queue the remaining steps of a stuck one.
+
+    Both resume where the last attempt stopped: done steps are skipped and every step
+    checks what already exists, so nothing is created twice.
+    """
+    if application.state == S.FAILED:
+        return application_pipeline_start(application=application, actor_email=actor_email)
+    if not selectors.application_stuck(application):
+        raise ValidationError(
+            _("Only a failed or stuck application can be retried."), code="transition"
+        )
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        if not selectors.application_stuck(locked):  # another retry just queued it
+            return locked
+        locked.error = ""
+        locked.save(update_fields=["error", "updated_at"])  # no longer stuck: work is queued
+        _record(locked, "resumed", from_state=locked.state, to_state=locked.state,
+                actor_email=actor_email, step=locked.step)  # fmt: skip
+        pk = locked.pk
+        transaction.on_commit(lambda: _pipeline_queue(pk))
+    return locked
 
 
 # -- The pipeline's steps -------------------------------------------------------------------

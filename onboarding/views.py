@@ -24,7 +24,7 @@ from onboarding.forms import (
     ProvinceOnboardForm,
     RejectForm,
 )
-from onboarding.models import Application, ApplicationState, ProvinceRun
+from onboarding.models import RUNNING_STATES, Application, ProvinceRun
 from onboarding.units import DATA_DIR, provinces
 
 
@@ -73,16 +73,23 @@ def console_applications(request: HttpRequest) -> HttpResponse:
     filters: dict[str, Any] = {}
     if form.is_valid():
         filters = form.cleaned_data
-    applications = selectors.application_list(
-        province_code=filters.get("province") or None,
-        kind=filters.get("kind") or None,
-        state=filters.get("state") or None,
-        search=(filters.get("q") or "").strip(),
-    )[:500]
+    applications = list(
+        selectors.application_list(
+            province_code=filters.get("province") or None,
+            kind=filters.get("kind") or None,
+            state=filters.get("state") or None,
+            search=(filters.get("q") or "").strip(),
+        )[:500]
+    )
     return render(
         request,
         "onboarding/console_applications.html",
-        {"form": form, "applications": applications, "province_names": provinces()},
+        {
+            "form": form,
+            "applications": applications,
+            "stuck_ids": {a.pk for a in applications if selectors.application_stuck(a)},
+            "province_names": provinces(),
+        },
     )
 
 
@@ -108,8 +115,8 @@ def console_application(request: HttpRequest, pk: int) -> HttpResponse:
             "approve_form": ApproveForm(),
             "reject_form": RejectForm(),
             "province_name": provinces().get(application.province_code, ""),
-            "running": application.state
-            in (ApplicationState.PROVISIONING, ApplicationState.CONFIGURING),
+            "running": application.state in RUNNING_STATES,
+            "stuck": selectors.application_stuck(application),
         },
     )
 

@@ -188,7 +188,10 @@ def test_fill_picks_up_rows_committed_late(
     record_usage(agency, moment, 2, tag="b")
     assert meter_outbox_fill() == 2
     # An older ledger row (lower occurred_at, written later): no high-water mark skips it.
-    record_usage(agency, moment - dt.timedelta(days=3), 1, tag="a")
+    # Still inside the subscription, which starts on the 1st: on the 1st of a month
+    # "three days ago" would be before it, and rightly not metered.
+    period_start = timezone.make_aware(dt.datetime.combine(this_period(moment), dt.time()))
+    record_usage(agency, period_start + (moment - period_start) / 2, 1, tag="a")
     assert meter_outbox_fill() == 1
     assert meter_outbox_fill() == 0
     assert meter_value(Metric.STORAGE_GB_DAY, Decimal("0.00004")) == 0

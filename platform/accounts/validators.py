@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 # Place-of-registration codes that open a 12-digit personal ID (căn cước công dân),
@@ -93,7 +92,7 @@ def validate_personal_id(value: str) -> None:
         )
     century = 1900 + (int(number[3]) // 2) * 100
     birth_year = century + int(number[4:6])
-    if birth_year > dt.date.today().year:
+    if birth_year > timezone.localdate().year:
         raise ValidationError(
             _("The personal ID number %(value)s gives a year of birth in the future."),
             code="birth_year",

@@ -97,7 +97,7 @@ def deadline_scan_agency(
         ), ins AS (
             INSERT INTO {apology_t}
                 (dossier_id, reason, old_due_date, new_due_date, status, prepared_at)
-            SELECT due.id, %(reason)s, due.due_date, m.new_due, %(draft)s, now()
+            SELECT due.id, %(reason)s, due.due_date, m.new_due, %(draft)s, %(now)s
             FROM due JOIN unnest(%(due_days)s::date[], %(new_days)s::date[]) AS m(due, new_due)
               ON m.due = due.due_date
             WHERE due.apology_status IS NULL
@@ -118,6 +118,7 @@ def deadline_scan_agency(
         "reason": default_reason(),
         "due_days": due_days,
         "new_days": new_days,
+        "now": timezone.now(),
     }
     result = AgencyScan()
     held: dict[int, list[tuple[dt.date, str]]] = defaultdict(list)

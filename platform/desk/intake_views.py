@@ -16,7 +16,8 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.models import Role, User
 from accounts.permissions import agency_role_required
-from desk.services import desk_receive
+from desk.forms import RefusalForm
+from desk.services import desk_receive, desk_refuse
 from dossiers.services import Applicant
 from portal.forms import DossierForm
 from procedures.models import AgencyProcedure
@@ -84,5 +85,40 @@ def intake(request: AgencyRequest, code: str) -> HttpResponse:
             "applicant_email": email,
             "title": _("Receive a dossier at the desk"),
         },
+        status=status,
+    )
+
+
+@agency_role_required(Role.RECEPTIONIST)
+@require_http_methods(["GET", "POST"])
+def intake_refuse(request: AgencyRequest, code: str) -> HttpResponse:
+    """Refuse at the counter (Form 03): nothing is received, the reasons are handed over."""
+    procedure = get_object_or_404(AgencyProcedure, code=code, is_published=True)
+    form = RefusalForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                refusal = desk_refuse(
+                    agency=request.tenant,
+                    actor=request.user,
+                    procedure=procedure,
+                    applicant=Applicant(
+                        name=data["applicant_name"],
+                        id_number=data["applicant_id_number"],
+                        phone=data["applicant_phone"],
+                    ),
+                    reasons=data["reasons"].splitlines(),
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                return redirect("register-refusal-print", refusal_id=refusal.pk)
+        status = 400
+    return render(
+        request,
+        "desk/intake_refuse.html",
+        {"form": form, "procedure": procedure, "title": _("Refuse to receive (Form 03)")},
         status=status,
     )

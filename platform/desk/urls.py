@@ -10,6 +10,7 @@ urlpatterns = [
     path("ho-so/<str:code>/<str:action>/", views.dossier_action, name="desk-action"),
     path("tiep-nhan/", intake_views.intake_start, name="desk-intake-start"),
     path("tiep-nhan/<str:code>/", intake_views.intake, name="desk-intake"),
+    path("tiep-nhan/<str:code>/tu-choi/", intake_views.intake_refuse, name="desk-intake-refuse"),
     path("phan-cong/<str:code>/", assignment_views.step_assignments, name="desk-assignments"),
     path("", include("register.urls")),
 ]

@@ -241,4 +241,6 @@ def dossier_action(request: AgencyRequest, code: str, action: str) -> HttpRespon
             messages.error(request, message)
     else:
         messages.success(request, _("Done."))
+        if action == "refuse":  # the refusal is handed to the applicant: print it now
+            return redirect("register-print", code=dossier.code, form="03")
     return redirect("desk-dossier", code=dossier.code)

@@ -18,7 +18,8 @@
       .then(function (r) { return r.json(); })
       .then(function (data) {
         update(box, data);
-        if (data.finished) { window.location.reload(); } else { setTimeout(function () { poll(box); }, 1500); }
+        // Finished, or stuck (the page then offers a retry): show the page as it is now.
+        if (data.finished || data.stuck) { window.location.reload(); } else { setTimeout(function () { poll(box); }, 1500); }
       })
       .catch(function () { setTimeout(function () { poll(box); }, 5000); });
   }

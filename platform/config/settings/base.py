@@ -156,19 +156,20 @@ def redis_db_url(url: str, db: int) -> str:
     return f"{scheme}://{host}/{db}"
 
 
-def broker_url_from_redis(url: str) -> str:
+def broker_url_from_redis(url: str, db: int = 0) -> str:
     if url.startswith("unix://"):
-        return "redis+socket://" + url.removeprefix("unix://").split("?", 1)[0] + "?virtual_host=0"
-    return redis_db_url(url, 0)
+        socket = url.removeprefix("unix://").split("?", 1)[0]
+        return f"redis+socket://{socket}?virtual_host={db}"
+    return redis_db_url(url, db)
 
 
-def caches_for(redis_url: str) -> dict[str, Any]:
+def caches_for(redis_url: str, db: int = 1) -> dict[str, Any]:
     return {
         # Tenant-aware: every key is prefixed with the current schema, so agency A
         # can never read agency B's entries.
         "default": {
             "BACKEND": "config.cache.RedisCache",
-            "LOCATION": redis_db_url(redis_url, 1),
+            "LOCATION": redis_db_url(redis_url, db),
             "KEY_FUNCTION": "django_tenants.cache.make_key",
             "KEY_PREFIX": "motcua",
         },
@@ -176,7 +177,7 @@ def caches_for(redis_url: str) -> dict[str, Any]:
         # Code using it says so: caches["platform"].
         "platform": {
             "BACKEND": "config.cache.RedisCache",
-            "LOCATION": redis_db_url(redis_url, 1),
+            "LOCATION": redis_db_url(redis_url, db),
             "KEY_PREFIX": "motcua-platform",
         },
     }
@@ -263,6 +264,9 @@ NOTIFICATIONS_SMS_ENABLED = env.bool("NOTIFICATIONS_SMS_ENABLED", default=bool(S
 DEADLINE_SOON_WORKING_DAYS = env.int("DEADLINE_SOON_WORKING_DAYS", default=1)
 # The new appointment a Form 04 draft proposes: this many working days after the old one.
 DEADLINE_APOLOGY_EXTENSION_DAYS = env.int("DEADLINE_APOLOGY_EXTENSION_DAYS", default=5)
+# An onboarding application provisioning with no progress for this long is shown as stuck,
+# with a button to queue its remaining steps again (each step is idempotent).
+ONBOARDING_STUCK_AFTER_SECONDS = env.int("ONBOARDING_STUCK_AFTER_SECONDS", default=120)
 
 # --- Payment gateways ---------------------------------------------------------------------
 # Stripe: secret key, webhook signing secret, and (tests, local) the base URL of a fake server.

@@ -1,8 +1,17 @@
 """Test suite: its own embedded servers (or the URLs given), fast hashing, in-memory mail."""
 
+from pathlib import Path
+
 from config.settings._services import services
 from config.settings.base import *  # noqa: F403
-from config.settings.base import BASE_DIR, DATABASE_URL, REDIS_URL, env
+from config.settings.base import (
+    BASE_DIR,
+    DATABASE_URL,
+    REDIS_URL,
+    broker_url_from_redis,
+    caches_for,
+    env,
+)
 
 DEBUG = False
 SECRET_KEY = "test-only-not-a-secret-0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f"  # noqa: S105
@@ -28,7 +37,27 @@ DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="t
 CACHES = _services["CACHES"]
 CELERY_BROKER_URL = _services["CELERY_BROKER_URL"]
 CELERY_RESULT_BACKEND = _services["CELERY_RESULT_BACKEND"]
+# Runs side by side on the same servers (the clock matrix runs two at once): each shard has
+# its own test database, Redis databases and files, so neither flushes, purges or drops
+# what the other is using.
+if _shard := env.int("MOTCUA_TEST_SHARD", default=0):
+    DATABASES["default"]["TEST"]["NAME"] += f"_{_shard}"
+    CACHES = caches_for(_services["EFFECTIVE_REDIS_URL"], db=1 + 2 * _shard)
+    CELERY_BROKER_URL = CELERY_RESULT_BACKEND = broker_url_from_redis(
+        _services["EFFECTIVE_REDIS_URL"], db=2 * _shard
+    )
+    MEDIA_ROOT = BASE_DIR / "var" / f"test-media-{_shard}"
+EXIT_PACK_ROOT = Path(MEDIA_ROOT).parent / f"{Path(MEDIA_ROOT).name}-exit-packs"
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT = None  # served from the source folders; collectstatic is for production
 # SMS rows only where a test asks for them (tests/fixtures/sms.py turns them on with the fake).
 NOTIFICATIONS_SMS_ENABLED = False
+
+# The date-boundary runs (python3 dev.py test --clock WHEN) put every process of the run
+# (pytest, the Celery worker and servers it starts) on one fake, ticking clock:
+# MOTCUA_TEST_CLOCK is where the clock stood at the real instant MOTCUA_TEST_CLOCK_ANCHOR,
+# so a process started later is as far past it as real time has moved on.
+if _clock := env.str("MOTCUA_TEST_CLOCK", default=""):
+    from config.testclock import clock_start
+
+    clock_start(_clock)
