@@ -268,7 +268,7 @@ def test_uploaded_json_lists_are_normalised_and_refuse_nul() -> None:
     assert rows[0].name == "Sở Tư pháp" and rows[0].name != nfd
     with pytest.raises(ValidationError, match="NUL"):
         departments_parse(json.dumps({"departments": [{"slug": "a", "name": "b\u0000"}]}))
-    with pytest.raises(CatalogImportError, match="procedures.0.name: contains a NUL"):
+    with pytest.raises(CatalogImportError, match=r"procedures\.0\.name: contains a NUL"):
         parse_catalog(json.dumps({"procedures": [{"code": "X-1", "name": "\u0000"}]}))
 
 
