@@ -272,6 +272,47 @@ def test_uploaded_json_lists_are_normalised_and_refuse_nul() -> None:
         parse_catalog(json.dumps({"procedures": [{"code": "X-1", "name": "\u0000"}]}))
 
 
+@pytest.mark.django_db
+def test_bodies_that_are_not_the_expected_form_never_give_a_500(commune, caplog) -> None:
+    """JSON where a form is expected, text that is not UTF-8, a broken multipart body: on every
+    route of both sites, as staff holding every role (and provider staff on the console)."""
+    from accounts.models import Role, User
+    from accounts.services import membership_grant
+    from api.services import api_key_issue
+    from tenants.context import agency_context
+
+    staff = User.objects.create_user(
+        "toan.quyen@example.vn", "x", full_name="Toàn Quyền", is_staff=True, is_superuser=True
+    )
+    membership_grant(user=staff, agency=commune, roles=Role.values)
+    with agency_context(commune):
+        scopes = ["procedures:read", "dossiers:read", "dossiers:write", "inbound"]
+        secret = api_key_issue(name="Thử", scopes=scopes).secret
+    agency = mfa_login(
+        Client(
+            HTTP_HOST=AGENCY_HOST,
+            HTTP_AUTHORIZATION=f"Bearer {secret}",
+            raise_request_exception=False,
+        ),
+        staff,
+    )
+    public = mfa_login(Client(HTTP_HOST=PUBLIC_HOST, raise_request_exception=False), staff)
+    crashed = []
+    for client, routes in ((agency, AGENCY_ROUTES), (public, PUBLIC_ROUTES)):
+        for route in routes:
+            for kind, body, content_type in (
+                ("json", b'{"applicant_name": "A"}', "application/json"),
+                ("text", b"\xff\xfe not utf-8", "text/plain"),
+                ("multipart", b"--x\r\nbroken", "multipart/form-data; boundary=x"),
+            ):
+                status = client.generic("POST", route.url, body, content_type).status_code
+                if status >= 500:
+                    crashed.append(f"{kind} {route.url}: {status}")
+    assert not crashed, crashed
+    traces = [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+    assert not traces, [r.getMessage() for r in traces[:5]]
+
+
 # -- NFC: decomposed Vietnamese is stored and searched as composed -----------------------
 
 NAME = "Nguyễn Thị Ánh Tuyết"

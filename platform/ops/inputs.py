@@ -182,7 +182,9 @@ class RequestInputMiddleware:
             return
         content_type = request.content_type or ""
         if request.method == "POST" and content_type in FORM_CONTENT_TYPES:
-            self._clean_form(request)
+            # Parsing the form consumes the body: a view that reads it raw keeps it.
+            if not _keeps_raw_body(request):
+                self._clean_form(request)
         elif content_type == "application/json" or content_type.endswith("+json"):
             self._clean_json_body(request)
 

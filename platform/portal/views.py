@@ -140,10 +140,11 @@ def submission_start(request: AgencyRequest, code: str) -> HttpResponse:
     if not (version.online_submission and version.spec.online_mode != "none"):
         messages.error(request, _("This procedure cannot be submitted online."))
         return redirect("portal-procedure", code=code)
+    posted = request.method == "POST"  # bound even when empty: problems shown, no crash
     form = DossierForm(
         version.spec,
-        request.POST or None,
-        request.FILES or None,
+        request.POST if posted else None,
+        request.FILES if posted else None,
         # A new form names the draft it will fill, so saving it twice makes one draft.
         initial={**_applicant_initial(request.user), "draft_id": uuid.uuid4()},
     )
@@ -170,10 +171,11 @@ def submission_edit(request: AgencyRequest, draft_id: str) -> HttpResponse:
         return redirect("portal-my-dossiers")
     initial = {**_applicant_initial(request.user), **draft.applicant_data, "draft_id": draft.pk}
     initial.update({f"f_{k}": v for k, v in draft.form_data.items()})
+    posted = request.method == "POST"
     form = DossierForm(
         procedure.published_version.spec,
-        request.POST or None,
-        request.FILES or None,
+        request.POST if posted else None,
+        request.FILES if posted else None,
         initial=initial,
     )
     if request.method == "POST":
