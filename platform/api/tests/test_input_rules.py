@@ -62,3 +62,32 @@ def test_negative_amounts_are_refused_and_bounds_are_published(commune, client) 
     fields = {f["key"]: f for f in detail["fields"]}
     assert (fields["capital"]["min_value"], fields["capital"]["max_value"]) == (0, None)
     assert fields["business_name"]["min_value"] is None
+
+
+@pytest.mark.django_db
+def test_a_delivery_resent_in_decomposed_unicode_is_the_same_dossier(commune) -> None:
+    """The inbound duplicate check compares content: NFD and NFC are the same content."""
+    import unicodedata
+
+    from api.tests.conftest import api_client, issue
+
+    client = api_client(issue(commune, ["inbound"]))
+
+    def deliver(form: str) -> dict:
+        data = {
+            "external_id": "DVCQG-2026-000999",
+            "procedure_code": "S-HT-001",
+            "applicant": {k: unicodedata.normalize(form, v) for k, v in APPLICANT.items()},
+            "form": {k: unicodedata.normalize(form, v) for k, v in BIRTH_FORM.items()},
+        }
+        return client.post(
+            "/api/v1/inbound/dossiers", submission(data, component_0=pdf(), component_1=png())
+        )
+
+    first = deliver("NFC")
+    assert first.status_code == 201, first.content
+    again = deliver("NFD")
+    assert again.status_code == 200, again.content  # not a 409 "different content"
+    assert again.json()["code"] == first.json()["code"]
+    with agency_context(commune):
+        assert Dossier.objects.get().applicant_name == APPLICANT["name"]
