@@ -455,3 +455,23 @@ def test_json_bodies_are_composed_except_for_views_that_keep_the_raw_body(rf) ->
         answers[url] = json.loads(RequestInputMiddleware(echo)(request).content)["body"]
     assert json.loads(answers["/echo/"]) == {"name": NAME, "list": [NAME]}
     assert answers["/raw/"] == body  # a signed webhook's bytes are left exactly as sent
+
+
+@pytest.mark.django_db
+def test_a_password_set_in_decomposed_form_still_signs_in(commune) -> None:
+    """Passwords are compared through their hash: they are the one text kept as typed."""
+    from allauth.account.models import EmailAddress
+
+    from accounts.models import User
+
+    password = unicodedata.normalize("NFD", "Mật khẩu rất dài của tôi 2026")
+    user = User.objects.create_user("tohop@example.vn", password, full_name=NAME)
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    client = Client(HTTP_HOST=AGENCY_HOST)
+    signed_in = client.post("/accounts/login/", {"login": user.email, "password": password})
+    assert signed_in.status_code == 302, signed_in.content.decode()[:500]
+    assert client.get("/ho-so-cua-toi/").status_code == 200
+    refused = Client(HTTP_HOST=AGENCY_HOST).post(
+        "/accounts/login/", {"login": user.email, "password": f"x{NUL}"}
+    )
+    assert refused.status_code == 400  # but a NUL is refused there too

@@ -5,6 +5,8 @@ request before anything reads it (the path, the query string, cookies, form fiel
 file names, JSON bodies); code that reads text from elsewhere (an uploaded JSON file, the
 JSON ``data`` part of an API submission) calls ``clean_json``/``loads``.
 
+Passwords are the one exception to NFC: they are kept exactly as typed (see ``is_secret``).
+
 Why: PostgreSQL cannot store NUL in text, so an unchecked one ends as a 500 deep inside a
 query; and Vietnamese typed in decomposed form (NFD: "e" + U+0301 + U+0323 instead of "ệ",
 as macOS and some keyboards send it) would be stored as is, and search, duplicate checks
@@ -119,12 +121,25 @@ def keeps_raw_body(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     return view
 
 
+def is_secret(name: str) -> bool:
+    """A password field (allauth's password, password1, password2, oldpassword, …)."""
+    return "password" in name.lower()
+
+
 def _clean_querydict(data: QueryDict, *, kind: str) -> QueryDict | None:
     """A cleaned copy of ``data``, or None when nothing needed changing."""
     changed = False
     items: list[tuple[str, list[str]]] = []
     for key, values in data.lists():
         name = clean_text(key, where=key, kind=kind)
+        if is_secret(name):
+            # Compared through its hash, byte for byte as it was set: normalising it would
+            # lock out whoever chose it in decomposed form. Still no NUL.
+            for value in values:
+                if NUL in value:
+                    raise NulCharacter(name, kind=kind)
+            items.append((name, values))
+            continue
         cleaned = [clean_text(v, where=name, kind=kind) for v in values]
         changed = changed or name != key or cleaned != values
         items.append((name, cleaned))
