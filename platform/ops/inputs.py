@@ -8,9 +8,9 @@ JSON ``data`` part of an API submission) calls ``clean_json``/``loads``.
 Passwords are the one exception to NFC: they are kept exactly as typed (see ``is_secret``).
 
 Why: PostgreSQL cannot store NUL in text, so an unchecked one ends as a 500 deep inside a
-query; and Vietnamese typed in decomposed form (NFD: "e" + U+0301 + U+0323 instead of "ệ",
-as macOS and some keyboards send it) would be stored as is, and search, duplicate checks
-and sorting would miss it. Both are decided once, here, for every request.
+query; and Vietnamese in decomposed form (NFD: "ê" + U+0323 instead of "ệ", as Unikey's
+"Unicode tổ hợp" types it and macOS names files) would be stored as is, and search,
+duplicate checks and sorting would miss it. Both are decided once, here, for every request.
 """
 
 from __future__ import annotations

@@ -68,12 +68,13 @@ def test_negative_amounts_are_refused_and_bounds_are_published(commune, client) 
 def test_a_delivery_resent_in_decomposed_unicode_is_the_same_dossier(commune) -> None:
     """The inbound duplicate check compares content: NFD and NFC are the same content."""
     import unicodedata
+    from typing import Any, Literal
 
     from api.tests.conftest import api_client, issue
 
     client = api_client(issue(commune, ["inbound"]))
 
-    def deliver(form: str) -> dict:
+    def deliver(form: Literal["NFC", "NFD"]) -> Any:
         data = {
             "external_id": "DVCQG-2026-000999",
             "procedure_code": "S-HT-001",
