@@ -160,11 +160,17 @@ def _sweep(client: Client, routes: list[Route], caplog: pytest.LogCaptureFixture
                 route.url, json.dumps({"name": f"x{NUL}"}), content_type="application/json"
             ),
         }
+        # A signed webhook reads its body raw: a form body is refused by the view itself
+        # (it is not a JSON event), still a 400.
+        raw = getattr(resolve(route.url, urlconf=route.urlconf).func, "keeps_raw_body", False)
         for where, response in answers.items():
             asked += 1
+            if raw and where == "form":
+                if response.status_code != 400:
+                    wrong.append(f"{where} {route.url!r}: status {response.status_code}")
+                continue
             if problem := _refusal_problem(response, route):
                 wrong.append(f"{where} {route.url!r}: {problem}")
-    print("\n".join(wrong))
     assert not wrong, f"{len(wrong)} of {asked} answers wrong:\n" + "\n".join(wrong)
     traces = [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
     assert not traces, [r.getMessage() for r in traces[:5]]
