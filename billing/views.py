@@ -23,6 +23,7 @@ from billing.invoicing import credit_note_issue
 from billing.models import BillingAccount, Invoice, Metric
 from billing.webhooks import WebhookRejected, webhook_event_receive
 from onboarding.units import provinces
+from ops.inputs import keeps_raw_body
 
 
 @agency_role_required("admin")
@@ -156,6 +157,7 @@ def console_invoice_credit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @csrf_exempt
+@keeps_raw_body  # the signature covers the exact bytes Stripe sent
 @require_POST
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
     """Stripe's webhook (public host): verify the signature on the raw body, store the event

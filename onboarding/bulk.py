@@ -9,7 +9,6 @@ retries failed ones.
 
 from __future__ import annotations
 
-import json
 import re
 import statistics
 import time
@@ -26,6 +25,7 @@ from billing.models import BillingAccount
 from onboarding import services
 from onboarding.models import OPEN_STATES, Application, ApplicationState, ProvinceRun
 from onboarding.units import DepartmentSpec, communes_of, department_slug, provinces
+from ops import inputs
 from tenants.models import Agency, AgencyKind
 from tenants.validators import SLUG_RE
 
@@ -52,7 +52,10 @@ class DepartmentRow:
 def departments_parse(raw: bytes | str) -> list[DepartmentRow]:
     """Read a departments file (format of departments.sample.json); every bad row is reported."""
     try:
-        data = json.loads(raw)
+        # Text in NFC, NUL characters refused: the one rule for all input (ops.inputs).
+        data = inputs.loads(raw, where="")
+    except inputs.NulCharacter as exc:
+        raise ValidationError(exc.message()) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValidationError(
             _("The department list is not valid JSON: %(error)s") % {"error": exc}

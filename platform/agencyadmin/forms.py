@@ -8,7 +8,13 @@ from django import forms
 from django.forms import BaseFormSet, formset_factory
 from django.utils.translation import gettext_lazy as _
 
-from catalog.spec import FIELD_KEY_RE, FIELD_TYPES, MAX_FILES_LIMIT, STEP_ROLES
+from catalog.spec import (
+    FIELD_KEY_RE,
+    FIELD_TYPES,
+    MAX_FILES_LIMIT,
+    NUMBER_BOUND_LIMIT,
+    STEP_ROLES,
+)
 from procedures.services import ComponentInput, FieldInput, StepInput
 
 FIELD_TYPE_LABELS = {
@@ -76,6 +82,20 @@ class ExtraFieldForm(RowForm):
     )
     pattern = forms.CharField(
         label=_("Pattern (regular expression)"), required=False, max_length=200
+    )
+    min_value = forms.FloatField(
+        label=_("Minimum"),
+        required=False,
+        min_value=-NUMBER_BOUND_LIMIT,
+        max_value=NUMBER_BOUND_LIMIT,
+        help_text=_("Numbers only. Empty: no negative number."),
+    )
+    max_value = forms.FloatField(
+        label=_("Maximum"),
+        required=False,
+        min_value=-NUMBER_BOUND_LIMIT,
+        max_value=NUMBER_BOUND_LIMIT,
+        help_text=_("Numbers only. Empty: no upper limit."),
     )
 
     def clean_key(self) -> str:
@@ -160,6 +180,8 @@ def field_inputs(formset: OrderedFormSet) -> list[FieldInput]:
             required=bool(row.get("required")),
             choices=choice_lines(row.get("choices", "")),
             pattern=str(row.get("pattern") or "").strip(),
+            min_value=row.get("min_value"),
+            max_value=row.get("max_value"),
         )
         for row in formset.kept_rows()
     ]

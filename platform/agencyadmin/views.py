@@ -184,6 +184,8 @@ def _configuration_forms(procedure: AgencyProcedure, data: Any = None) -> tuple[
                 "required": f.required,
                 "choices": "\n".join(f.choices),
                 "pattern": f.pattern,
+                "min_value": f.min_value,
+                "max_value": f.max_value,
             }
             for f in procedure.fields.filter(from_catalog=False)
         ],

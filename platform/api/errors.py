@@ -26,6 +26,7 @@ from ninja.errors import ValidationError as SchemaValidationError
 from pydantic import ValidationError as PydanticValidationError
 
 from dossiers.services import ExternalIdConflict
+from ops.inputs import NUL, NulCharacter
 
 
 class ApiError(Exception):
@@ -107,6 +108,26 @@ def service_fields(exc: ValidationError) -> dict[str, list[str]]:
     return fields
 
 
+def nul_character_error(exc: NulCharacter) -> ApiError:
+    """A NUL character in the request (see ``ops.inputs``): named where it was found."""
+    field = "path" if exc.kind == "path" else exc.where.replace(NUL, "␀")[:60]
+    return ApiError(
+        400,
+        "invalid_character",
+        exc.message(),
+        fields={field: [_("This contains a NUL character (code 0), which is not allowed.")]},
+    )
+
+
+def request_data_error(exc: Exception) -> ApiError:
+    """The request's data could not be read (see ``ops.inputs.UNREADABLE``)."""
+    if isinstance(exc, RequestDataTooBig):
+        return ApiError(413, "too_large", _("The request's non-file fields are too large."))
+    if isinstance(exc, TooManyFilesSent | TooManyFieldsSent):
+        return ApiError(413, "too_large", _("The request has too many files or fields."))
+    return ApiError(400, "unreadable", _("The request's data could not be read."))
+
+
 def install(api: NinjaAPI) -> None:
     """Register the handlers that turn every refusal into the shape above."""
 
@@ -156,23 +177,15 @@ def install(api: NinjaAPI) -> None:
             )
         )
 
+    @api.exception_handler(NulCharacter)
+    def _nul(request: HttpRequest, exc: NulCharacter) -> HttpResponse:
+        return error_response(nul_character_error(exc))
+
     @api.exception_handler(RequestDataTooBig)
-    def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
-        return error_response(
-            ApiError(413, "too_large", _("The request's non-file fields are too large."))
-        )
-
     @api.exception_handler(TooManyFilesSent)
-    def _too_many_files(request: HttpRequest, exc: TooManyFilesSent) -> HttpResponse:
-        return error_response(
-            ApiError(413, "too_large", _("The request has too many files or fields."))
-        )
-
     @api.exception_handler(TooManyFieldsSent)
-    def _too_many_fields(request: HttpRequest, exc: TooManyFieldsSent) -> HttpResponse:
-        return error_response(
-            ApiError(413, "too_large", _("The request has too many files or fields."))
-        )
+    def _unreadable(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return error_response(request_data_error(exc))
 
     @api.exception_handler(HttpError)
     def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:

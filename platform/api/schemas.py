@@ -33,6 +33,13 @@ class FieldOut(Schema):
     required: bool
     choices: list[str]
     pattern: str
+    min_value: int | float | None = Field(
+        default=None,
+        description="Number fields: the smallest answer accepted (0 unless the field sets one).",
+    )
+    max_value: int | float | None = Field(
+        default=None, description="Number fields: the largest answer accepted."
+    )
 
 
 class StepOut(Schema):

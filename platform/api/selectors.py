@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from catalog.spec import NUMBER_TYPES
 from dossiers.models import Dossier
 from procedures.models import AgencyProcedure
 
@@ -64,6 +65,11 @@ def procedure_out(procedure: AgencyProcedure, *, detail: bool = False) -> dict[s
                 "required": f.required,
                 "choices": list(f.choices),
                 "pattern": f.pattern,
+                # The bounds the answer is checked against (numbers: 0 unless declared).
+                "min_value": (f.min_value if f.min_value is not None else 0)
+                if f.type in NUMBER_TYPES
+                else None,
+                "max_value": f.max_value,
             }
             for f in spec.fields
         ],

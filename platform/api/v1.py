@@ -42,6 +42,7 @@ from api.selectors import (
 from api.services import ApiKeyRefused, api_key_authenticate, dossier_receive_inbound
 from dossiers.models import Channel, Dossier, DossierStatus
 from dossiers.services import Applicant, SubmitResult, dossier_submit
+from ops import inputs
 from ops.ratelimit import rate_hit
 from procedures.models import AgencyProcedure
 from procedures.selectors import published_procedures
@@ -156,7 +157,13 @@ _doc_components = (
 
 
 def _parse(model: type[BaseModel], raw: str) -> Any:
-    return model.model_validate_json(raw)  # pydantic errors → 400 with data.<path> keys
+    """The JSON ``data`` part, in NFC and free of NUL characters (``ops.inputs``), as
+    ``model``; pydantic's errors → 400 with data.<path> keys."""
+    try:
+        document = inputs.loads(raw, where="data")
+    except ValueError:
+        return model.model_validate_json(raw)  # not JSON: pydantic says so in its words
+    return model.model_validate(document)
 
 
 def _uploads(request: HttpRequest) -> dict[int, list[UploadedFile]]:

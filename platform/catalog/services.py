@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from catalog.models import CatalogProcedure, CatalogVersion, Sector
 from catalog.spec import ProcedureSpec, SpecError, parse_spec
+from ops import inputs
 from tenants.models import AgencyKind
 
 
@@ -38,13 +39,17 @@ def content_hash(spec: ProcedureSpec) -> str:
 
 def parse_catalog(raw: bytes | str | dict[str, Any]) -> list[ProcedureSpec]:
     """Parse a catalog file (format of procedures.sample.json); every error, row by row."""
-    if isinstance(raw, bytes | str):
-        try:
-            data = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise CatalogImportError([f"not valid JSON: {exc}"]) from exc
-    else:
-        data = raw
+    try:
+        # Text in NFC, NUL characters refused: the one rule for all input (ops.inputs).
+        data = (
+            inputs.loads(raw, where="")
+            if isinstance(raw, bytes | str)
+            else inputs.clean_json(raw, where="")
+        )
+    except inputs.NulCharacter as exc:
+        raise CatalogImportError([f"{exc.shown_name}: contains a NUL character"]) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CatalogImportError([f"not valid JSON: {exc}"]) from exc
     rows = data.get("procedures") if isinstance(data, dict) else None
     if not isinstance(rows, list) or not rows:
         raise CatalogImportError(['the file needs a non-empty "procedures" list'])

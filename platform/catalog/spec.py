@@ -33,6 +33,11 @@ class Component:
     max_files: int = 1
 
 
+NUMBER_TYPES = ("integer", "decimal")
+# The largest bound a number field may declare (the fee's limit: amounts are in đồng).
+NUMBER_BOUND_LIMIT = 10**15
+
+
 @dataclass(frozen=True)
 class FormField:
     key: str
@@ -41,6 +46,10 @@ class FormField:
     required: bool = False
     choices: tuple[str, ...] = ()
     pattern: str = ""
+    # Bounds of a number field. Numbers on an administrative form are amounts, counts
+    # or measures: without a declared minimum, a negative answer is refused.
+    min_value: int | float | None = None
+    max_value: int | float | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,12 @@ class ProcedureSpec:
     def to_json(self) -> dict[str, Any]:
         """Plain JSON, stable key order (hashable for change detection)."""
         data = asdict(self)
+        for item in data["fields"]:
+            # Undeclared bounds are left out: specs stored before bounds existed keep
+            # their content hash (no new catalog version for an unchanged procedure).
+            for bound in ("min_value", "max_value"):
+                if item[bound] is None:
+                    del item[bound]
         return _lists(data)  # type: ignore[no-any-return]
 
 
@@ -126,6 +141,21 @@ def _int(
     if not low <= value <= high:
         errors.append(f"{path}.{key}: must be between {low} and {high}")
     return int(value)
+
+
+def _bound(data: dict[str, Any], key: str, path: str, errors: list[str]) -> int | float | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        errors.append(f"{path}.{key}: must be a number")
+        return None
+    if not -NUMBER_BOUND_LIMIT <= value <= NUMBER_BOUND_LIMIT:
+        errors.append(
+            f"{path}.{key}: must be between -{NUMBER_BOUND_LIMIT} and {NUMBER_BOUND_LIMIT}"
+        )
+        return None
+    return int(value) if isinstance(value, int) else float(value)
 
 
 def _bool(data: dict[str, Any], key: str, path: str, errors: list[str], default: bool) -> bool:
@@ -212,6 +242,12 @@ def parse_spec(
                 re.compile(pattern)
             except re.error:
                 errors.append(f"{p}.pattern: not a valid regular expression")
+        min_value = _bound(item, "min_value", p, errors)
+        max_value = _bound(item, "max_value", p, errors)
+        if (min_value is not None or max_value is not None) and ftype not in NUMBER_TYPES:
+            errors.append(f"{p}: only integer and decimal fields take min_value/max_value")
+        if min_value is not None and max_value is not None and min_value > max_value:
+            errors.append(f"{p}.min_value: greater than max_value")
         fields.append(
             FormField(
                 key=key,
@@ -220,6 +256,8 @@ def parse_spec(
                 required=_bool(item, "required", p, errors, False),
                 choices=choices,
                 pattern=pattern,
+                min_value=min_value,
+                max_value=max_value,
             )
         )
     steps = []

@@ -41,7 +41,11 @@ def intake(request: AgencyRequest, code: str) -> HttpResponse:
     )
     version = procedure.published_version
     assert version is not None
-    form = DossierForm(version.spec, request.POST or None, request.FILES or None)
+    # Bound on every POST, even an empty one: its problems are shown, never a crash.
+    posted = request.method == "POST"
+    form = DossierForm(
+        version.spec, request.POST if posted else None, request.FILES if posted else None
+    )
     email = request.POST.get("applicant_email", "").strip()
     if request.method == "POST":
         form.is_valid()  # shapes the data; the service decides what is acceptable

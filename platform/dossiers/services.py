@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import logging
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +31,7 @@ from billing.services import usage_record
 from desk.engine import process_start
 from dossiers import codes
 from dossiers.files import CheckedFile, check_file, check_total, files_delete
-from dossiers.formdata import clean_form_data
+from dossiers.formdata import check_draft_answers, clean_form_data, too_long
 from dossiers.models import (
     Channel,
     Dossier,
@@ -447,17 +448,30 @@ def draft_save(
     files: Mapping[int, Sequence[UploadedFile]] | None = None,
     remove_documents: Sequence[int] = (),
     draft: DossierDraft | None = None,
+    draft_id: uuid.UUID | None = None,
 ) -> DossierDraft:
     """Keep an unfinished submission on the applicant's account. Incomplete answers are
-    fine here; files are still checked, so nothing unacceptable is stored."""
+    fine here; files are still checked, so nothing unacceptable is stored.
+
+    One form, one draft: ``draft_id`` is the id the form was given when it was first
+    shown. The first save creates the draft under that id, every later save of the same
+    form (again, after an error, from the back button) updates it.
+    """
     version = procedure.published_version
     if not procedure.is_published or version is None:
         raise ValidationError(
             _("The procedure “%(name)s” is no longer offered by this agency.")
             % {"name": procedure.name}
         )
+    if draft is None and draft_id is not None:
+        draft = DossierDraft.objects.filter(pk=draft_id).first()
     if draft is not None and draft.applicant_id != user.pk:
         raise ValidationError(_("This draft belongs to someone else."))
+    if draft is not None and draft.procedure_id != procedure.pk:
+        raise ValidationError(
+            _("This form belongs to another procedure; please start again."),
+            code="draft_procedure",
+        )
     components = version.spec.components
     existing = list(draft.documents.all()) if draft is not None else []
     remaining = [d for d in existing if d.pk not in set(remove_documents)]
@@ -485,7 +499,15 @@ def draft_save(
                 )
             except ValidationError as exc:
                 errors.setdefault(f"component_{position}", []).extend(exc.messages)
-    text_data = {str(k): str(v)[:4000] for k, v in form_data.items() if v not in (None, "")}
+    # Incomplete answers are kept, but never cut: an answer the dossier could not take
+    # as typed is refused now, saying the limit, rather than shortened without a word.
+    text_data: dict[str, str] = {}
+    try:
+        text_data = check_draft_answers(version.spec, form_data)
+    except ValidationError as exc:
+        for key, messages in exc.message_dict.items():
+            errors.setdefault(f"{FORM_ERROR_PREFIX}{key}", []).extend(messages)
+    applicant_texts = _draft_applicant_data(applicant_data or {}, errors)
     if errors:
         raise ValidationError(errors)
     written: list[str] = []
@@ -493,11 +515,24 @@ def draft_save(
         with transaction.atomic():
             if draft is None:
                 draft = DossierDraft(applicant=user, procedure=procedure)
+                if draft_id is not None:
+                    draft.id = draft_id
             draft.procedure_version = version
             draft.form_data = text_data
-            draft.applicant_data = {k: str(v)[:300] for k, v in (applicant_data or {}).items()}
+            draft.applicant_data = applicant_texts
             draft.expires_at = timezone.now() + DRAFT_LIFETIME
-            draft.save()
+            try:
+                with transaction.atomic():
+                    draft.save()
+            except IntegrityError:
+                # The same form saved twice at once (a double click): the other save made it.
+                raise ValidationError(
+                    _(
+                        "This draft was just saved from another window. "
+                        "Open it again from “My dossiers”."
+                    ),
+                    code="draft_race",
+                ) from None
             removed = [d for d in existing if d.pk in set(remove_documents)]
             for doc in removed:
                 doc.delete()
@@ -520,6 +555,21 @@ def draft_save(
         files_delete(written)
         raise
     return draft
+
+
+def _draft_applicant_data(data: Mapping[str, Any], errors: dict[str, list[str]]) -> dict[str, str]:
+    """The applicant details a draft keeps, each within its column's size (refused, never cut)."""
+    kept: dict[str, str] = {}
+    for key, raw in data.items():
+        limit = APPLICANT_MAX_LENGTHS.get(str(key))
+        if limit is None:
+            continue
+        text = str(raw or "")
+        if (error := too_long(text.strip(), limit)) is not None:
+            errors.setdefault(str(key), []).extend(error.messages)
+            continue
+        kept[str(key)] = text
+    return kept
 
 
 def draft_for_user(*, draft_id: Any, user: Any) -> DossierDraft:

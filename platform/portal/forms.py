@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django import forms
@@ -10,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from accounts.validators import validate_personal_id, validate_phone
 from catalog.spec import Component, FormField, ProcedureSpec
+from dossiers.formdata import ANSWER_MAX_LENGTH
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -29,12 +31,25 @@ class MultipleFileField(forms.FileField):
         return [data] if data else []
 
 
+def _bounds(spec_field: FormField) -> dict[str, Any]:
+    """The browser's hints for a number field (the service enforces them, see formdata)."""
+    low = spec_field.min_value if spec_field.min_value is not None else 0
+    attrs: dict[str, Any] = {"min": low}
+    if spec_field.max_value is not None:
+        attrs["max"] = spec_field.max_value
+    return attrs
+
+
 def _field_for(spec_field: FormField) -> forms.Field:
     common: dict[str, Any] = {"label": spec_field.label, "required": False}
     if spec_field.type == "textarea":
-        return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)
+        return forms.CharField(
+            widget=forms.Textarea(attrs={"rows": 3, "maxlength": ANSWER_MAX_LENGTH}), **common
+        )
     if spec_field.type == "integer":
-        return forms.CharField(widget=forms.NumberInput(attrs={"step": 1}), **common)
+        return forms.CharField(
+            widget=forms.NumberInput(attrs={"step": 1, **_bounds(spec_field)}), **common
+        )
     if spec_field.type == "decimal":
         return forms.CharField(widget=forms.TextInput(attrs={"inputmode": "decimal"}), **common)
     if spec_field.type == "date":
@@ -46,7 +61,9 @@ def _field_for(spec_field: FormField) -> forms.Field:
         return forms.CharField(widget=forms.EmailInput(), **common)
     if spec_field.type == "phone":
         return forms.CharField(widget=forms.TextInput(attrs={"inputmode": "tel"}), **common)
-    attrs = {"pattern": spec_field.pattern} if spec_field.pattern else {}
+    attrs: dict[str, Any] = {"maxlength": ANSWER_MAX_LENGTH}
+    if spec_field.pattern:
+        attrs["pattern"] = spec_field.pattern
     return forms.CharField(widget=forms.TextInput(attrs=attrs), **common)
 
 
@@ -66,6 +83,9 @@ class DossierForm(forms.Form):
     )
     applicant_phone = forms.CharField(label=_("Phone number"), max_length=20, required=False)
     applicant_address = forms.CharField(label=_("Address"), max_length=300, required=False)
+    # Which draft this form fills (given when the form is first shown): saving the same
+    # form again updates that draft, never makes a second one.
+    draft_id = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, spec: ProcedureSpec, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -90,6 +110,12 @@ class DossierForm(forms.Form):
 
     def form_data(self) -> dict[str, str]:
         return {f.key: self.data.get(f"f_{f.key}", "") for f in self.spec.fields}
+
+    def form_draft_id(self) -> uuid.UUID | None:
+        try:
+            return uuid.UUID(str(self.data.get("draft_id", "")))
+        except ValueError:
+            return None
 
     def applicant_data(self) -> dict[str, str]:
         return {key: self.data.get(key, "") for key in APPLICANT_FIELDS}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import uuid
 from typing import Any
 
 import segno
@@ -139,11 +140,13 @@ def submission_start(request: AgencyRequest, code: str) -> HttpResponse:
     if not (version.online_submission and version.spec.online_mode != "none"):
         messages.error(request, _("This procedure cannot be submitted online."))
         return redirect("portal-procedure", code=code)
+    posted = request.method == "POST"  # bound even when empty: problems shown, no crash
     form = DossierForm(
         version.spec,
-        request.POST or None,
-        request.FILES or None,
-        initial=_applicant_initial(request.user),
+        request.POST if posted else None,
+        request.FILES if posted else None,
+        # A new form names the draft it will fill, so saving it twice makes one draft.
+        initial={**_applicant_initial(request.user), "draft_id": uuid.uuid4()},
     )
     if request.method == "POST":
         return _save_and_continue(request, form, procedure, draft=None)
@@ -166,12 +169,13 @@ def submission_edit(request: AgencyRequest, draft_id: str) -> HttpResponse:
             % {"name": procedure.name},
         )
         return redirect("portal-my-dossiers")
-    initial = {**_applicant_initial(request.user), **draft.applicant_data}
+    initial = {**_applicant_initial(request.user), **draft.applicant_data, "draft_id": draft.pk}
     initial.update({f"f_{k}": v for k, v in draft.form_data.items()})
+    posted = request.method == "POST"
     form = DossierForm(
         procedure.published_version.spec,
-        request.POST or None,
-        request.FILES or None,
+        request.POST if posted else None,
+        request.FILES if posted else None,
         initial=initial,
     )
     if request.method == "POST":
@@ -206,6 +210,7 @@ def _save_and_continue(
     form.is_valid()  # shapes the data; the services decide what is acceptable
     remove = [int(v) for v in request.POST.getlist("remove_document") if v.isdigit()]
     errors: dict[str, list[str]] = {}
+    saved = False
     try:
         draft = draft_save(
             user=request.user,
@@ -215,7 +220,9 @@ def _save_and_continue(
             files=form.uploads(),
             remove_documents=remove,
             draft=draft,
+            draft_id=form.form_draft_id(),
         )
+        saved = True
     except ValidationError as exc:
         errors = _error_dict(exc)
     if not errors and draft is not None and request.POST.get("action") == "review":
@@ -240,6 +247,8 @@ def _save_and_continue(
                 "form": form,
                 "procedure": procedure,
                 "draft": draft,
+                # Said in so many words: what was entered is in the draft (or nothing is).
+                "kept_in_draft": saved,
                 "documents": dossier_selectors.draft_documents_by_component(draft),
             },
             status=400,

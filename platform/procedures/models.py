@@ -92,6 +92,9 @@ class ProcedureField(models.Model):
     required = models.BooleanField(_("required"), default=False)
     choices = ArrayField(models.CharField(max_length=200), default=list, blank=True)
     pattern = models.CharField(_("pattern"), max_length=200, blank=True)
+    # Bounds of a number field (catalog.spec.FormField): none declared, no negative number.
+    min_value = models.FloatField(_("minimum"), null=True, blank=True)
+    max_value = models.FloatField(_("maximum"), null=True, blank=True)
     from_catalog = models.BooleanField(default=True)
 
     class Meta:

@@ -28,6 +28,7 @@ from catalog.spec import (
     FIELD_KEY_RE,
     FIELD_TYPES,
     MAX_FILES_LIMIT,
+    NUMBER_TYPES,
     STEP_ROLES,
     Component,
     FormField,
@@ -90,6 +91,8 @@ def _write_rows(
             required=f.required,
             choices=list(f.choices),
             pattern=f.pattern,
+            min_value=f.min_value,
+            max_value=f.max_value,
             from_catalog=True,
         )
         for i, f in enumerate(spec.fields)
@@ -178,6 +181,15 @@ class FieldInput:
     required: bool = False
     choices: tuple[str, ...] = ()
     pattern: str = ""
+    min_value: int | float | None = None
+    max_value: int | float | None = None
+
+
+def _bound_json(value: float | None) -> int | float | None:
+    """A stored bound as the spec writes it (whole numbers as integers)."""
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else float(value)
 
 
 @dataclass(frozen=True)
@@ -215,6 +227,8 @@ def procedure_spec(procedure: AgencyProcedure) -> ProcedureSpec:
                 "required": f.required,
                 "choices": list(f.choices),
                 "pattern": f.pattern,
+                "min_value": _bound_json(f.min_value),
+                "max_value": _bound_json(f.max_value),
             }
             for f in procedure.fields.all()
         ],
@@ -308,6 +322,16 @@ def _configuration_errors(
             add(
                 "extra_fields",
                 _("%(where)s: a choice field needs at least one choice.") % {"where": where},
+            )
+        if f.type not in NUMBER_TYPES and (f.min_value is not None or f.max_value is not None):
+            add(
+                "extra_fields",
+                _("%(where)s: only number fields take a minimum or a maximum.") % {"where": where},
+            )
+        elif f.min_value is not None and f.max_value is not None and f.min_value > f.max_value:
+            add(
+                "extra_fields",
+                _("%(where)s: the minimum is greater than the maximum.") % {"where": where},
             )
         if f.pattern:
             try:
@@ -413,6 +437,8 @@ def procedure_configure(
                 required=f.required,
                 choices=[c.strip() for c in f.choices if c.strip()],
                 pattern=f.pattern,
+                min_value=f.min_value,
+                max_value=f.max_value,
                 from_catalog=False,
             )
             for i, f in enumerate(extra_fields)
@@ -559,6 +585,8 @@ def _describe_step(s: Step) -> str:
 
 
 def _display(value: Any) -> str:
+    if value is None:
+        return "—"
     if isinstance(value, bool):
         return _yes_no(value)
     if isinstance(value, tuple | list):
@@ -640,6 +668,8 @@ def _spec_changes(old: ProcedureSpec, new: ProcedureSpec) -> list[CatalogChange]
             ("required", str(_("required"))),
             ("choices", str(_("choices"))),
             ("pattern", str(_("pattern"))),
+            ("min_value", str(_("minimum"))),
+            ("max_value", str(_("maximum"))),
         ),
     )
     compare(

@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "tenants.routing.AgencyRoutingMiddleware",
+    # NUL characters refused, text normalised to NFC, before anything reads the request.
+    "ops.inputs.RequestInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "tenants.routing.SessionAgencyBindingMiddleware",
     "django.middleware.locale.LocaleMiddleware",
