@@ -12,6 +12,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -37,12 +38,58 @@ from billing.services import usage_rollup
 from tenants.schemas import advisory_lock
 
 QUANTITY = Decimal("0.0001")
+# Billing months are Vietnamese calendar months, whatever time zone a request runs in.
+BILLING_TIME_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def period_bounds(period_start: dt.date) -> tuple[dt.date, dt.date]:
     if period_start.day != 1:
         raise ValidationError(_("A billing period starts on the first day of a month."))
     return period_start, next_month_start(period_start) - dt.timedelta(days=1)
+
+
+def period_ends_at(period_start: dt.date) -> dt.datetime:
+    """The moment a billing month ends: midnight, Vietnam time, starting the next month's 1st."""
+    return dt.datetime.combine(next_month_start(period_start), dt.time.min, BILLING_TIME_ZONE)
+
+
+def period_has_ended(period_start: dt.date, *, now: dt.datetime) -> bool:
+    return now >= period_ends_at(period_start)
+
+
+def _early_close_reason(
+    period_start: dt.date, *, now: dt.datetime, force: bool, reason: str
+) -> str:
+    """'' if the month has ended; the reason of a forced early close; otherwise refused.
+
+    An issued invoice can never change, so issuing a month before its last usage is in would
+    bill it short for good: only a person who says why may do it (and it is audited)."""
+    if period_has_ended(period_start, now=now):
+        return ""
+    names = {
+        "period": period_start.strftime("%m/%Y"),
+        "end": period_ends_at(period_start).strftime("%d/%m/%Y"),
+    }
+    if not force:
+        if now < dt.datetime.combine(period_start, dt.time.min, BILLING_TIME_ZONE):
+            message = _(
+                "The month %(period)s has not started yet; it can be closed once it has ended,"
+                " from 00:00 on %(end)s (Vietnam time)."
+            )
+        else:
+            message = _(
+                "The month %(period)s has not ended yet: it ends at 00:00 on %(end)s (Vietnam"
+                " time). Its invoices cannot be issued before then unless the close is forced"
+                " with a reason."
+            )
+        raise ValidationError(message % names, code="period_not_ended")
+    if not reason.strip():
+        raise ValidationError(
+            _("Say why the month %(period)s is closed before it ends (a reason is required).")
+            % names,
+            code="reason_required",
+        )
+    return reason.strip()
 
 
 def _vnd(value: Decimal) -> int:
@@ -234,8 +281,19 @@ def _payment_terms_days() -> int:
 
 
 @transaction.atomic
-def invoices_issue(*, invoices: list[Invoice], actor_email: str = "") -> list[Invoice]:
-    """Number, date and freeze draft invoices (payer details are copied onto them)."""
+def invoices_issue(
+    *,
+    invoices: list[Invoice],
+    actor_email: str = "",
+    force: bool = False,
+    reason: str = "",
+    now: dt.datetime | None = None,
+) -> list[Invoice]:
+    """Number, date and freeze draft invoices (payer details are copied onto them).
+
+    A month that has not ended (Vietnam time) is refused unless ``force`` with a ``reason``;
+    such an early close is recorded in the billing audit trail."""
+    now = now or timezone.now()
     ids = [i.pk for i in invoices]
     drafts = list(
         Invoice.objects.select_for_update()
@@ -245,7 +303,11 @@ def invoices_issue(*, invoices: list[Invoice], actor_email: str = "") -> list[In
     )
     if len(drafts) != len(set(ids)):
         raise ValidationError(_("Only draft invoices can be issued."))
-    now = timezone.now()
+    early = {
+        period: why
+        for period in sorted({d.period_start for d in drafts})
+        if (why := _early_close_reason(period, now=now, force=force, reason=reason))
+    }
     scope = f"invoice-{timezone.localdate(now).year}"
     numbers = numbers_allocate(scope=scope, count=len(drafts))
     due = timezone.localdate(now) + dt.timedelta(days=_payment_terms_days())
@@ -275,6 +337,18 @@ def invoices_issue(*, invoices: list[Invoice], actor_email: str = "") -> list[In
         )
         for invoice in drafts
     )
+    for period, why in early.items():
+        BillingEvent.objects.create(
+            event="period_closed_early",
+            actor_email=actor_email,
+            detail={
+                "period": period.strftime("%Y-%m"),
+                "reason": why,
+                "closed_at": now.astimezone(BILLING_TIME_ZONE).isoformat(),
+                "ends_at": period_ends_at(period).isoformat(),
+                "invoices": [d.number for d in drafts if d.period_start == period],
+            },
+        )
     return drafts
 
 
@@ -284,13 +358,29 @@ class MonthCloseReport:
     issued: int
 
 
-def billing_month_close(*, period_start: dt.date, actor_email: str = "") -> MonthCloseReport:
-    """Month-end: draft every account's invoice from the ledger, then issue them all."""
+def billing_month_close(
+    *,
+    period_start: dt.date,
+    actor_email: str = "",
+    force: bool = False,
+    reason: str = "",
+    now: dt.datetime | None = None,
+) -> MonthCloseReport:
+    """Month-end: draft every account's invoice from the ledger, then issue them all.
+
+    Only a month that has ended (at local midnight, Vietnam time) closes; an unfinished or
+    future month is refused before anything is drafted, unless forced with a reason (audited).
+    """
+    now = now or timezone.now()
+    period_start, _period_end = period_bounds(period_start)
+    _early_close_reason(period_start, now=now, force=force, reason=reason)
     prepared = invoices_prepare(period_start=period_start)
     drafts = list(
         Invoice.objects.filter(period_start=prepared.period_start, status=InvoiceStatus.DRAFT)
     )
-    issued = invoices_issue(invoices=drafts, actor_email=actor_email)
+    issued = invoices_issue(
+        invoices=drafts, actor_email=actor_email, force=force, reason=reason, now=now
+    )
     return MonthCloseReport(prepared=prepared, issued=len(issued))
 
 

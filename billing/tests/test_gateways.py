@@ -15,7 +15,6 @@ from django.utils import timezone
 from billing.gateways import GatewayError, gateway_for, gateway_get
 from billing.gateways.bank_transfer import StatementLine, bank_reconciliation, bank_transfer_record
 from billing.gateways.stripe import StripeGateway, meter_event_name, meter_value
-from billing.invoicing import billing_month_close
 from billing.models import (
     BillingEvent,
     Gateway,
@@ -30,12 +29,12 @@ from billing.models import (
 )
 from billing.outbox import meter_events_push, meter_outbox_fill
 from billing.tests.gateway_helpers import (
+    close_running_month,
     ledger_total,
     make_payer,
     make_plan,
     record_usage,
     subscribe,
-    this_period,
 )
 from tests.fakes.stripe_server import FakeStripe
 
@@ -199,7 +198,7 @@ def _issued_invoice(make_agency: Any, payer: Any, moment: dt.datetime) -> Invoic
     subscribe(agency, payer, moment)
     record_usage(agency, moment, 8)  # 3 over the included 5
     record_usage(agency, moment, 2, Metric.SMS_SENT)
-    billing_month_close(period_start=this_period(moment))
+    close_running_month(moment)
     return Invoice.objects.get(billing_account=payer)
 
 

@@ -13,7 +13,6 @@ from django.test import Client
 from django.utils import timezone
 
 from billing.gateways import gateway_for
-from billing.invoicing import billing_month_close
 from billing.models import (
     BillingEvent,
     Gateway,
@@ -26,11 +25,11 @@ from billing.models import (
     WebhookStatus,
 )
 from billing.tests.gateway_helpers import (
+    close_running_month,
     make_payer,
     make_plan,
     record_usage,
     subscribe,
-    this_period,
 )
 from billing.webhooks import webhook_event_process, webhook_events_due
 from tests.fakes.stripe_server import FakeStripe
@@ -65,7 +64,7 @@ def sent_invoice(make_agency: Any, plan: Plan, fake_stripe: FakeStripe) -> Invoi
     agency = make_agency(provision=False)
     subscribe(agency, payer, moment)
     record_usage(agency, moment, 9)
-    billing_month_close(period_start=this_period(moment))
+    close_running_month(moment)
     invoice = Invoice.objects.get(billing_account=payer)
     gateway_for(payer).invoice_send(invoice=invoice)
     invoice.refresh_from_db()
