@@ -30,6 +30,8 @@ from billing.models import (
     InvoiceStatus,
     LineKind,
     NumberCounter,
+    Overpayment,
+    OverpaymentStatus,
     Payment,
     Subscription,
 )
@@ -337,6 +339,19 @@ def invoices_issue(
         )
         for invoice in drafts
     )
+    # Overpayments credited to these payers settle their new invoices (see billing.overpayments).
+    with_credit = set(
+        Overpayment.objects.filter(
+            status=OverpaymentStatus.CREDIT,
+            billing_account_id__in={d.billing_account_id for d in drafts},
+        ).values_list("billing_account", flat=True)
+    )
+    if with_credit:
+        from billing.overpayments import account_credit_apply
+
+        for account in {d.billing_account_id: d.billing_account for d in drafts}.values():
+            if account.pk in with_credit:
+                account_credit_apply(account=account, actor_email=actor_email)
     for period, why in early.items():
         BillingEvent.objects.create(
             event="period_closed_early",
@@ -445,23 +460,44 @@ def payment_record(
     reference: str,
     gateway: str = Gateway.BANK_TRANSFER,
     actor_email: str = "",
+    allow_overpayment: bool = False,
 ) -> Payment:
-    """Money received against an invoice. More than the balance is refused, never applied."""
+    """Money received against an invoice: all of it is recorded.
+
+    What the invoice still owed is applied to it; anything beyond (a second payment of a paid
+    invoice, or more than the balance) is kept as an ``Overpayment`` flagged for staff, who
+    refund it or credit it to the next invoice. Staff entering a transfer by hand confirm an
+    excess with ``allow_overpayment`` (a typo is refused); money a gateway reports as received is
+    always recorded.
+    """
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     reference = reference.strip()
-    if invoice.status != InvoiceStatus.ISSUED:
-        raise ValidationError(_("Only an issued, unpaid invoice can take a payment."))
+    if invoice.status == InvoiceStatus.DRAFT:
+        raise ValidationError(_("A draft invoice cannot take a payment: issue it first."))
     if not reference:
         raise ValidationError({"reference": _("Enter the bank transfer reference.")})
     if Payment.objects.filter(gateway=gateway, reference=reference).exists():
         raise ValidationError(
             {"reference": _("The payment %(ref)s is already recorded.") % {"ref": reference}}
         )
-    if amount <= 0 or amount > invoice.balance:
-        raise ValidationError(
-            {"amount": _("The amount must be between 1 and the balance of %(max)s ₫.")
-             % {"max": invoice.balance}}
-        )  # fmt: skip
+    if amount <= 0:
+        raise ValidationError({"amount": _("The amount must be a positive number of đồng.")})
+    owed = max(invoice.balance, 0) if invoice.status == InvoiceStatus.ISSUED else 0
+    excess = max(0, amount - owed)
+    if excess and not allow_overpayment:
+        if invoice.status != InvoiceStatus.ISSUED:
+            message = _(
+                "This invoice is already settled (%(status)s). If the payer really paid it"
+                " again, confirm that the money is recorded as an overpayment, to refund or to"
+                " credit to the next invoice."
+            ) % {"status": invoice.get_status_display()}
+        else:
+            message = _(
+                "The amount must be between 1 and the balance of %(max)s ₫. If the payer really"
+                " sent more, confirm that the excess is recorded as an overpayment."
+            ) % {"max": owed}
+        raise ValidationError({"amount": message})
+    applied = amount - excess
     payment = Payment.objects.create(
         invoice=invoice,
         gateway=gateway,
@@ -470,18 +506,35 @@ def payment_record(
         reference=reference,
         recorded_by_email=actor_email,
     )
-    invoice.amount_paid += amount
-    fields = ["amount_paid"]
-    if invoice.balance == 0:
-        invoice.status, invoice.paid_at = InvoiceStatus.PAID, timezone.now()
-        fields += ["status", "paid_at"]
-    invoice.save(update_fields=fields)
+    if applied:
+        invoice.amount_paid += applied
+        fields = ["amount_paid"]
+        if invoice.balance <= 0:
+            invoice.status, invoice.paid_at = InvoiceStatus.PAID, timezone.now()
+            fields += ["status", "paid_at"]
+        invoice.save(update_fields=fields)
     BillingEvent.objects.create(
         billing_account_id=invoice.billing_account_id,
         invoice=invoice,
         event="payment_recorded",
         actor_email=actor_email,
-        detail={"amount": amount, "reference": reference, "gateway": gateway},
-    )
+        detail={"amount": amount, "applied": applied, "excess": excess, "reference": reference,
+                "gateway": gateway},
+    )  # fmt: skip
+    if excess:
+        overpayment = Overpayment.objects.create(
+            billing_account_id=invoice.billing_account_id,
+            invoice=invoice,
+            payment=payment,
+            amount=excess,
+        )
+        BillingEvent.objects.create(
+            billing_account_id=invoice.billing_account_id,
+            invoice=invoice,
+            event="overpayment_flagged",
+            actor_email=actor_email,
+            detail={"overpayment": overpayment.pk, "amount": excess, "reference": reference,
+                    "gateway": gateway, "invoice_status": invoice.status},
+        )  # fmt: skip
     _reassess(invoice, actor_email)
     return payment

@@ -306,7 +306,12 @@ class CreditNote(models.Model):
 
 
 class Payment(models.Model):
-    """Money received against an invoice (bank transfer recorded by staff, or a gateway)."""
+    """Money received against an invoice (bank transfer recorded by staff, or a gateway).
+
+    ``amount`` is all the money that arrived, even beyond what the invoice owed: the excess is an
+    ``Overpayment`` of this payment. A payment with ``carried_from`` is no new money: it is an
+    overpayment of an earlier invoice, credited to this one.
+    """
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
     gateway = models.CharField(max_length=20, choices=Gateway.choices)
@@ -314,6 +319,14 @@ class Payment(models.Model):
     received_on = models.DateField(_("received on"))
     reference = models.CharField(_("reference"), max_length=120)
     recorded_by_email = models.EmailField(blank=True)
+    carried_from = models.ForeignKey(
+        "Overpayment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="applications",
+        verbose_name=_("credit carried from"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -326,6 +339,56 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference}: {self.amount}"
+
+
+class OverpaymentStatus(models.TextChoices):
+    OPEN = "open", _("To resolve")
+    REFUNDED = "refunded", _("Refunded")
+    CREDIT = "credit", _("Credit for the next invoice")
+    APPLIED = "applied", _("Credited to a later invoice")
+
+
+class Overpayment(models.Model):
+    """Money that arrived beyond what an invoice owed (paid twice, or too much).
+
+    Never dropped: kept and flagged until staff resolve it, by recording the refund they made or
+    by crediting it to the payer's next invoices (``applied`` so far).
+    """
+
+    billing_account = models.ForeignKey(
+        BillingAccount, on_delete=models.PROTECT, related_name="overpayments"
+    )
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="overpayments")
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="overpayment")
+    amount = models.PositiveBigIntegerField(_("excess (VND)"))
+    applied = models.PositiveBigIntegerField(_("credited so far (VND)"), default=0)
+    status = models.CharField(
+        _("status"), max_length=10, choices=OverpaymentStatus.choices,
+        default=OverpaymentStatus.OPEN,
+    )  # fmt: skip
+    resolution_note = models.TextField(_("note"), blank=True)
+    resolved_by_email = models.EmailField(blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("overpayment")
+        verbose_name_plural = _("overpayments")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "billing_account"], name="overpayment_status")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(applied__lte=models.F("amount")),
+                name="overpayment_applied_within_amount",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id}: {self.amount} ({self.status})"
+
+    @property
+    def remaining(self) -> int:
+        return self.amount - self.applied
 
 
 class NumberCounter(models.Model):

@@ -18,6 +18,8 @@ from billing.models import (
     InvoiceLine,
     InvoiceStatus,
     Metric,
+    Overpayment,
+    OverpaymentStatus,
     Subscription,
     UsageEvent,
 )
@@ -172,6 +174,15 @@ def unpaid_invoices(*, today: dt.date) -> QuerySet[Invoice]:
         .select_related("billing_account")
         .annotate(agencies=Count("lines__agency", distinct=True))
         .order_by("due_on", "number")
+    )
+
+
+def overpayments_to_resolve() -> QuerySet[Overpayment]:
+    """Overpayments staff still have to decide on (open), then credits waiting for an invoice."""
+    return (
+        Overpayment.objects.filter(status__in=[OverpaymentStatus.OPEN, OverpaymentStatus.CREDIT])
+        .select_related("invoice", "billing_account", "payment")
+        .order_by("-status", "created_at", "pk")  # "open" sorts before "credit"
     )
 
 

@@ -6,8 +6,10 @@
 - ``webhook_event_process`` applies an event once. Events can arrive in any order and more than
   once, so each handler compares the object's state with what we applied last (lifecycle rank,
   then the event's ``created``) and never moves it backwards. Amounts are checked against our
-  invoice: a mismatch is flagged (a BillingEvent) and never applied. Unknown types are stored and
-  marked ignored. Our invoices stay the source of truth: Stripe can settle them, never rewrite them.
+  invoice: a mismatch is flagged (a BillingEvent). Money Stripe collected is always recorded,
+  once per payment: beyond what our invoice owed it becomes an overpayment flagged for staff,
+  never dropped. Unknown types are stored and marked ignored. Our invoices stay the source of
+  truth: Stripe can settle them, never rewrite them.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 import stripe
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,6 +33,8 @@ from billing.models import (
     GatewayObject,
     Invoice,
     InvoiceStatus,
+    Overpayment,
+    Payment,
     Subscription,
     WebhookEvent,
     WebhookStatus,
@@ -202,25 +207,17 @@ def _invoice_event(event: WebhookEvent) -> tuple[str, str]:
         return WebhookStatus.PROCESSED, f"stale: {status} after {known}"
     if str(obj.get("currency", "")).lower() != "vnd":
         return _flag(invoice, event, "currency", currency=obj.get("currency"))
-    if status != "draft" and int(obj.get("total", -1)) != invoice.total:
+    total_differs = status != "draft" and int(obj.get("total", -1)) != invoice.total
+    if total_differs and status != "paid":
         return _flag(invoice, event, "total", ours=invoice.total, theirs=obj.get("total"))
     note = f"{known} → {status}"
+    flags: list[str] = []
     if status == "paid":
-        paid = int(obj.get("amount_paid") or 0)
-        if invoice.status == InvoiceStatus.PAID:
-            # Settled here first (a bank transfer, then marked paid out of band at Stripe).
-            note += " (already settled here)"
-        elif paid != invoice.balance:
-            return _flag(invoice, event, "amount_paid", balance=invoice.balance, theirs=paid)
-        else:
-            payment_record(
-                invoice=invoice,
-                amount=paid,
-                received_on=timezone.localdate(dt.datetime.fromtimestamp(event.created, dt.UTC)),
-                reference=obj["id"],
-                gateway=Gateway.STRIPE,
-                actor_email="",
-            )
+        received, flags = _stripe_money_record(invoice, obj, event)
+        note += f" ({received})"
+        if total_differs:
+            flags.append(_flag(invoice, event, "total", ours=invoice.total,
+                               theirs=obj.get("total"))[1])  # fmt: skip
     elif status in ("void", "uncollectible"):
         # Our invoice stands; a human decides (credit note or follow-up).
         BillingEvent.objects.create(
@@ -231,7 +228,50 @@ def _invoice_event(event: WebhookEvent) -> tuple[str, str]:
         )
     row.state, row.state_at = status, event.created
     row.save(update_fields=["state", "state_at", "updated_at"])
+    if flags:
+        return WebhookStatus.FLAGGED, f"{note}; flagged: {', '.join(flags)}"
     return WebhookStatus.PROCESSED, note
+
+
+def _stripe_money_record(
+    invoice: Invoice, obj: dict[str, Any], event: WebhookEvent
+) -> tuple[str, list[str]]:
+    """Record the money Stripe received for one of our invoices and we have not recorded yet.
+
+    ``amount_paid`` is what Stripe itself collected (0 when it was only marked paid out of band,
+    API basil), cumulative over the invoice's life; so a second event about the same payment
+    (``invoice.paid`` and ``invoice.payment_succeeded``, or a replay) records nothing new. Money
+    beyond what our invoice still owed (it was paid by transfer too) is recorded all the same,
+    as an overpayment flagged for staff; less than owed is recorded and flagged.
+    """
+    paid = int(obj.get("amount_paid") or 0)
+    if paid <= 0:
+        return "nothing collected by Stripe: paid out of band", []
+    stripe_id = str(obj["id"])
+    recorded = sum(
+        Payment.objects.filter(gateway=Gateway.STRIPE, invoice=invoice)
+        .filter(Q(reference=stripe_id) | Q(reference__startswith=f"{stripe_id}:"))
+        .values_list("amount", flat=True)
+    )
+    new = paid - recorded
+    if new <= 0:
+        return "already recorded", []
+    owed = invoice.balance if invoice.status == InvoiceStatus.ISSUED else 0
+    payment = payment_record(
+        invoice=invoice,
+        amount=new,
+        received_on=timezone.localdate(dt.datetime.fromtimestamp(event.created, dt.UTC)),
+        reference=stripe_id if recorded == 0 else f"{stripe_id}:{paid}",
+        gateway=Gateway.STRIPE,
+        actor_email="",
+        allow_overpayment=True,
+    )
+    flags = []
+    if Overpayment.objects.filter(payment=payment).exists():
+        flags.append("overpayment")
+    elif new < owed:
+        flags.append(_flag(invoice, event, "amount_paid", balance=owed, theirs=new)[1])
+    return f"{new} VND recorded", flags
 
 
 @handles(
