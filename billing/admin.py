@@ -49,7 +49,10 @@ class WebhookEventAdmin(ReadOnlyAdmin):
 
 @admin.register(MeterEventOutbox)
 class MeterEventOutboxAdmin(ReadOnlyAdmin):
-    list_display = ["idempotency_key", "agency", "metric", "quantity", "status", "attempts"]
+    list_display = [
+        "idempotency_key", "agency", "metric", "quantity", "status", "attempts",
+        "next_attempt_at", "generation",
+    ]  # fmt: skip
     list_filter = ["status", "metric"]
     search_fields = ["idempotency_key"]
 

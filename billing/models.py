@@ -455,14 +455,20 @@ class GatewayObject(models.Model):
 class OutboxStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     SENT = "sent", _("Sent")
-    FAILED = "failed", _("Failed")
+    FAILED = "failed", _("Failed, retried later")
+    VERIFY = "verify", _("To check against Stripe's summary")
+    ATTENTION = "attention", _("Needs attention")
 
 
 class MeterEventOutbox(models.Model):
     """One ledger row to report to Stripe Billing Meters, keyed by the ledger's idempotency key.
 
-    The key is also the meter event's ``identifier``: Stripe ignores a second event with the same
-    identifier, so a push repeated after a crash never counts twice.
+    The meter event's ``identifier`` is the key (with ``~<generation>`` once a row had to be sent
+    afresh): Stripe ignores a second event with the same identifier within 24 hours, so a retry
+    inside that window never counts twice. ``first_attempt_at`` is when the current identifier
+    was first sent (written before sending); a row not confirmed sent within the window is checked
+    against Stripe's event summaries (``verify``) before anything is sent again.
+    A failed row is retried with capped exponential backoff (``next_attempt_at``), never given up.
     """
 
     usage_event = models.OneToOneField(UsageEvent, on_delete=models.PROTECT, related_name="+")
@@ -473,12 +479,19 @@ class MeterEventOutbox(models.Model):
     quantity = models.DecimalField(max_digits=14, decimal_places=4)
     occurred_at = models.DateTimeField()
     status = models.CharField(
-        max_length=8, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+        max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
     )
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     sent_value = models.BigIntegerField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    generation = models.PositiveIntegerField(default=0)
+    first_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    # What a check against Stripe's summary does with a row Stripe did not count: send it afresh
+    # (a lost answer, a requeue), or leave it for staff (Stripe rejected it: an error report).
+    resend_if_missing = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -486,6 +499,13 @@ class MeterEventOutbox(models.Model):
 
     def __str__(self) -> str:
         return f"{self.idempotency_key} ({self.status})"
+
+    @property
+    def identifier(self) -> str:
+        """The meter event's identifier at Stripe for the current generation."""
+        if self.generation == 0:
+            return self.idempotency_key
+        return f"{self.idempotency_key}~{self.generation}"
 
 
 class WebhookStatus(models.TextChoices):

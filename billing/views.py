@@ -70,6 +70,7 @@ def console_billing(request: HttpRequest) -> HttpResponse:
         province = names.get(row["agency__province_code"], row["agency__province_code"])
         table.setdefault(province, {})[month] = row["amount"]
     unpaid = list(selectors.unpaid_invoices(today=today)[:300])
+    stuck = selectors.meter_outbox_stuck(now=timezone.now())
     for invoice in unpaid:
         invoice.days_late = (today - invoice.due_on).days if invoice.due_on else 0  # type: ignore[attr-defined]
     return render(
@@ -84,6 +85,8 @@ def console_billing(request: HttpRequest) -> HttpResponse:
             "anomalies": selectors.usage_anomalies(today=today)[:50],
             "accounts": BillingAccount.objects.exclude(status="good").order_by("name"),
             "overpayments": list(selectors.overpayments_to_resolve()[:200]),
+            "meter_stuck": list(stuck[:100]),
+            "meter_stuck_count": stuck.count(),
             "resolve_form": OverpaymentResolveForm(),
         },
     )
@@ -187,6 +190,42 @@ def console_overpayment_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     if request.POST.get("back") == "invoice":
         return redirect("console-invoice", pk=overpayment.invoice_id)
     return redirect(f"{reverse('console-billing')}#overpayments")
+
+
+@staff_member_required
+@require_POST
+def console_meter_events_requeue(request: HttpRequest) -> HttpResponse:
+    """Send stuck meter events to Stripe again (checked against Stripe's summary first when
+    Stripe may already have counted them)."""
+    from billing.outbox import meter_outbox_requeue
+
+    raw = request.POST.getlist("rows")
+    if not raw or not all(value.isdigit() for value in raw):
+        messages.error(request, _("Choose the meter events to send again."))
+    else:
+        report = meter_outbox_requeue(
+            ids=[int(value) for value in raw],
+            actor_email=request.user.email,  # type: ignore[union-attr]
+        )
+        if report.requeued:
+            messages.success(
+                request,
+                _(
+                    "%(n)s meter event(s) will be sent to Stripe again (%(checked)s after a"
+                    " check against Stripe's summary)."
+                )
+                % {"n": report.requeued, "checked": report.to_verify},
+            )
+        if report.too_old:
+            messages.error(
+                request,
+                _(
+                    "%(n)s meter event(s) are older than Stripe's 35 days and can no longer be"
+                    " reported to Stripe; our invoices still bill them from the ledger."
+                )
+                % {"n": report.too_old},
+            )
+    return redirect(f"{reverse('console-billing')}#meter-events")
 
 
 @csrf_exempt

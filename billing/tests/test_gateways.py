@@ -161,8 +161,9 @@ def test_failed_pushes_are_retried_and_repeats_are_deduplicated(
     assert first.failed == 1 and first.sent == 5
     failed = MeterEventOutbox.objects.get(status=OutboxStatus.FAILED)
     assert failed.attempts == 1 and "unknown error" in failed.last_error
+    assert meter_events_push().sent == 0  # it waits for its backoff (a minute)
 
-    second = meter_events_push()
+    second = meter_events_push(now=timezone.now() + dt.timedelta(minutes=2))
     assert second.sent == 1 and not MeterEventOutbox.objects.exclude(status="sent").exists()
 
     # A crash after Stripe accepted but before we committed: the rows are pushed again, and
