@@ -460,6 +460,10 @@ class OutboxStatus(models.TextChoices):
     ATTENTION = "attention", _("Needs attention")
 
 
+# Every status but "sent": filter on these (the index) rather than exclude the many sent rows.
+UNSENT = (OutboxStatus.PENDING, OutboxStatus.FAILED, OutboxStatus.VERIFY, OutboxStatus.ATTENTION)
+
+
 class MeterEventOutbox(models.Model):
     """One ledger row to report to Stripe Billing Meters, keyed by the ledger's idempotency key.
 

@@ -40,6 +40,7 @@ from django.utils import timezone
 from billing.gateways import GatewayError, PaymentGateway, gateway_get
 from billing.gateways.stripe import meter_value
 from billing.models import (
+    UNSENT,
     BillingAccount,
     BillingEvent,
     Gateway,
@@ -359,7 +360,7 @@ def meter_outbox_requeue(
     rows = list(
         MeterEventOutbox.objects.select_for_update()
         .filter(pk__in=list(ids))
-        .exclude(status=OutboxStatus.SENT)
+        .filter(status__in=UNSENT)
         .order_by("id")
     )
     for row in rows:

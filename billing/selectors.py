@@ -12,6 +12,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
 from billing.models import (
+    UNSENT,
     AccountStatus,
     BillingAccount,
     Invoice,
@@ -195,7 +196,7 @@ def meter_outbox_stuck(*, now: dt.datetime) -> QuerySet[MeterEventOutbox]:
     from billing.outbox import STRIPE_LOOKBACK, STUCK_AGE, STUCK_ATTEMPTS
 
     return (
-        MeterEventOutbox.objects.exclude(status=OutboxStatus.SENT)
+        MeterEventOutbox.objects.filter(status__in=UNSENT)
         .filter(occurred_at__gte=now - STRIPE_LOOKBACK)
         .filter(
             Q(status__in=[OutboxStatus.ATTENTION, OutboxStatus.VERIFY])
@@ -221,7 +222,7 @@ def meter_outbox_health(*, now: dt.datetime) -> dict[str, Any]:
         most_attempts=Max("attempts"),
     )
     expired = (
-        MeterEventOutbox.objects.exclude(status=OutboxStatus.SENT)
+        MeterEventOutbox.objects.filter(status__in=UNSENT)
         .filter(occurred_at__lt=now - STRIPE_LOOKBACK)
         .count()
     )

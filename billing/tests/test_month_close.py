@@ -52,29 +52,31 @@ def subscribed(make_agency: Any, plan: Plan) -> Any:
     return since
 
 
-def _unfinished_periods() -> list[dt.date]:
-    running = month_start(timezone.localdate())
-    future = running
-    for _ in range(3):
-        future = next_month_start(future)
-    return [running, future]
+def _months_ahead(n: int, now: dt.datetime) -> dt.date:
+    period = month_start(timezone.localdate(now))
+    for _ in range(n):
+        period = next_month_start(period)
+    return period
 
 
 def test_unfinished_and_future_months_are_refused_and_nothing_changes(subscribed: Any) -> None:
+    # The clock ticks (a test may run across midnight on the last day of a month): the running
+    # month is refused at a pinned instant; the command is given a month that cannot have ended.
+    now = timezone.now()
+    running, future = _months_ahead(0, now), _months_ahead(3, now)
     events = BillingEvent.objects.count()
-    for period in _unfinished_periods():
-        with pytest.raises(CommandError) as refused:
-            call_command("billing_close_month", "--period", f"{period:%Y-%m}")
-        message = str(refused.value)
-        assert f"{period:%m/%Y}" in message and "Vietnam time" in message
-        assert "--force" in message  # says how, if it really must be done
-        with pytest.raises(ValidationError):
-            billing_month_close(period_start=period)
-        # Forced without a reason: refused too.
-        with pytest.raises(CommandError, match="reason"):
-            call_command("billing_close_month", "--period", f"{period:%Y-%m}", "--force")
+    with pytest.raises(CommandError) as refused:
+        call_command("billing_close_month", "--period", f"{future:%Y-%m}")
+    message = str(refused.value)
+    assert f"{future:%m/%Y} has not started" in message and "Vietnam time" in message
+    assert "--force" in message  # says how, if it really must be done
+    with pytest.raises(CommandError, match="reason"):  # forced without a reason
+        call_command("billing_close_month", "--period", f"{future:%Y-%m}", "--force")
+    for period in (running, future):
+        with pytest.raises(ValidationError, match="has not"):
+            billing_month_close(period_start=period, now=now)
         with pytest.raises(ValidationError, match="reason"):
-            billing_month_close(period_start=period, force=True, reason="   ")
+            billing_month_close(period_start=period, force=True, reason="   ", now=now)
     assert not Invoice.objects.exists()  # not even drafts
     assert BillingEvent.objects.count() == events
 
@@ -86,18 +88,32 @@ def test_an_ended_month_closes_without_force(subscribed: Any) -> None:
 
 
 def test_a_forced_close_is_audited_with_its_reason(subscribed: Any) -> None:
-    running = month_start(timezone.localdate())
+    early = _months_ahead(1, timezone.now())  # next month: not ended whatever the clock does
     reason = "Cơ quan giải thể theo quyết định sáp nhập; chốt sớm để quyết toán"
     call_command(
-        "billing_close_month", "--period", f"{running:%Y-%m}", "--force", "--reason", reason
-    )
-    issued = Invoice.objects.filter(period_start=running, status=InvoiceStatus.ISSUED)
+        "billing_close_month", "--period", f"{early:%Y-%m}", "--force", "--reason", reason,
+        "--actor", "ketoan@provider.vn",
+    )  # fmt: skip
+    issued = Invoice.objects.filter(period_start=early, status=InvoiceStatus.ISSUED)
     assert issued.count() == 8
     (audit,) = BillingEvent.objects.filter(event="period_closed_early")
-    assert audit.detail["period"] == f"{running:%Y-%m}"
+    assert audit.actor_email == "ketoan@provider.vn"
+    assert audit.detail["period"] == f"{early:%Y-%m}"
     assert audit.detail["reason"] == reason
     assert sorted(audit.detail["invoices"]) == sorted(str(i.number) for i in issued)
-    assert audit.detail["ends_at"].startswith(f"{next_month_start(running):%Y-%m-%d}T00:00:00+07")
+    assert audit.detail["ends_at"].startswith(f"{next_month_start(early):%Y-%m-%d}T00:00:00+07")
+
+
+def test_the_running_month_is_refused_then_closes_once_it_has_ended(subscribed: Any) -> None:
+    now = timezone.now()
+    running = _months_ahead(0, now)
+    with pytest.raises(ValidationError, match="has not ended"):
+        billing_month_close(period_start=running, now=now)
+    assert not Invoice.objects.exists()
+    ended = dt.datetime.combine(next_month_start(running), dt.time.min, VN)
+    report = billing_month_close(period_start=running, now=ended)
+    assert report.issued == 8
+    assert not BillingEvent.objects.filter(event="period_closed_early").exists()
 
 
 def test_a_month_ends_at_midnight_in_vietnam() -> None:
