@@ -1,5 +1,6 @@
-"""Provider staff's view of the gateways' plumbing: webhook events, the meter-event outbox and
-the Stripe object mirror. Read-only: every change goes through billing's services."""
+"""Provider staff's view of the gateways' plumbing: webhook events, the meter-event outbox, the
+Stripe object mirror and overpayments. Read-only: every change goes through billing's services
+(overpayments are resolved on the console's billing page)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from billing.models import GatewayObject, MeterEventOutbox, WebhookEvent, WebhookStatus
+from billing.models import (
+    GatewayObject,
+    MeterEventOutbox,
+    Overpayment,
+    WebhookEvent,
+    WebhookStatus,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -42,7 +49,10 @@ class WebhookEventAdmin(ReadOnlyAdmin):
 
 @admin.register(MeterEventOutbox)
 class MeterEventOutboxAdmin(ReadOnlyAdmin):
-    list_display = ["idempotency_key", "agency", "metric", "quantity", "status", "attempts"]
+    list_display = [
+        "idempotency_key", "agency", "metric", "quantity", "status", "attempts",
+        "next_attempt_at", "generation",
+    ]  # fmt: skip
     list_filter = ["status", "metric"]
     search_fields = ["idempotency_key"]
 
@@ -52,3 +62,10 @@ class GatewayObjectAdmin(ReadOnlyAdmin):
     list_display = ["gateway", "kind", "key", "remote_id", "state", "updated_at"]
     list_filter = ["gateway", "kind"]
     search_fields = ["key", "remote_id"]
+
+
+@admin.register(Overpayment)
+class OverpaymentAdmin(ReadOnlyAdmin):
+    list_display = ["invoice", "billing_account", "amount", "applied", "status", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["invoice__number", "payment__reference", "billing_account__name"]

@@ -12,6 +12,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -29,6 +30,8 @@ from billing.models import (
     InvoiceStatus,
     LineKind,
     NumberCounter,
+    Overpayment,
+    OverpaymentStatus,
     Payment,
     Subscription,
 )
@@ -37,12 +40,58 @@ from billing.services import usage_rollup
 from tenants.schemas import advisory_lock
 
 QUANTITY = Decimal("0.0001")
+# Billing months are Vietnamese calendar months, whatever time zone a request runs in.
+BILLING_TIME_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def period_bounds(period_start: dt.date) -> tuple[dt.date, dt.date]:
     if period_start.day != 1:
         raise ValidationError(_("A billing period starts on the first day of a month."))
     return period_start, next_month_start(period_start) - dt.timedelta(days=1)
+
+
+def period_ends_at(period_start: dt.date) -> dt.datetime:
+    """The moment a billing month ends: midnight, Vietnam time, starting the next month's 1st."""
+    return dt.datetime.combine(next_month_start(period_start), dt.time.min, BILLING_TIME_ZONE)
+
+
+def period_has_ended(period_start: dt.date, *, now: dt.datetime) -> bool:
+    return now >= period_ends_at(period_start)
+
+
+def _early_close_reason(
+    period_start: dt.date, *, now: dt.datetime, force: bool, reason: str
+) -> str:
+    """'' if the month has ended; the reason of a forced early close; otherwise refused.
+
+    An issued invoice can never change, so issuing a month before its last usage is in would
+    bill it short for good: only a person who says why may do it (and it is audited)."""
+    if period_has_ended(period_start, now=now):
+        return ""
+    names = {
+        "period": period_start.strftime("%m/%Y"),
+        "end": period_ends_at(period_start).strftime("%d/%m/%Y"),
+    }
+    if not force:
+        if now < dt.datetime.combine(period_start, dt.time.min, BILLING_TIME_ZONE):
+            message = _(
+                "The month %(period)s has not started yet; it can be closed once it has ended,"
+                " from 00:00 on %(end)s (Vietnam time)."
+            )
+        else:
+            message = _(
+                "The month %(period)s has not ended yet: it ends at 00:00 on %(end)s (Vietnam"
+                " time). Its invoices cannot be issued before then unless the close is forced"
+                " with a reason."
+            )
+        raise ValidationError(message % names, code="period_not_ended")
+    if not reason.strip():
+        raise ValidationError(
+            _("Say why the month %(period)s is closed before it ends (a reason is required).")
+            % names,
+            code="reason_required",
+        )
+    return reason.strip()
 
 
 def _vnd(value: Decimal) -> int:
@@ -234,8 +283,19 @@ def _payment_terms_days() -> int:
 
 
 @transaction.atomic
-def invoices_issue(*, invoices: list[Invoice], actor_email: str = "") -> list[Invoice]:
-    """Number, date and freeze draft invoices (payer details are copied onto them)."""
+def invoices_issue(
+    *,
+    invoices: list[Invoice],
+    actor_email: str = "",
+    force: bool = False,
+    reason: str = "",
+    now: dt.datetime | None = None,
+) -> list[Invoice]:
+    """Number, date and freeze draft invoices (payer details are copied onto them).
+
+    A month that has not ended (Vietnam time) is refused unless ``force`` with a ``reason``;
+    such an early close is recorded in the billing audit trail."""
+    now = now or timezone.now()
     ids = [i.pk for i in invoices]
     drafts = list(
         Invoice.objects.select_for_update()
@@ -245,7 +305,11 @@ def invoices_issue(*, invoices: list[Invoice], actor_email: str = "") -> list[In
     )
     if len(drafts) != len(set(ids)):
         raise ValidationError(_("Only draft invoices can be issued."))
-    now = timezone.now()
+    early = {
+        period: why
+        for period in sorted({d.period_start for d in drafts})
+        if (why := _early_close_reason(period, now=now, force=force, reason=reason))
+    }
     scope = f"invoice-{timezone.localdate(now).year}"
     numbers = numbers_allocate(scope=scope, count=len(drafts))
     due = timezone.localdate(now) + dt.timedelta(days=_payment_terms_days())
@@ -275,6 +339,31 @@ def invoices_issue(*, invoices: list[Invoice], actor_email: str = "") -> list[In
         )
         for invoice in drafts
     )
+    # Overpayments credited to these payers settle their new invoices (see billing.overpayments).
+    with_credit = set(
+        Overpayment.objects.filter(
+            status=OverpaymentStatus.CREDIT,
+            billing_account_id__in={d.billing_account_id for d in drafts},
+        ).values_list("billing_account", flat=True)
+    )
+    if with_credit:
+        from billing.overpayments import account_credit_apply
+
+        for account in {d.billing_account_id: d.billing_account for d in drafts}.values():
+            if account.pk in with_credit:
+                account_credit_apply(account=account, actor_email=actor_email)
+    for period, why in early.items():
+        BillingEvent.objects.create(
+            event="period_closed_early",
+            actor_email=actor_email,
+            detail={
+                "period": period.strftime("%Y-%m"),
+                "reason": why,
+                "closed_at": now.astimezone(BILLING_TIME_ZONE).isoformat(),
+                "ends_at": period_ends_at(period).isoformat(),
+                "invoices": [d.number for d in drafts if d.period_start == period],
+            },
+        )
     return drafts
 
 
@@ -284,13 +373,29 @@ class MonthCloseReport:
     issued: int
 
 
-def billing_month_close(*, period_start: dt.date, actor_email: str = "") -> MonthCloseReport:
-    """Month-end: draft every account's invoice from the ledger, then issue them all."""
+def billing_month_close(
+    *,
+    period_start: dt.date,
+    actor_email: str = "",
+    force: bool = False,
+    reason: str = "",
+    now: dt.datetime | None = None,
+) -> MonthCloseReport:
+    """Month-end: draft every account's invoice from the ledger, then issue them all.
+
+    Only a month that has ended (at local midnight, Vietnam time) closes; an unfinished or
+    future month is refused before anything is drafted, unless forced with a reason (audited).
+    """
+    now = now or timezone.now()
+    period_start, _period_end = period_bounds(period_start)
+    _early_close_reason(period_start, now=now, force=force, reason=reason)
     prepared = invoices_prepare(period_start=period_start)
     drafts = list(
         Invoice.objects.filter(period_start=prepared.period_start, status=InvoiceStatus.DRAFT)
     )
-    issued = invoices_issue(invoices=drafts, actor_email=actor_email)
+    issued = invoices_issue(
+        invoices=drafts, actor_email=actor_email, force=force, reason=reason, now=now
+    )
     return MonthCloseReport(prepared=prepared, issued=len(issued))
 
 
@@ -355,23 +460,44 @@ def payment_record(
     reference: str,
     gateway: str = Gateway.BANK_TRANSFER,
     actor_email: str = "",
+    allow_overpayment: bool = False,
 ) -> Payment:
-    """Money received against an invoice. More than the balance is refused, never applied."""
+    """Money received against an invoice: all of it is recorded.
+
+    What the invoice still owed is applied to it; anything beyond (a second payment of a paid
+    invoice, or more than the balance) is kept as an ``Overpayment`` flagged for staff, who
+    refund it or credit it to the next invoice. Staff entering a transfer by hand confirm an
+    excess with ``allow_overpayment`` (a typo is refused); money a gateway reports as received is
+    always recorded.
+    """
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     reference = reference.strip()
-    if invoice.status != InvoiceStatus.ISSUED:
-        raise ValidationError(_("Only an issued, unpaid invoice can take a payment."))
+    if invoice.status == InvoiceStatus.DRAFT:
+        raise ValidationError(_("A draft invoice cannot take a payment: issue it first."))
     if not reference:
         raise ValidationError({"reference": _("Enter the bank transfer reference.")})
     if Payment.objects.filter(gateway=gateway, reference=reference).exists():
         raise ValidationError(
             {"reference": _("The payment %(ref)s is already recorded.") % {"ref": reference}}
         )
-    if amount <= 0 or amount > invoice.balance:
-        raise ValidationError(
-            {"amount": _("The amount must be between 1 and the balance of %(max)s ₫.")
-             % {"max": invoice.balance}}
-        )  # fmt: skip
+    if amount <= 0:
+        raise ValidationError({"amount": _("The amount must be a positive number of đồng.")})
+    owed = max(invoice.balance, 0) if invoice.status == InvoiceStatus.ISSUED else 0
+    excess = max(0, amount - owed)
+    if excess and not allow_overpayment:
+        if invoice.status != InvoiceStatus.ISSUED:
+            message = _(
+                "This invoice is already settled (%(status)s). If the payer really paid it"
+                " again, confirm that the money is recorded as an overpayment, to refund or to"
+                " credit to the next invoice."
+            ) % {"status": invoice.get_status_display()}
+        else:
+            message = _(
+                "The amount must be between 1 and the balance of %(max)s ₫. If the payer really"
+                " sent more, confirm that the excess is recorded as an overpayment."
+            ) % {"max": owed}
+        raise ValidationError({"amount": message})
+    applied = amount - excess
     payment = Payment.objects.create(
         invoice=invoice,
         gateway=gateway,
@@ -380,18 +506,35 @@ def payment_record(
         reference=reference,
         recorded_by_email=actor_email,
     )
-    invoice.amount_paid += amount
-    fields = ["amount_paid"]
-    if invoice.balance == 0:
-        invoice.status, invoice.paid_at = InvoiceStatus.PAID, timezone.now()
-        fields += ["status", "paid_at"]
-    invoice.save(update_fields=fields)
+    if applied:
+        invoice.amount_paid += applied
+        fields = ["amount_paid"]
+        if invoice.balance <= 0:
+            invoice.status, invoice.paid_at = InvoiceStatus.PAID, timezone.now()
+            fields += ["status", "paid_at"]
+        invoice.save(update_fields=fields)
     BillingEvent.objects.create(
         billing_account_id=invoice.billing_account_id,
         invoice=invoice,
         event="payment_recorded",
         actor_email=actor_email,
-        detail={"amount": amount, "reference": reference, "gateway": gateway},
-    )
+        detail={"amount": amount, "applied": applied, "excess": excess, "reference": reference,
+                "gateway": gateway},
+    )  # fmt: skip
+    if excess:
+        overpayment = Overpayment.objects.create(
+            billing_account_id=invoice.billing_account_id,
+            invoice=invoice,
+            payment=payment,
+            amount=excess,
+        )
+        BillingEvent.objects.create(
+            billing_account_id=invoice.billing_account_id,
+            invoice=invoice,
+            event="overpayment_flagged",
+            actor_email=actor_email,
+            detail={"overpayment": overpayment.pk, "amount": excess, "reference": reference,
+                    "gateway": gateway, "invoice_status": invoice.status},
+        )  # fmt: skip
     _reassess(invoice, actor_email)
     return payment

@@ -306,7 +306,12 @@ class CreditNote(models.Model):
 
 
 class Payment(models.Model):
-    """Money received against an invoice (bank transfer recorded by staff, or a gateway)."""
+    """Money received against an invoice (bank transfer recorded by staff, or a gateway).
+
+    ``amount`` is all the money that arrived, even beyond what the invoice owed: the excess is an
+    ``Overpayment`` of this payment. A payment with ``carried_from`` is no new money: it is an
+    overpayment of an earlier invoice, credited to this one.
+    """
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
     gateway = models.CharField(max_length=20, choices=Gateway.choices)
@@ -314,6 +319,14 @@ class Payment(models.Model):
     received_on = models.DateField(_("received on"))
     reference = models.CharField(_("reference"), max_length=120)
     recorded_by_email = models.EmailField(blank=True)
+    carried_from = models.ForeignKey(
+        "Overpayment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="applications",
+        verbose_name=_("credit carried from"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -326,6 +339,56 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference}: {self.amount}"
+
+
+class OverpaymentStatus(models.TextChoices):
+    OPEN = "open", _("To resolve")
+    REFUNDED = "refunded", _("Refunded")
+    CREDIT = "credit", _("Credit for the next invoice")
+    APPLIED = "applied", _("Credited to a later invoice")
+
+
+class Overpayment(models.Model):
+    """Money that arrived beyond what an invoice owed (paid twice, or too much).
+
+    Never dropped: kept and flagged until staff resolve it, by recording the refund they made or
+    by crediting it to the payer's next invoices (``applied`` so far).
+    """
+
+    billing_account = models.ForeignKey(
+        BillingAccount, on_delete=models.PROTECT, related_name="overpayments"
+    )
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="overpayments")
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="overpayment")
+    amount = models.PositiveBigIntegerField(_("excess (VND)"))
+    applied = models.PositiveBigIntegerField(_("credited so far (VND)"), default=0)
+    status = models.CharField(
+        _("status"), max_length=10, choices=OverpaymentStatus.choices,
+        default=OverpaymentStatus.OPEN,
+    )  # fmt: skip
+    resolution_note = models.TextField(_("note"), blank=True)
+    resolved_by_email = models.EmailField(blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("overpayment")
+        verbose_name_plural = _("overpayments")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "billing_account"], name="overpayment_status")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(applied__lte=models.F("amount")),
+                name="overpayment_applied_within_amount",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id}: {self.amount} ({self.status})"
+
+    @property
+    def remaining(self) -> int:
+        return self.amount - self.applied
 
 
 class NumberCounter(models.Model):
@@ -392,14 +455,24 @@ class GatewayObject(models.Model):
 class OutboxStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     SENT = "sent", _("Sent")
-    FAILED = "failed", _("Failed")
+    FAILED = "failed", _("Failed, retried later")
+    VERIFY = "verify", _("To check against Stripe's summary")
+    ATTENTION = "attention", _("Needs attention")
+
+
+# Every status but "sent": filter on these (the index) rather than exclude the many sent rows.
+UNSENT = (OutboxStatus.PENDING, OutboxStatus.FAILED, OutboxStatus.VERIFY, OutboxStatus.ATTENTION)
 
 
 class MeterEventOutbox(models.Model):
     """One ledger row to report to Stripe Billing Meters, keyed by the ledger's idempotency key.
 
-    The key is also the meter event's ``identifier``: Stripe ignores a second event with the same
-    identifier, so a push repeated after a crash never counts twice.
+    The meter event's ``identifier`` is the key (with ``~<generation>`` once a row had to be sent
+    afresh): Stripe ignores a second event with the same identifier within 24 hours, so a retry
+    inside that window never counts twice. ``first_attempt_at`` is when the current identifier
+    was first sent (written before sending); a row not confirmed sent within the window is checked
+    against Stripe's event summaries (``verify``) before anything is sent again.
+    A failed row is retried with capped exponential backoff (``next_attempt_at``), never given up.
     """
 
     usage_event = models.OneToOneField(UsageEvent, on_delete=models.PROTECT, related_name="+")
@@ -410,12 +483,19 @@ class MeterEventOutbox(models.Model):
     quantity = models.DecimalField(max_digits=14, decimal_places=4)
     occurred_at = models.DateTimeField()
     status = models.CharField(
-        max_length=8, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+        max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
     )
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     sent_value = models.BigIntegerField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    generation = models.PositiveIntegerField(default=0)
+    first_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    # What a check against Stripe's summary does with a row Stripe did not count: send it afresh
+    # (a lost answer, a requeue), or leave it for staff (Stripe rejected it: an error report).
+    resend_if_missing = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -423,6 +503,13 @@ class MeterEventOutbox(models.Model):
 
     def __str__(self) -> str:
         return f"{self.idempotency_key} ({self.status})"
+
+    @property
+    def identifier(self) -> str:
+        """The meter event's identifier at Stripe for the current generation."""
+        if self.generation == 0:
+            return self.idempotency_key
+        return f"{self.idempotency_key}~{self.generation}"
 
 
 class WebhookStatus(models.TextChoices):

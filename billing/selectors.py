@@ -12,12 +12,17 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
 from billing.models import (
+    UNSENT,
     AccountStatus,
     BillingAccount,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
+    MeterEventOutbox,
     Metric,
+    OutboxStatus,
+    Overpayment,
+    OverpaymentStatus,
     Subscription,
     UsageEvent,
 )
@@ -173,6 +178,63 @@ def unpaid_invoices(*, today: dt.date) -> QuerySet[Invoice]:
         .annotate(agencies=Count("lines__agency", distinct=True))
         .order_by("due_on", "number")
     )
+
+
+def overpayments_to_resolve() -> QuerySet[Overpayment]:
+    """Overpayments staff still have to decide on (open), then credits waiting for an invoice."""
+    return (
+        Overpayment.objects.filter(status__in=[OverpaymentStatus.OPEN, OverpaymentStatus.CREDIT])
+        .select_related("invoice", "billing_account", "payment")
+        .order_by("-status", "created_at", "pk")  # "open" sorts before "credit"
+    )
+
+
+def meter_outbox_stuck(*, now: dt.datetime) -> QuerySet[MeterEventOutbox]:
+    """Meter events Stripe has not been told and should have been: waiting for staff or for a
+    check against Stripe's summary, queued over an hour ago, or failed many times (rows past
+    Stripe's 35 days are counted apart, see ``meter_outbox_health``)."""
+    from billing.outbox import STRIPE_LOOKBACK, STUCK_AGE, STUCK_ATTEMPTS
+
+    return (
+        MeterEventOutbox.objects.filter(status__in=UNSENT)
+        .filter(occurred_at__gte=now - STRIPE_LOOKBACK)
+        .filter(
+            Q(status__in=[OutboxStatus.ATTENTION, OutboxStatus.VERIFY])
+            | Q(created_at__lt=now - STUCK_AGE)
+            | Q(attempts__gte=STUCK_ATTEMPTS)
+        )
+        .select_related("agency", "billing_account")
+        .order_by("created_at", "id")
+    )
+
+
+def meter_outbox_health(*, now: dt.datetime) -> dict[str, Any]:
+    """Figures of the meter-event outbox for the health page (one query)."""
+    from django.db.models import Max, Min
+
+    from billing.outbox import STRIPE_LOOKBACK
+
+    figures = meter_outbox_stuck(now=now).aggregate(
+        stuck=Count("id"),
+        attention=Count("id", filter=Q(status=OutboxStatus.ATTENTION)),
+        verify=Count("id", filter=Q(status=OutboxStatus.VERIFY)),
+        oldest=Min("created_at"),
+        most_attempts=Max("attempts"),
+    )
+    expired = (
+        MeterEventOutbox.objects.filter(status__in=UNSENT)
+        .filter(occurred_at__lt=now - STRIPE_LOOKBACK)
+        .count()
+    )
+    oldest = figures["oldest"]
+    return {
+        "stuck": figures["stuck"],
+        "attention": figures["attention"],
+        "verify": figures["verify"],
+        "oldest_queued_minutes": int((now - oldest).total_seconds() // 60) if oldest else 0,
+        "most_attempts": figures["most_attempts"] or 0,
+        "past_stripe_35_days": expired,
+    }
 
 
 def usage_anomalies(

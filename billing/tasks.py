@@ -63,13 +63,18 @@ def invoice_reminder_send(event_id: int) -> str:
     default_retry_delay=60,
 )
 def meter_events_push_task(self: Any) -> dict[str, Any]:
-    """Report pending ledger rows to Stripe Billing Meters; retried while some fail."""
-    from billing.outbox import meter_events_push
+    """Report due ledger rows to Stripe Billing Meters; comes back when the next retry (each row
+    backs off on its own, without a cap on attempts) or summary check is due."""
+    from billing.outbox import meter_events_push, meter_outbox_next_due
 
     report = meter_events_push()
-    if report.failed:
-        raise self.retry(countdown=min(3600, 60 * 2 ** min(self.request.retries, 6)))
-    return {"queued": report.queued, "sent": report.sent, "batches": report.batches}
+    if report.failed or report.waiting or report.resent:
+        now = timezone.now()
+        due = meter_outbox_next_due(now=now)
+        if due is not None:
+            raise self.retry(countdown=int(min(3600, max(30, (due - now).total_seconds()))))
+    return {"queued": report.queued, "sent": report.sent, "batches": report.batches,
+            "attention": report.attention, "to_verify": report.to_verify}  # fmt: skip
 
 
 @shared_task(name="billing.tasks.webhook_event_process", acks_late=True, bind=True, max_retries=7)

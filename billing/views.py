@@ -10,6 +10,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -17,10 +18,11 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import agency_role_required
 from billing import selectors
-from billing.forms import CreditNoteForm, PaymentForm
+from billing.forms import CreditNoteForm, OverpaymentResolveForm, PaymentForm
 from billing.gateways.bank_transfer import bank_transfer_record
 from billing.invoicing import credit_note_issue
-from billing.models import BillingAccount, Invoice, Metric
+from billing.models import BillingAccount, Invoice, Metric, Overpayment
+from billing.overpayments import overpayment_resolve
 from billing.webhooks import WebhookRejected, webhook_event_receive
 from onboarding.units import provinces
 from ops.inputs import keeps_raw_body
@@ -69,6 +71,7 @@ def console_billing(request: HttpRequest) -> HttpResponse:
         province = names.get(row["agency__province_code"], row["agency__province_code"])
         table.setdefault(province, {})[month] = row["amount"]
     unpaid = list(selectors.unpaid_invoices(today=today)[:300])
+    stuck = selectors.meter_outbox_stuck(now=timezone.now())
     for invoice in unpaid:
         invoice.days_late = (today - invoice.due_on).days if invoice.due_on else 0  # type: ignore[attr-defined]
     return render(
@@ -82,6 +85,10 @@ def console_billing(request: HttpRequest) -> HttpResponse:
             "unpaid_total": sum(i.balance for i in unpaid),
             "anomalies": selectors.usage_anomalies(today=today)[:50],
             "accounts": BillingAccount.objects.exclude(status="good").order_by("name"),
+            "overpayments": list(selectors.overpayments_to_resolve()[:200]),
+            "meter_stuck": list(stuck[:100]),
+            "meter_stuck_count": stuck.count(),
+            "resolve_form": OverpaymentResolveForm(),
         },
     )
 
@@ -96,8 +103,10 @@ def console_invoice(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "invoice": invoice,
             "lines": lines,
-            "payments": invoice.payments.all(),
+            "payments": invoice.payments.select_related("carried_from__invoice"),
             "credit_notes": invoice.credit_notes.all(),
+            "overpayments": invoice.overpayments.all(),
+            "resolve_form": OverpaymentResolveForm(),
             "payment_form": PaymentForm(
                 initial={"amount": invoice.balance, "received_on": timezone.localdate()}
             ),
@@ -154,6 +163,70 @@ def console_invoice_credit(request: HttpRequest, pk: int) -> HttpResponse:
         lambda **data: credit_note_issue(invoice=invoice, actor_email=request.user.email, **data),  # type: ignore[union-attr]
         _("The credit note was issued."),
     )
+
+
+@staff_member_required
+@require_POST
+def console_overpayment_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    """Resolve an overpayment: the refund made is recorded, or it is credited to the payer."""
+    overpayment = get_object_or_404(Overpayment, pk=pk)
+    form = OverpaymentResolveForm(request.POST)
+    if form.is_valid():
+        try:
+            overpayment_resolve(
+                overpayment=overpayment,
+                action=form.cleaned_data["action"],
+                note=form.cleaned_data["note"],
+                actor_email=request.user.email,  # type: ignore[union-attr]
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("The overpayment was resolved."))
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+    if request.POST.get("back") == "invoice":
+        return redirect("console-invoice", pk=overpayment.invoice_id)
+    return redirect(f"{reverse('console-billing')}#overpayments")
+
+
+@staff_member_required
+@require_POST
+def console_meter_events_requeue(request: HttpRequest) -> HttpResponse:
+    """Send stuck meter events to Stripe again (checked against Stripe's summary first when
+    Stripe may already have counted them)."""
+    from billing.outbox import meter_outbox_requeue
+
+    raw = request.POST.getlist("rows")
+    if not raw or not all(value.isdigit() for value in raw):
+        messages.error(request, _("Choose the meter events to send again."))
+    else:
+        report = meter_outbox_requeue(
+            ids=[int(value) for value in raw],
+            actor_email=request.user.email,  # type: ignore[union-attr]
+        )
+        if report.requeued:
+            messages.success(
+                request,
+                _(
+                    "%(n)s meter event(s) will be sent to Stripe again (%(checked)s after a"
+                    " check against Stripe's summary)."
+                )
+                % {"n": report.requeued, "checked": report.to_verify},
+            )
+        if report.too_old:
+            messages.error(
+                request,
+                _(
+                    "%(n)s meter event(s) are older than Stripe's 35 days and can no longer be"
+                    " reported to Stripe; our invoices still bill them from the ledger."
+                )
+                % {"n": report.too_old},
+            )
+    return redirect(f"{reverse('console-billing')}#meter-events")
 
 
 @csrf_exempt

@@ -6,8 +6,10 @@
 - ``webhook_event_process`` applies an event once. Events can arrive in any order and more than
   once, so each handler compares the object's state with what we applied last (lifecycle rank,
   then the event's ``created``) and never moves it backwards. Amounts are checked against our
-  invoice: a mismatch is flagged (a BillingEvent) and never applied. Unknown types are stored and
-  marked ignored. Our invoices stay the source of truth: Stripe can settle them, never rewrite them.
+  invoice: a mismatch is flagged (a BillingEvent). Money Stripe collected is always recorded,
+  once per payment: beyond what our invoice owed it becomes an overpayment flagged for staff,
+  never dropped. Unknown types are stored and marked ignored. Our invoices stay the source of
+  truth: Stripe can settle them, never rewrite them.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 import stripe
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,6 +33,8 @@ from billing.models import (
     GatewayObject,
     Invoice,
     InvoiceStatus,
+    Overpayment,
+    Payment,
     Subscription,
     WebhookEvent,
     WebhookStatus,
@@ -46,24 +51,31 @@ class WebhookRejected(Exception):
 def webhook_event_receive(*, payload: bytes, signature: str) -> tuple[WebhookEvent, bool]:
     """Verify and store an event. Returns (event, queued): queued is False for a replay of an
     event already handled."""
-    secret = settings.STRIPE_WEBHOOK_SECRET
-    if not secret:
+    keys = [
+        s
+        for s in (settings.STRIPE_WEBHOOK_SECRET,
+                  getattr(settings, "STRIPE_EVENT_DESTINATION_SECRET", ""))
+        if s
+    ]  # fmt: skip
+    if not keys:
         raise WebhookRejected(_("Webhooks are not configured."))
     try:
         text = payload.decode("utf-8")
-        stripe.WebhookSignature.verify_header(text, signature, secret, TOLERANCE_SECONDS)
-        data = json.loads(text)
-    except (UnicodeDecodeError, ValueError):
+    except UnicodeDecodeError:
         raise WebhookRejected(_("The request body is not a JSON event.")) from None
-    except stripe.SignatureVerificationError:
-        raise WebhookRejected(_("The webhook signature is invalid.")) from None
-    if not (
-        isinstance(data, dict)
-        and isinstance(data.get("id"), str)
-        and isinstance(data.get("type"), str)
-        and isinstance(data.get("created"), int)
-        and isinstance(data.get("data"), dict)
-    ):
+    for number, secret in enumerate(keys, start=1):
+        try:
+            stripe.WebhookSignature.verify_header(text, signature, secret, TOLERANCE_SECONDS)
+            break
+        except stripe.SignatureVerificationError:
+            if number == len(keys):
+                raise WebhookRejected(_("The webhook signature is invalid.")) from None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise WebhookRejected(_("The request body is not a JSON event.")) from None
+    created = _event_created(data)
+    if created is None:
         raise WebhookRejected(_("The request body is not a JSON event."))
     table = f'"public"."{WebhookEvent._meta.db_table}"'
     with transaction.atomic():
@@ -76,7 +88,7 @@ def webhook_event_receive(*, payload: bytes, signature: str) -> tuple[WebhookEve
                 " ON CONFLICT (gateway, event_id)"
                 f" DO UPDATE SET deliveries = {table}.deliveries + 1"
                 " RETURNING id",
-                [Gateway.STRIPE, data["id"], data["type"][:80], data["created"],
+                [Gateway.STRIPE, data["id"], data["type"][:80], created,
                  json.dumps(data), WebhookStatus.RECEIVED, timezone.now()],
             )  # fmt: skip
             (pk,) = cursor.fetchone()
@@ -87,6 +99,33 @@ def webhook_event_receive(*, payload: bytes, signature: str) -> tuple[WebhookEve
 
             transaction.on_commit(lambda: webhook_event_process_task.delay(pk))
     return event, queued
+
+
+def _event_created(data: Any) -> int | None:
+    """The event's time (Unix seconds) if ``data`` is a Stripe event, else None.
+
+    A webhook endpoint delivers snapshot events (``created`` in Unix seconds, the object in
+    ``data``); an event destination delivers thin events of API v2 (``object`` is
+    ``v2.core.event``, ``created`` is an RFC 3339 time, no data: it is fetched when processed)."""
+    if not (
+        isinstance(data, dict) and isinstance(data.get("id"), str) and data["id"]
+        and isinstance(data.get("type"), str)
+    ):  # fmt: skip
+        return None
+    if data.get("object") == "v2.core.event":
+        related = data.get("related_object")
+        if related is not None and not isinstance(related, dict):
+            return None
+        try:
+            moment = dt.datetime.fromisoformat(str(data.get("created")).replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        if moment.tzinfo is None:
+            return None
+        return int(moment.timestamp())
+    if isinstance(data.get("created"), int) and isinstance(data.get("data"), dict):
+        return int(data["created"])
+    return None
 
 
 Handler = Callable[[WebhookEvent], tuple[str, str]]
@@ -202,25 +241,17 @@ def _invoice_event(event: WebhookEvent) -> tuple[str, str]:
         return WebhookStatus.PROCESSED, f"stale: {status} after {known}"
     if str(obj.get("currency", "")).lower() != "vnd":
         return _flag(invoice, event, "currency", currency=obj.get("currency"))
-    if status != "draft" and int(obj.get("total", -1)) != invoice.total:
+    total_differs = status != "draft" and int(obj.get("total", -1)) != invoice.total
+    if total_differs and status != "paid":
         return _flag(invoice, event, "total", ours=invoice.total, theirs=obj.get("total"))
     note = f"{known} → {status}"
+    flags: list[str] = []
     if status == "paid":
-        paid = int(obj.get("amount_paid") or 0)
-        if invoice.status == InvoiceStatus.PAID:
-            # Settled here first (a bank transfer, then marked paid out of band at Stripe).
-            note += " (already settled here)"
-        elif paid != invoice.balance:
-            return _flag(invoice, event, "amount_paid", balance=invoice.balance, theirs=paid)
-        else:
-            payment_record(
-                invoice=invoice,
-                amount=paid,
-                received_on=timezone.localdate(dt.datetime.fromtimestamp(event.created, dt.UTC)),
-                reference=obj["id"],
-                gateway=Gateway.STRIPE,
-                actor_email="",
-            )
+        received, flags = _stripe_money_record(invoice, obj, event)
+        note += f" ({received})"
+        if total_differs:
+            flags.append(_flag(invoice, event, "total", ours=invoice.total,
+                               theirs=obj.get("total"))[1])  # fmt: skip
     elif status in ("void", "uncollectible"):
         # Our invoice stands; a human decides (credit note or follow-up).
         BillingEvent.objects.create(
@@ -231,7 +262,50 @@ def _invoice_event(event: WebhookEvent) -> tuple[str, str]:
         )
     row.state, row.state_at = status, event.created
     row.save(update_fields=["state", "state_at", "updated_at"])
+    if flags:
+        return WebhookStatus.FLAGGED, f"{note}; flagged: {', '.join(flags)}"
     return WebhookStatus.PROCESSED, note
+
+
+def _stripe_money_record(
+    invoice: Invoice, obj: dict[str, Any], event: WebhookEvent
+) -> tuple[str, list[str]]:
+    """Record the money Stripe received for one of our invoices and we have not recorded yet.
+
+    ``amount_paid`` is what Stripe itself collected (0 when it was only marked paid out of band,
+    API basil), cumulative over the invoice's life; so a second event about the same payment
+    (``invoice.paid`` and ``invoice.payment_succeeded``, or a replay) records nothing new. Money
+    beyond what our invoice still owed (it was paid by transfer too) is recorded all the same,
+    as an overpayment flagged for staff; less than owed is recorded and flagged.
+    """
+    paid = int(obj.get("amount_paid") or 0)
+    if paid <= 0:
+        return "nothing collected by Stripe: paid out of band", []
+    stripe_id = str(obj["id"])
+    recorded = sum(
+        Payment.objects.filter(gateway=Gateway.STRIPE, invoice=invoice)
+        .filter(Q(reference=stripe_id) | Q(reference__startswith=f"{stripe_id}:"))
+        .values_list("amount", flat=True)
+    )
+    new = paid - recorded
+    if new <= 0:
+        return "already recorded", []
+    owed = invoice.balance if invoice.status == InvoiceStatus.ISSUED else 0
+    payment = payment_record(
+        invoice=invoice,
+        amount=new,
+        received_on=timezone.localdate(dt.datetime.fromtimestamp(event.created, dt.UTC)),
+        reference=stripe_id if recorded == 0 else f"{stripe_id}:{paid}",
+        gateway=Gateway.STRIPE,
+        actor_email="",
+        allow_overpayment=True,
+    )
+    flags = []
+    if Overpayment.objects.filter(payment=payment).exists():
+        flags.append("overpayment")
+    elif new < owed:
+        flags.append(_flag(invoice, event, "amount_paid", balance=owed, theirs=new)[1])
+    return f"{new} VND recorded", flags
 
 
 @handles(
@@ -295,3 +369,92 @@ def _fee_paid_event(event: WebhookEvent) -> tuple[str, str]:
         )  # fmt: skip
         return WebhookStatus.FLAGGED, "fee amount or currency does not match"
     return WebhookStatus.PROCESSED, outcome
+
+
+@handles("v1.billing.meter.error_report_triggered", "v1.billing.meter.no_meter_found")
+def _meter_error_report(event: WebhookEvent) -> tuple[str, str]:
+    """Stripe rejected some meter events after accepting them (asynchronous validation).
+
+    A thin event: the full event (the error counts and a few sampled identifiers) is fetched from
+    Stripe. The sampled rows are known not counted: they get a fresh identifier and wait for staff
+    (fix the cause, then requeue). If Stripe reports more errors than it sampled, the other rows
+    of that meter sent around the validation window are checked against Stripe's summaries
+    (counted → sent; not counted → staff). Flagged, so a person looks at the cause."""
+    from billing.gateways.stripe import StripeGateway
+    from billing.models import MeterEventOutbox, OutboxStatus
+
+    full = StripeGateway().event_fetch(event_id=event.event_id)
+    data = full.get("data") or {}
+    reason = data.get("reason") or {}
+    meter_id = str((full.get("related_object") or {}).get("id") or "")
+    metric = (
+        GatewayObject.objects.filter(gateway=Gateway.STRIPE, kind="meter", remote_id=meter_id)
+        .values_list("key", flat=True)
+        .first()
+    )
+    if meter_id and metric is None:
+        return WebhookStatus.IGNORED, f"not one of our meters: {meter_id}"
+    samples: dict[str, str] = {}
+    for error_type in reason.get("error_types") or []:
+        for sample in error_type.get("sample_errors") or []:
+            identifier = str((sample.get("request") or {}).get("identifier") or "")
+            if identifier:
+                samples[identifier] = f"{error_type.get('code')}: {sample.get('error_message')}"
+    keys = {identifier.partition("~")[0] for identifier in samples}
+    named = [
+        row
+        for row in MeterEventOutbox.objects.select_for_update().filter(idempotency_key__in=keys)
+        if row.identifier in samples  # an earlier identifier's error is already dealt with
+    ]
+    for row in named:
+        row.last_error = f"rejected by Stripe ({samples[row.identifier]}); fix, then requeue"[:2000]
+        row.status, row.next_attempt_at = OutboxStatus.ATTENTION, None
+        row.generation += 1  # known not counted: the next send is a new event
+        row.first_attempt_at = row.last_attempt_at = None
+    MeterEventOutbox.objects.bulk_update(
+        named,
+        ["status", "next_attempt_at", "last_error", "generation", "first_attempt_at",
+         "last_attempt_at"],
+    )  # fmt: skip
+    unnamed = max(0, int(reason.get("error_count") or 0) - len(named))
+    checked = 0
+    window = _window(data)
+    if unnamed and metric and window:
+        start, end = window
+        checked = (
+            MeterEventOutbox.objects.filter(
+                metric=metric,
+                status=OutboxStatus.SENT,
+                last_attempt_at__gte=start - dt.timedelta(hours=1),
+                last_attempt_at__lte=end + dt.timedelta(minutes=5),
+            )
+            .exclude(pk__in=[r.pk for r in named])
+            .update(
+                status=OutboxStatus.VERIFY,
+                resend_if_missing=False,
+                last_error=f"Stripe reported {unnamed} more invalid event(s) of this meter"
+                f" (event {event.event_id}): checked against Stripe's summary",
+            )
+        )
+    BillingEvent.objects.create(
+        event="meter_error_report",
+        detail={"gateway": Gateway.STRIPE, "event": event.event_id, "meter": meter_id,
+                "metric": metric, "error_count": reason.get("error_count"),
+                "rejected_rows": [r.pk for r in named][:200], "to_check": checked,
+                "summary": str(data.get("developer_message_summary") or "")[:300]},
+    )  # fmt: skip
+    return (
+        WebhookStatus.FLAGGED,
+        f"{len(named)} row(s) rejected by Stripe, {checked} to check against its summary",
+    )
+
+
+def _window(data: dict[str, Any]) -> tuple[dt.datetime, dt.datetime] | None:
+    try:
+        start, end = (
+            dt.datetime.fromisoformat(str(data[k]).replace("Z", "+00:00"))
+            for k in ("validation_start", "validation_end")
+        )
+    except (KeyError, ValueError):
+        return None
+    return start, end

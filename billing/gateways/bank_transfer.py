@@ -30,6 +30,7 @@ from billing.models import (
     Invoice,
     InvoiceStatus,
     MeterEventOutbox,
+    Overpayment,
     Payment,
     Subscription,
 )
@@ -76,10 +77,15 @@ def bank_transfer_record(
     received_on: dt.date,
     reference: str,
     actor_email: str = "",
+    allow_overpayment: bool = False,
 ) -> Payment:
     """Record a transfer against an invoice; if the invoice also lives in Stripe and is now
-    settled, Stripe is told it was paid out of band (after commit, by a retried task)."""
+    settled, Stripe is told it was paid out of band (after commit, by a retried task).
+
+    A transfer beyond what is owed is refused unless ``allow_overpayment``: then the excess is
+    kept as an overpayment for staff to refund or credit (billing.overpayments)."""
     with transaction.atomic():
+        was_open = Invoice.objects.filter(pk=invoice.pk, status=InvoiceStatus.ISSUED).exists()
         payment = payment_record(
             invoice=invoice,
             amount=amount,
@@ -87,9 +93,10 @@ def bank_transfer_record(
             reference=reference,
             gateway=Gateway.BANK_TRANSFER,
             actor_email=actor_email,
+            allow_overpayment=allow_overpayment,
         )
         invoice.refresh_from_db()
-        if invoice.status == InvoiceStatus.PAID and invoice.stripe_invoice_id:
+        if was_open and invoice.status == InvoiceStatus.PAID and invoice.stripe_invoice_id:
             from billing.tasks import stripe_invoice_paid_out_of_band
 
             invoice_id = invoice.pk
@@ -119,7 +126,7 @@ class InvoicePosition:
     paid: int
     credited: int
     balance: int
-    recorded: int  # sum of the payments recorded against it
+    recorded: int  # the payments recorded against it, less their excess (overpayments)
 
 
 @dataclass
@@ -179,6 +186,12 @@ def bank_reconciliation(*, statement: Iterable[StatementLine] = ()) -> Reconcili
         .select_related("billing_account")
         .order_by("number")
     )
+    # The excess of a payment is not applied to its invoice: it is an overpayment, kept apart.
+    excess = dict(
+        Overpayment.objects.values("invoice_id")
+        .annotate(n=Sum("amount"))
+        .values_list("invoice_id", "n")
+    )
     for invoice in invoices:
         position = InvoicePosition(
             invoice_id=invoice.pk,
@@ -188,7 +201,7 @@ def bank_reconciliation(*, statement: Iterable[StatementLine] = ()) -> Reconcili
             paid=invoice.amount_paid,
             credited=invoice.amount_credited,
             balance=invoice.balance,
-            recorded=int(invoice.recorded or 0),
+            recorded=int(invoice.recorded or 0) - int(excess.get(invoice.pk, 0)),
         )
         if invoice.status == InvoiceStatus.ISSUED and invoice.balance > 0:
             result.open_invoices.append(position)

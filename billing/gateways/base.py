@@ -57,6 +57,12 @@ class PaymentGateway(ABC):
     def meter_events_push(self, *, rows: Sequence[MeterEventOutbox]) -> list[MeterPushResult]:
         """Report ledger rows as usage; each row's idempotency key deduplicates at the gateway."""
 
+    def meter_event_summary(
+        self, *, account: BillingAccount, metric: str, start: dt.datetime, end: dt.datetime
+    ) -> int:
+        """How much usage of ``metric`` the gateway counted for the payer in [start, end)."""
+        raise GatewayError(f"the {self.code} gateway has no meters")
+
     @abstractmethod
     def invoice_send(self, *, invoice: Invoice) -> str:
         """Send an issued invoice to the payer (``send_invoice``, VND); its remote id or ''."""

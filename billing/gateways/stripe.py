@@ -274,22 +274,23 @@ class StripeGateway(PaymentGateway):
 
     def meter_events_push(self, *, rows: Sequence[MeterEventOutbox]) -> list[MeterPushResult]:
         results: list[MeterPushResult] = []
-        for metric in sorted({row.metric for row in rows}):
-            self.meter_ensure(metric=metric)
         for row in rows:
             value = meter_value(row.metric, row.quantity)
             try:
+                self.meter_ensure(metric=row.metric)
                 customer = self.customer_ensure(account=row.billing_account)
                 self.request(
                     "post",
                     "/v1/billing/meter_events",
                     {
                         "event_name": meter_event_name(row.metric),
-                        "identifier": row.idempotency_key,
+                        "identifier": row.identifier,
                         "timestamp": _ts(row.occurred_at),
                         "payload": {"stripe_customer_id": customer, "value": str(value)},
                     },
-                    key=f"motcua-meter-event-{row.idempotency_key}",
+                    # The identifier deduplicates; a key per attempt keeps Stripe from replaying
+                    # a stored error answer to every retry for a day.
+                    key=f"motcua-meter-event-{row.identifier}-{row.attempts + 1}",
                 )
             except GatewayError as exc:
                 if _is_duplicate_identifier(exc):
@@ -299,6 +300,33 @@ class StripeGateway(PaymentGateway):
                 continue
             results.append(MeterPushResult(outbox_id=row.pk, value=value))
         return results
+
+    def meter_event_summary(
+        self, *, account: BillingAccount, metric: str, start: dt.datetime, end: dt.datetime
+    ) -> int:
+        """What Stripe counted for the payer's meter of ``metric`` between ``start`` (inclusive)
+        and ``end`` (exclusive), both on minute boundaries: the sum of its event summaries."""
+        if not account.stripe_customer_id:
+            return 0  # never a customer at Stripe: nothing can have been counted
+        meter = self.meter_ensure(metric=metric)
+        params: dict[str, Any] = {
+            "customer": account.stripe_customer_id,
+            "start_time": _ts(start),
+            "end_time": _ts(end),
+            "limit": 100,
+        }
+        total = 0.0
+        while True:
+            page = self.request("get", f"/v1/billing/meters/{meter}/event_summaries", params)
+            total += sum(float(s.get("aggregated_value") or 0) for s in page["data"])
+            if not page.get("has_more") or not page["data"]:
+                break
+            params["starting_after"] = page["data"][-1]["id"]
+        return round(total)
+
+    def event_fetch(self, *, event_id: str) -> dict[str, Any]:
+        """The full form of a thin event (event destinations deliver only a notification)."""
+        return self.request("get", f"/v2/core/events/{event_id}")
 
     # --- invoices ----------------------------------------------------------------------------
 

@@ -45,6 +45,15 @@ def this_period(moment: dt.datetime) -> dt.date:
     return month_start(timezone.localdate(moment))
 
 
+def close_running_month(moment: dt.datetime) -> None:
+    """Invoice the month of ``moment`` now, though it may not have ended (a forced close)."""
+    from billing.invoicing import billing_month_close
+
+    billing_month_close(
+        period_start=this_period(moment), force=True, reason="test: invoice the running month"
+    )
+
+
 def subscribe(agency: Any, payer: BillingAccount, moment: dt.datetime) -> None:
     subscription_start(agency=agency, billing_account=payer, starts_on=this_period(moment))
 

@@ -15,7 +15,6 @@ from django.utils import timezone
 from billing.gateways import GatewayError, gateway_for, gateway_get
 from billing.gateways.bank_transfer import StatementLine, bank_reconciliation, bank_transfer_record
 from billing.gateways.stripe import StripeGateway, meter_event_name, meter_value
-from billing.invoicing import billing_month_close
 from billing.models import (
     BillingEvent,
     Gateway,
@@ -30,12 +29,12 @@ from billing.models import (
 )
 from billing.outbox import meter_events_push, meter_outbox_fill
 from billing.tests.gateway_helpers import (
+    close_running_month,
     ledger_total,
     make_payer,
     make_plan,
     record_usage,
     subscribe,
-    this_period,
 )
 from tests.fakes.stripe_server import FakeStripe
 
@@ -162,8 +161,9 @@ def test_failed_pushes_are_retried_and_repeats_are_deduplicated(
     assert first.failed == 1 and first.sent == 5
     failed = MeterEventOutbox.objects.get(status=OutboxStatus.FAILED)
     assert failed.attempts == 1 and "unknown error" in failed.last_error
+    assert meter_events_push().sent == 0  # it waits for its backoff (a minute)
 
-    second = meter_events_push()
+    second = meter_events_push(now=timezone.now() + dt.timedelta(minutes=2))
     assert second.sent == 1 and not MeterEventOutbox.objects.exclude(status="sent").exists()
 
     # A crash after Stripe accepted but before we committed: the rows are pushed again, and
@@ -202,7 +202,7 @@ def _issued_invoice(make_agency: Any, payer: Any, moment: dt.datetime) -> Invoic
     subscribe(agency, payer, moment)
     record_usage(agency, moment, 8)  # 3 over the included 5
     record_usage(agency, moment, 2, Metric.SMS_SENT)
-    billing_month_close(period_start=this_period(moment))
+    close_running_month(moment)
     return Invoice.objects.get(billing_account=payer)
 
 

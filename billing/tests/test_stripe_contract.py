@@ -3,7 +3,8 @@ the fields we read exist, in the shapes the fake server answers with.
 
 They run only with a real test-mode key in the environment (``STRIPE_API_KEY=sk_test_...``);
 otherwise they are skipped, with the reason given. They create a customer, a meter (deactivated
-afterwards), meter events, and a VND ``send_invoice`` invoice paid out of band, in test mode.
+afterwards), meter events (and read their event summary), and a VND ``send_invoice`` invoice
+paid out of band, in test mode.
 """
 
 from __future__ import annotations
@@ -132,6 +133,20 @@ def test_customer_meter_and_deduplicated_meter_events(
             )
         except GatewayError as exc:  # pragma: no cover - depends on Stripe's answer
             assert _is_duplicate_identifier(exc), exc
+        # The summary the outbox checks against after Stripe's 24-hour identifier window.
+        minute = int(row.occurred_at.timestamp()) // 60 * 60
+        summaries = real.request(
+            "get",
+            f"/v1/billing/meters/{meter['id']}/event_summaries",
+            {"customer": customer_id, "start_time": minute, "end_time": minute + 60},
+        )
+        assert summaries["object"] == "list"
+        for summary in summaries["data"]:  # aggregated asynchronously: maybe not there yet
+            same_shape(
+                stripe_server.template("billing.meter_event_summary"),
+                summary,
+                ["aggregated_value", "start_time", "end_time", "meter"],
+            )
     finally:
         real.request("post", f"/v1/billing/meters/{meter['id']}/deactivate")
 

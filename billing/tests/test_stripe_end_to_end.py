@@ -18,7 +18,6 @@ from django.utils import timezone
 
 from billing.gateways.bank_transfer import bank_transfer_record
 from billing.gateways.stripe import meter_event_name, meter_value
-from billing.invoicing import billing_month_close
 from billing.models import (
     Gateway,
     Invoice,
@@ -34,11 +33,11 @@ from billing.models import (
 )
 from billing.tasks import meter_events_push_task, stripe_invoice_send
 from billing.tests.gateway_helpers import (
+    close_running_month,
     make_payer,
     make_plan,
     record_usage,
     subscribe,
-    this_period,
 )
 from tests.fakes.stripe_server import FakeStripe
 from tests.fixtures.worker import WorkerProcess
@@ -60,7 +59,6 @@ def test_kill_replay_reorder_totals_agree(
 ) -> None:
     make_plan()
     moment = timezone.now() - dt.timedelta(minutes=5)
-    period = this_period(moment)
     payer_x = make_payer("UBND tỉnh X", "0101234567")  # pays online
     payer_y = make_payer("UBND tỉnh Y", "0201234567")  # Stripe customer, pays by transfer
     payer_z = make_payer("UBND tỉnh Z", "0301234567", Gateway.BANK_TRANSFER)
@@ -98,7 +96,7 @@ def test_kill_replay_reorder_totals_agree(
     assert len(fake_stripe.meter_events) == stripe_rows
 
     # 2. Month-end from our ledger; the Stripe payers' invoices go out through the worker.
-    billing_month_close(period_start=period)
+    close_running_month(moment)
     inv_x = Invoice.objects.get(billing_account=payer_x)
     inv_y = Invoice.objects.get(billing_account=payer_y)
     inv_z = Invoice.objects.get(billing_account=payer_z)

@@ -1,5 +1,5 @@
 """Stripe webhooks: signature on the raw body, stored once, out-of-order and replay safety,
-unknown types ignored, amounts that do not match flagged and never applied."""
+unknown types ignored, amounts that do not match flagged (money received is still recorded)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from django.test import Client
 from django.utils import timezone
 
 from billing.gateways import gateway_for
-from billing.invoicing import billing_month_close
 from billing.models import (
     BillingEvent,
     Gateway,
@@ -26,11 +25,11 @@ from billing.models import (
     WebhookStatus,
 )
 from billing.tests.gateway_helpers import (
+    close_running_month,
     make_payer,
     make_plan,
     record_usage,
     subscribe,
-    this_period,
 )
 from billing.webhooks import webhook_event_process, webhook_events_due
 from tests.fakes.stripe_server import FakeStripe
@@ -65,7 +64,7 @@ def sent_invoice(make_agency: Any, plan: Plan, fake_stripe: FakeStripe) -> Invoi
     agency = make_agency(provision=False)
     subscribe(agency, payer, moment)
     record_usage(agency, moment, 9)
-    billing_month_close(period_start=this_period(moment))
+    close_running_month(moment)
     invoice = Invoice.objects.get(billing_account=payer)
     gateway_for(payer).invoice_send(invoice=invoice)
     invoice.refresh_from_db()
@@ -136,7 +135,7 @@ def test_paid_before_finalized_replayed_twice_applies_once(
     assert process_all() == statuses  # processing again changes nothing
 
 
-def test_amount_that_does_not_match_is_flagged_never_applied(
+def test_amount_that_does_not_match_is_recorded_as_received_and_flagged(
     client: Client, fake_stripe: FakeStripe, sent_invoice: Invoice
 ) -> None:
     fake_stripe.invoice_pay(sent_invoice.stripe_invoice_id, amount=sent_invoice.total - 100_000)
@@ -144,9 +143,12 @@ def test_amount_that_does_not_match_is_flagged_never_applied(
     post(client, fake_stripe, paid)
     assert process_all() == {paid["id"]: WebhookStatus.FLAGGED}
 
+    # The money Stripe collected is recorded (never dropped); what is still owed stays owed.
     invoice = Invoice.objects.get(pk=sent_invoice.pk)
-    assert invoice.status == InvoiceStatus.ISSUED and invoice.amount_paid == 0
-    assert not Payment.objects.filter(invoice=invoice).exists()
+    assert invoice.status == InvoiceStatus.ISSUED
+    assert invoice.amount_paid == sent_invoice.total - 100_000 and invoice.balance == 100_000
+    (payment,) = Payment.objects.filter(invoice=invoice)
+    assert payment.gateway == Gateway.STRIPE and payment.amount == sent_invoice.total - 100_000
     flag = BillingEvent.objects.get(invoice=invoice, event="gateway_amount_mismatch")
     assert flag.detail["reason"] == "amount_paid"
     assert flag.detail["theirs"] == sent_invoice.total - 100_000
@@ -169,7 +171,9 @@ def test_other_currency_or_total_is_flagged(
         )
     )
     assert reasons == {"total", "currency"}
-    assert Invoice.objects.get(pk=sent_invoice.pk).status == InvoiceStatus.ISSUED
+    # Stripe collected the amount due (ours): recorded, though its copy's total is flagged.
+    invoice = Invoice.objects.get(pk=sent_invoice.pk)
+    assert invoice.status == InvoiceStatus.PAID and invoice.amount_paid == sent_invoice.total
 
 
 def test_a_failing_event_is_kept_for_retry(client: Client, fake_stripe: FakeStripe,

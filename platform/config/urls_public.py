@@ -27,6 +27,16 @@ urlpatterns = [
         billing_views.console_invoice_credit,
         name="console-invoice-credit",
     ),
+    path(
+        "console/billing/overpayments/<int:pk>/resolve/",
+        billing_views.console_overpayment_resolve,
+        name="console-overpayment-resolve",
+    ),
+    path(
+        "console/billing/meter-events/requeue/",
+        billing_views.console_meter_events_requeue,
+        name="console-meter-events-requeue",
+    ),
     path("console/dong-bo/", console_reconciliation, name="nationalsync-console"),
     path("console/thong-ke/", reports.console_dashboard, name="reports-console"),
     path("console/thong-ke/tinh/<str:code>/", reports.console_province, name="reports-province"),

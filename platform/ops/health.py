@@ -1,13 +1,21 @@
-"""Health checks of the services the product depends on: database, cache, broker."""
+"""Health checks of the services the product depends on: database, cache, broker; and, on the
+provider's host, whether billing's meter events reach Stripe.
+
+A check fails by raising. Critical checks (the services) make the endpoint answer 503; a
+non-critical one (stuck meter events) marks it "degraded" with the figures, but still 200: a
+load balancer must not take web servers out of service because Stripe lags behind.
+"""
 
 from __future__ import annotations
 
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.cache import caches
+from django.utils import timezone
 
 from tenants.db import connection
 
@@ -18,6 +26,16 @@ class CheckResult:
     ok: bool
     millis: float
     error: str = ""
+    critical: bool = True
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+class CheckFailed(Exception):
+    """A failed check that has figures to show."""
+
+    def __init__(self, message: str, detail: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.detail = detail
 
 
 def check_database() -> None:
@@ -46,23 +64,48 @@ def check_broker() -> None:
             client.ping()
 
 
-CHECKS: dict[str, Callable[[], None]] = {
+def check_meter_outbox() -> dict[str, Any]:
+    """Usage rows Stripe has not been told though it should (billing.outbox): stuck ones."""
+    from billing.selectors import meter_outbox_health
+
+    figures = meter_outbox_health(now=timezone.now())
+    if figures["stuck"]:
+        raise CheckFailed(
+            f"{figures['stuck']} meter event(s) not reported to Stripe"
+            f" ({figures['attention']} need attention): see /console/billing/",
+            figures,
+        )
+    return figures
+
+
+CHECKS: dict[str, Callable[[], Any]] = {
     "database": check_database,
     "cache": check_cache,
     "broker": check_broker,
 }
+# Shown on the provider's (public) host only; failing them does not fail the endpoint.
+PROVIDER_CHECKS: dict[str, Callable[[], Any]] = {
+    "meter_outbox": check_meter_outbox,
+}
 
 
-def run_checks() -> list[CheckResult]:
+def run_checks(*, provider: bool = False) -> list[CheckResult]:
     results = []
-    for name, check in CHECKS.items():
+    checks = [(name, check, True) for name, check in CHECKS.items()]
+    if provider:
+        checks += [(name, check, False) for name, check in PROVIDER_CHECKS.items()]
+    for name, check, critical in checks:
         started = time.perf_counter()
         try:
-            check()
+            answer = check()
         except Exception as exc:
+            message = str(exc) if isinstance(exc, CheckFailed) else repr(exc)
             results.append(
-                CheckResult(name, False, (time.perf_counter() - started) * 1000, repr(exc)[:300])
-            )
+                CheckResult(name, False, (time.perf_counter() - started) * 1000, message[:300],
+                            critical, getattr(exc, "detail", {}))
+            )  # fmt: skip
         else:
-            results.append(CheckResult(name, True, (time.perf_counter() - started) * 1000))
+            detail = answer if isinstance(answer, dict) else {}
+            elapsed = (time.perf_counter() - started) * 1000
+            results.append(CheckResult(name, True, elapsed, critical=critical, detail=detail))
     return results

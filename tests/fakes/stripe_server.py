@@ -8,12 +8,21 @@ and records the events Stripe would send; ``deliver`` posts them to a webhook en
 Stripe way (``Stripe-Signature: t=<unix>,v1=<HMAC-SHA256 of "t.payload">``).
 
 Point the ``stripe`` library at it with ``api_base`` / ``base_addresses={"api": fake.url}``.
+
+Billing Meters behave like Stripe's: an event's ``identifier`` is unique only within a rolling
+24 hours (a repeat inside the window is ignored, after it counts again), ``Idempotency-Key``s are
+forgotten after 24 hours too, ``GET /v1/billing/meters/{id}/event_summaries`` aggregates what was
+accepted, and events rejected asynchronously (``reject_async``) are reported by a thin
+``v1.billing.meter.error_report_triggered`` event of an event destination (``meter_error_report``)
+whose full form is at ``GET /v2/core/events/{id}``. The fake's clock is real time plus
+``clock_offset`` (``advance``), so a test can let a day pass for Stripe.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import datetime
 import hashlib
 import hmac
 import http.client
@@ -34,6 +43,11 @@ from urllib.parse import parse_qsl, urlsplit
 
 FIXTURES = Path(__file__).with_name("stripe_fixtures.json")
 METER_EVENT_MAX_AGE = 35 * 86400
+# Stripe enforces a meter event identifier's uniqueness "within a rolling period of at least 24
+# hours", and removes idempotency keys once they are at least 24 hours old.
+IDENTIFIER_WINDOW = 24 * 3600
+IDEMPOTENCY_KEY_TTL = 24 * 3600
+SUMMARY_WINDOWS = {"hour": 3600, "day": 86400}
 
 
 class StripeFail(Exception):
@@ -47,9 +61,11 @@ class StripeFail(Exception):
         type_: str = "invalid_request_error",
         code: str | None = None,
         param: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
+        self.headers = headers or {}
         self.body: dict[str, Any] = {"error": {"type": type_, "message": message}}
         if code:
             self.body["error"]["code"] = code
@@ -94,6 +110,12 @@ def _int(params: dict[str, Any], name: str, *, required: bool = False) -> int | 
         raise StripeFail(400, f"Invalid integer: {value}", param=name) from None
 
 
+def _iso(unix: int) -> str:
+    """Stripe's v2 timestamps: RFC 3339 in UTC with milliseconds, ``2024-09-26T17:46:22.134Z``."""
+    moment = datetime.datetime.fromtimestamp(unix, datetime.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + ".000Z"
+
+
 def _bool(value: Any, default: bool = False) -> bool:
     if value is None:
         return default
@@ -136,10 +158,24 @@ class FakeStripe:
     def reset(self) -> None:
         with getattr(self, "lock", threading.RLock()):
             self.objects: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+            # identifier -> the latest accepted event with it; every accepted (counted) event.
             self.meter_events: dict[str, dict[str, Any]] = {}
+            self.meter_event_log: list[dict[str, Any]] = []
             self.meter_event_posts = 0
-            self.idempotency: dict[str, tuple[str, int, dict[str, Any]]] = {}
+            # key -> (request fingerprint, status, answer, stored at)
+            self.idempotency: dict[str, tuple[str, int, dict[str, Any], int]] = {}
             self.events: list[dict[str, Any]] = []
+            self.v2_events: dict[str, dict[str, Any]] = {}
+            self.clock_offset = 0.0
+            # Meter events a test wants rejected asynchronously: (code, message) or None.
+            self.reject_async: Callable[[dict[str, Any]], tuple[str, str] | None] | None = None
+            self.meter_errors: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            # Summaries lag behind accepted events by this many seconds (Stripe aggregates async).
+            self.aggregation_delay = 0
+            # The request is carried out, but its answer is lost (a 500): lose_answer_if(m, p).
+            self.lose_answer_if: Callable[[str, str], bool] | None = None
+            # An outage: every request answers 503 (and asks the client not to retry at once).
+            self.down = False
             self.requests: list[tuple[str, str, str]] = []
             self.fail_next_requests = 0
             self.meter_event_delay = 0.0
@@ -170,6 +206,14 @@ class FakeStripe:
 
     # --- helpers -----------------------------------------------------------------------------
 
+    def now(self) -> int:
+        """Stripe's clock: real time, moved on by ``advance``."""
+        return int(time.time() + self.clock_offset)
+
+    def advance(self, seconds: float) -> None:
+        with self.lock:
+            self.clock_offset += seconds
+
     def new_id(self, prefix: str) -> str:
         return f"{prefix}_{next(self._ids):06d}{secrets.token_hex(6)}"
 
@@ -184,7 +228,7 @@ class FakeStripe:
 
     def emit(self, event_type: str, obj: dict[str, Any]) -> dict[str, Any]:
         event = self.template("event")
-        created = max(int(time.time()), self._last_event_created + 1)
+        created = max(self.now(), self._last_event_created + 1)
         self._last_event_created = created
         event.update(
             id=self.new_id("evt"),
@@ -203,10 +247,11 @@ class FakeStripe:
             return [e for e in self.events if e["type"] in types]
 
     def meter_totals(self) -> dict[tuple[str, str], int]:
-        """What Stripe was told: the sum of accepted meter events per (customer, event name)."""
+        """What Stripe was told: the sum of accepted meter events per (customer, event name),
+        an identifier repeated after Stripe's 24-hour window counting again."""
         totals: dict[tuple[str, str], int] = defaultdict(int)
         with self.lock:
-            for ev in self.meter_events.values():
+            for ev in self.meter_event_log:
                 key = (ev["payload"]["stripe_customer_id"], ev["event_name"])
                 totals[key] += int(ev["payload"]["value"])
         return dict(totals)
@@ -289,10 +334,17 @@ class FakeStripe:
             if self.fail_next_requests > 0 or (self.fail_if and self.fail_if(method, route)):
                 self.fail_next_requests = max(0, self.fail_next_requests - 1)
                 raise StripeFail(500, "An unknown error occurred", type_="api_error")
+            if self.down:
+                raise StripeFail(503, "Stripe is unavailable.", type_="api_error",
+                                 headers={"Stripe-Should-Retry": "false"})  # fmt: skip
+            lose = bool(self.lose_answer_if and self.lose_answer_if(method, route))
             if key and method == "POST":
                 fingerprint = f"{route}?{json.dumps(params, sort_keys=True)}"
+                stored = self.idempotency.get(key)
+                if stored is not None and self.now() - stored[3] >= IDEMPOTENCY_KEY_TTL:
+                    del self.idempotency[key]  # Stripe prunes keys at least 24 hours old
                 if key in self.idempotency:
-                    seen, status, answer = self.idempotency[key]
+                    seen, status, answer, _at = self.idempotency[key]
                     if seen != fingerprint:
                         raise StripeFail(
                             400,
@@ -301,16 +353,25 @@ class FakeStripe:
                             f" '{key}' if you meant to execute a different request.",
                             type_="idempotency_error",
                         )
+                    if lose:
+                        raise StripeFail(500, "An unknown error occurred", type_="api_error")
                     return status, copy.deepcopy(answer), {"Idempotent-Replayed": "true"}
             answer = self.route(method, route, params)
             if key and method == "POST":
-                self.idempotency[key] = (fingerprint, 200, copy.deepcopy(answer))
+                self.idempotency[key] = (fingerprint, 200, copy.deepcopy(answer), self.now())
+            if lose:  # done, but the answer never reaches the client
+                raise StripeFail(500, "An unknown error occurred", type_="api_error")
         if self.on_request is not None:
             self.on_request(method, route)
         return 200, answer, {}
 
     def route(self, method: str, path: str, params: dict[str, Any]) -> dict[str, Any]:
         parts = path.strip("/").split("/")
+        if parts[:3] == ["v2", "core", "events"] and len(parts) == 4 and method == "GET":
+            event = self.v2_events.get(parts[3])
+            if event is None:
+                raise missing("event", parts[3])
+            return copy.deepcopy(event)
         if parts[0] != "v1":
             raise StripeFail(404, f"Unrecognized request URL ({method}: {path}).")
         parts = parts[1:]
@@ -323,6 +384,7 @@ class FakeStripe:
             ("POST", "billing/meters", self._meter_create),
             ("GET", "billing/meters", self._meter_list),
             ("POST", "billing/meter_events", self._meter_event_create),
+            ("GET", "billing/meters/*/event_summaries", self._meter_event_summaries),
             ("POST", "subscriptions", self._subscription_create),
             ("GET", "subscriptions/*", lambda p, i: self.get("subscription", i)),
             ("POST", "subscriptions/*", self._subscription_update),
@@ -353,7 +415,7 @@ class FakeStripe:
         obj = self.template("customer")
         address = {**obj["address"], **p.get("address", {})}
         obj.update(
-            id=self.new_id("cus"), created=int(time.time()), name=p.get("name"),
+            id=self.new_id("cus"), created=self.now(), name=p.get("name"),
             email=p.get("email"), metadata=p.get("metadata", {}), address=address,
             preferred_locales=p.get("preferred_locales", []), discount=None, currency=None,
             invoice_prefix=secrets.token_hex(4).upper(),
@@ -367,7 +429,7 @@ class FakeStripe:
             raise StripeFail(400, "Missing required param: name.", param="name")
         obj = self.template("product")
         obj.update(
-            id=self.new_id("prod"), created=int(time.time()), name=p["name"],
+            id=self.new_id("prod"), created=self.now(), name=p["name"],
             metadata=p.get("metadata", {}), default_price=None, description=None,
             package_dimensions=None, type="service",
         )  # fmt: skip
@@ -385,7 +447,7 @@ class FakeStripe:
         recurring = p.get("recurring")
         obj = self.template("price")
         obj.update(
-            id=self.new_id("price"), created=int(time.time()), product=product,
+            id=self.new_id("price"), created=self.now(), product=product,
             currency=currency, nickname=p.get("nickname"), metadata=p.get("metadata", {}),
             billing_scheme=p.get("billing_scheme", "per_unit"), tiers_mode=p.get("tiers_mode"),
             unit_amount=_int(p, "unit_amount"), transform_quantity=None,
@@ -438,7 +500,7 @@ class FakeStripe:
                 )
         obj = self.template("billing.meter")
         obj.update(
-            id=self.new_id("mtr"), created=int(time.time()), updated=int(time.time()),
+            id=self.new_id("mtr"), created=self.now(), updated=self.now(),
             display_name=p["display_name"], event_name=name, livemode=False,
             default_aggregation=p.get("default_aggregation", {"formula": "sum"}),
             customer_mapping={"event_payload_key": "stripe_customer_id", "type": "by_id",
@@ -482,7 +544,7 @@ class FakeStripe:
             raise StripeFail(400, "The meter event value must be a number.") from None
         if value != value.to_integral_value():
             raise StripeFail(400, "The meter event value must be a whole number.")
-        now = int(time.time())
+        now = self.now()
         timestamp = _int(p, "timestamp") or now
         if timestamp < now - METER_EVENT_MAX_AGE or timestamp > now + 300:
             raise StripeFail(
@@ -492,21 +554,145 @@ class FakeStripe:
                 param="timestamp",
             )
         identifier = p.get("identifier") or self.new_id("mev")
-        if identifier in self.meter_events:
+        previous = self.meter_events.get(identifier)
+        if previous is not None and now - previous["created"] < IDENTIFIER_WINDOW:
             if self.duplicate_identifier_error:
                 raise StripeFail(
                     400,
                     f"An event with identifier `{identifier}` already exists.",
                     param="identifier",
                 )
-            return self.meter_events[identifier]
+            return previous
         obj = self.template("billing.meter_event")
         obj.update(
             created=now, event_name=name, identifier=identifier, livemode=False,
             payload={k: str(v) for k, v in payload.items()}, timestamp=timestamp,
         )  # fmt: skip
+        rejected = self.reject_async(copy.deepcopy(obj)) if self.reject_async else None
+        if rejected is not None:
+            # Accepted now, refused by the asynchronous validation: never counted, reported later.
+            code, message = rejected
+            self.meter_errors[meter["id"]].append(
+                {"identifier": identifier, "code": code, "message": message, "at": now}
+            )
+            return obj
         self.meter_events[identifier] = obj
+        self.meter_event_log.append(obj)
         return obj
+
+    def _meter_event_summaries(self, p: dict[str, Any], meter_id: str) -> dict[str, Any]:
+        meter = self.get("billing.meter", meter_id)
+        customer = p.get("customer")
+        if not customer:
+            raise StripeFail(400, "Missing required param: customer.", param="customer")
+        self.get("customer", str(customer))
+        start = _int(p, "start_time", required=True)
+        end = _int(p, "end_time", required=True)
+        assert start is not None and end is not None
+        for name, value in (("start_time", start), ("end_time", end)):
+            if value % 60:
+                raise StripeFail(400, f"{name} must be aligned with minute boundaries.", param=name)
+        if end <= start:
+            raise StripeFail(400, "end_time must be after start_time.", param="end_time")
+        grouping = p.get("value_grouping_window")
+        if grouping is not None and grouping not in SUMMARY_WINDOWS:
+            raise StripeFail(
+                400, f"Invalid value_grouping_window: {grouping}", param="value_grouping_window"
+            )
+        step = SUMMARY_WINDOWS[grouping] if grouping else end - start
+        if grouping and (start % step or end % step):
+            raise StripeFail(
+                400, f"start_time and end_time must be aligned with the {grouping}.",
+                param="start_time",
+            )  # fmt: skip
+        settled = self.now() - self.aggregation_delay
+        customer_key = meter["customer_mapping"]["event_payload_key"]
+        value_key = meter["value_settings"]["event_payload_key"]
+        formula = meter["default_aggregation"]["formula"]
+        data = []
+        for bucket in range(start, end, step):
+            events = sorted(
+                (e for e in self.meter_event_log
+                 if e["event_name"] == meter["event_name"]
+                 and e["payload"].get(customer_key) == customer
+                 and bucket <= e["timestamp"] < bucket + step and e["created"] <= settled),
+                key=lambda e: (e["timestamp"], e["created"]),
+            )  # fmt: skip
+            values = [float(Decimal(e["payload"][value_key])) for e in events]
+            if formula == "count":
+                aggregated = float(len(values))
+            elif formula == "last":
+                aggregated = values[-1] if values else 0.0
+            else:
+                aggregated = sum(values)
+            summary = self.template("billing.meter_event_summary")
+            summary.update(
+                id=f"mtrusg_{meter_id}_{customer}_{bucket}_{bucket + step}",
+                aggregated_value=aggregated, start_time=bucket, end_time=bucket + step,
+                meter=meter_id, livemode=False,
+            )  # fmt: skip
+            data.append(summary)
+        after = p.get("starting_after")
+        if after:
+            ids = [d["id"] for d in data]
+            data = data[ids.index(after) + 1 :] if after in ids else []
+        limit = _int(p, "limit") or 10
+        if not 1 <= limit <= 100:
+            raise StripeFail(400, "limit must be between 1 and 100.", param="limit")
+        return {"object": "list", "data": data[:limit], "has_more": len(data) > limit,
+                "url": f"/v1/billing/meters/{meter_id}/event_summaries"}  # fmt: skip
+
+    def meter_error_report(self, *, sample_limit: int = 3) -> list[dict[str, Any]]:
+        """Stripe's asynchronous validation reports: one thin event per meter with rejected
+        events since the last report (a few sampled identifiers, and the total count)."""
+        with self.lock:
+            thin_events = []
+            for meter_id, errors in sorted(self.meter_errors.items()):
+                if not errors:
+                    continue
+                by_code: dict[str, list[dict[str, Any]]] = defaultdict(list)
+                for error in errors:
+                    by_code[error["code"]].append(error)
+                count = len(errors)
+                data = {
+                    "developer_message_summary": f"There {'is' if count == 1 else 'are'}"
+                    f" {count} invalid event{'' if count == 1 else 's'}",
+                    "reason": {
+                        "error_count": count,
+                        "error_types": [
+                            {"code": code, "error_count": len(items),
+                             "sample_errors": [
+                                 {"error_message": e["message"],
+                                  "request": {"identifier": e["identifier"]}}
+                                 for e in items[:sample_limit]]}
+                            for code, items in sorted(by_code.items())
+                        ],
+                    },
+                    "validation_start": _iso(min(e["at"] for e in errors)),
+                    "validation_end": _iso(max(e["at"] for e in errors) + 1),
+                }  # fmt: skip
+                related = {"id": meter_id, "type": "billing.meter",
+                           "url": f"/v1/billing/meters/{meter_id}"}  # fmt: skip
+                thin_events.append(
+                    self.emit_thin("v1.billing.meter.error_report_triggered", related, data)
+                )
+            self.meter_errors.clear()
+            return thin_events
+
+    def emit_thin(
+        self, event_type: str, related_object: dict[str, Any] | None, data: dict[str, Any]
+    ) -> dict[str, Any]:
+        """An event of an event destination: the thin notification (delivered, in ``events``)
+        holds no data; the full event is fetched at ``GET /v2/core/events/{id}``."""
+        event_id = "evt_test_" + secrets.token_hex(20)
+        thin: dict[str, Any] = {
+            "id": event_id, "object": "v2.core.event",
+            "type": event_type, "livemode": False, "created": _iso(self.now()),
+            "context": None, "reason": None, "related_object": related_object,
+        }  # fmt: skip
+        self.v2_events[event_id] = {**copy.deepcopy(thin), "data": copy.deepcopy(data)}
+        self.events.append(thin)
+        return thin
 
     # subscriptions
 
@@ -517,7 +703,7 @@ class FakeStripe:
             raise StripeFail(400, "Missing required param: items.", param="items")
         obj = self.template("subscription")
         sub_id = self.new_id("sub")
-        now = int(time.time())
+        now = self.now()
         data = []
         for item in items:
             price = self.get("price", str(item.get("price", "")))
@@ -565,7 +751,7 @@ class FakeStripe:
 
     def _subscription_cancel(self, p: dict[str, Any], sub_id: str) -> dict[str, Any]:
         obj = self.get("subscription", sub_id)
-        now = int(time.time())
+        now = self.now()
         obj.update(status="canceled", canceled_at=now, ended_at=now)
         self.emit("customer.subscription.deleted", obj)
         return obj
@@ -583,7 +769,7 @@ class FakeStripe:
             raise StripeFail(
                 400, "Invoices with collection_method=send_invoice need days_until_due or due_date."
             )
-        now = int(time.time())
+        now = self.now()
         obj = self.template("invoice")
         obj.update(
             id=self.new_id("in"), created=now, customer=customer["id"],
@@ -622,7 +808,7 @@ class FakeStripe:
             id=self.new_id("il"), amount=amount, currency=invoice["currency"],
             description=p.get("description"), invoice=invoice["id"],
             metadata=p.get("metadata", {}), quantity=1, subtotal=amount,
-            period={"start": int(time.time()), "end": int(time.time())},
+            period={"start": self.now(), "end": self.now()},
             parent={"type": "invoice_item_details", "subscription_item_details": None,
                     "invoice_item_details": {"invoice_item": item_id, "proration": False,
                                              "proration_details": None, "subscription": None}},
@@ -647,7 +833,7 @@ class FakeStripe:
         customer = self.get("customer", invoice["customer"])
         sequence = customer.get("next_invoice_sequence", 1)
         customer["next_invoice_sequence"] = sequence + 1
-        now = int(time.time())
+        now = self.now()
         invoice.update(
             status="open", number=f"{customer['invoice_prefix']}-{sequence:04d}",
             auto_advance=_bool(p.get("auto_advance"), invoice["auto_advance"]),
@@ -685,7 +871,7 @@ class FakeStripe:
         return invoice
 
     def _invoice_settle(self, invoice: dict[str, Any], paid: int, *, out_of_band: bool) -> None:
-        now = int(time.time())
+        now = self.now()
         # API 2025-03-31.basil dropped the invoice's paid_out_of_band flag; money received
         # elsewhere is not money Stripe saw, so nothing counts as paid through Stripe.
         invoice.update(
@@ -713,7 +899,7 @@ class FakeStripe:
             raise StripeFail(400, "All line items must have the same currency.")
         obj = self.template("checkout.session")
         session_id = "cs_test_" + secrets.token_hex(24)
-        now = int(time.time())
+        now = self.now()
         obj.update(
             id=session_id, created=now, expires_at=_int(p, "expires_at") or now + 86400,
             amount_subtotal=total, amount_total=total, currency=currencies.pop(),
@@ -732,7 +918,7 @@ class FakeStripe:
         amount = _int(p, "amount", required=True)
         obj = self.template("payment_intent")
         obj.update(
-            id=self.new_id("pi"), created=int(time.time()), amount=amount,
+            id=self.new_id("pi"), created=self.now(), amount=amount,
             currency=p.get("currency"), metadata=p.get("metadata", {}),
             status="requires_payment_method", canceled_at=None, last_payment_error=None,
             next_action=None, processing=None, transfer_data=None,
@@ -758,7 +944,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             status, answer, extra = fake.handle(method, self.path, headers, body)
         except StripeFail as exc:
-            status, answer = exc.status, exc.body
+            status, answer, extra = exc.status, exc.body, exc.headers
         except Exception as exc:  # a bug in the fake: say so like Stripe would
             status, answer = 500, {"error": {"type": "api_error", "message": repr(exc)}}
         data = json.dumps(answer).encode()

@@ -274,6 +274,9 @@ ONBOARDING_STUCK_AFTER_SECONDS = env.int("ONBOARDING_STUCK_AFTER_SECONDS", defau
 # Stripe: secret key, webhook signing secret, and (tests, local) the base URL of a fake server.
 STRIPE_API_KEY = env.str("STRIPE_API_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+# Signing secret of an event destination (thin events, e.g. meter error reports) sent to the same
+# endpoint, if it is not the webhook endpoint's own.
+STRIPE_EVENT_DESTINATION_SECRET = env.str("STRIPE_EVENT_DESTINATION_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 
 # --- Auth and accounts ------------------------------------------------------------------
