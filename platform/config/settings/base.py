@@ -165,11 +165,11 @@ def broker_url_from_redis(url: str) -> str:
 def caches_for(redis_url: str) -> dict[str, Any]:
     return {
         # Tenant-aware: every key is prefixed with the current schema, so agency A
-        # can never read agency B's entries.
+        # can never read agency B's entries (but allauth's rate limits: config.cache).
         "default": {
             "BACKEND": "config.cache.RedisCache",
             "LOCATION": redis_db_url(redis_url, 1),
-            "KEY_FUNCTION": "django_tenants.cache.make_key",
+            "KEY_FUNCTION": "config.cache.make_key",
             "KEY_PREFIX": "motcua",
         },
         # Deliberately cross-tenant (hostname routing, rate limits on public pages).
@@ -287,6 +287,10 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[MotCua] "
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+# Failed sign-ins, passwords and second-factor codes alike (allauth counts both as this
+# action): 10 a minute per client, 5 in 5 minutes per account. Counted once for the whole
+# platform, not per host (config.cache.make_key, accounts.adapter).
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = PLATFORM_NAME
 
