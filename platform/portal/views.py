@@ -34,7 +34,11 @@ from dossiers.services import (
     draft_save,
 )
 from portal import pagecache
-from portal.branding import current_branding
+from portal.branding import (
+    branding_stylesheet,
+    branding_stylesheet_version,
+    current_branding,
+)
 from portal.forms import DossierForm, ProfileForm, TrackingForm
 from portal.lookup_limits import LookupCounters
 from portal.pagecache import cache_public_page
@@ -488,6 +492,17 @@ def profile(request: AgencyRequest) -> HttpResponse:
         messages.success(request, _("Your details were saved."))
         return redirect("portal-profile")
     return render(request, "portal/profile.html", {"form": form})
+
+
+def branding_css(request: AgencyRequest) -> HttpResponse:
+    """The agency's colours (linked from every page of its host; see base.html)."""
+    branding = current_branding()
+    response = HttpResponse(branding_stylesheet(branding), content_type="text/css; charset=utf-8")
+    if request.GET.get("v") == branding_stylesheet_version(branding):
+        response["Cache-Control"] = "public, max-age=31536000, immutable"
+    else:  # an old page's link: the current colours, but not kept
+        response["Cache-Control"] = "no-cache"
+    return response
 
 
 def logo(request: AgencyRequest) -> FileResponse:

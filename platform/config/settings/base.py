@@ -7,6 +7,7 @@ from typing import Any
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parents[3]
@@ -48,6 +49,7 @@ SHARED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "csp",  # django-csp: the Content-Security-Policy header (and its settings checks)
     "ninja",  # django-ninja: its API docs page and bundled Swagger UI assets (no CDN)
     "accounts",
     "ops",
@@ -92,6 +94,9 @@ PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before routing, so that every page gets them, an unknown host's 404 page too.
+    "csp.middleware.CSPMiddleware",
+    "ops.headers.PermissionsPolicyMiddleware",
     "tenants.routing.AgencyRoutingMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "tenants.routing.SessionAgencyBindingMiddleware",
@@ -309,6 +314,43 @@ SESSION_CACHE_ALIAS = "platform"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+
+# --- Browser security headers ---------------------------------------------------------------
+# Scripts, styles, images and fonts only from our own host: no inline script, inline style
+# or event-handler attribute anywhere (tests/test_browser_headers.py checks the pages).
+# Forms post to our own host, or send the citizen on to Stripe Checkout to pay a fee.
+# data: images: the icons inside the bundled Swagger UI's stylesheet (API docs).
+CONTENT_SECURITY_POLICY: dict[str, Any] = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF, "https://checkout.stripe.com"],
+        "frame-ancestors": [NONE],
+    },
+}
+# Never framed (with frame-ancestors 'none' above, for older browsers).
+X_FRAME_OPTIONS = "DENY"
+# Tracking links carry the dossier's lookup secret: never sent to another site.
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Powerful browser features no page of ours uses (ops.headers).
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "camera": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "payment": [],
+    "usb": [],
+}
 
 # --- Internationalisation ----------------------------------------------------------------
 LANGUAGE_CODE = "vi"
