@@ -63,9 +63,9 @@ class InlineCode(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
-        if tag == "script" and "src" not in values:
-            if (values.get("type") or "").strip().lower() not in DATA_SCRIPT_TYPES:
-                self.found.append(f"inline <script> at line {self.getpos()[0]}")
+        kind = (values.get("type") or "").strip().lower()
+        if tag == "script" and "src" not in values and kind not in DATA_SCRIPT_TYPES:
+            self.found.append(f"inline <script> at line {self.getpos()[0]}")
         if tag == "style":
             self.found.append(f"<style> block at line {self.getpos()[0]}")
         for name, value in attrs:
@@ -73,8 +73,9 @@ class InlineCode(HTMLParser):
                 self.found.append(f'style="{value}" on <{tag}> at line {self.getpos()[0]}')
             elif name.startswith("on"):
                 self.found.append(f"{name}= handler on <{tag}> at line {self.getpos()[0]}")
-            elif name in {"href", "src", "action", "formaction"} and (value or "").strip().lower(
-            ).startswith("javascript:"):
+            elif name in {"href", "src", "action", "formaction"} and (
+                value or ""
+            ).strip().lower().startswith("javascript:"):
                 self.found.append(f"javascript: URL on <{tag}> at line {self.getpos()[0]}")
         if tag == "a" and values.get("href"):
             self.links.append(str(values["href"]))
@@ -275,7 +276,8 @@ def test_every_page_has_the_headers_and_no_inline_code(site: Any, citizen: Any) 
             "/admin/tenants/agency/",
         ],
     )
-    assert problems == {}
+    report = "\n".join(f"{page}: {'; '.join(items)}" for page, items in problems.items())
+    assert not problems, "\n" + report
 
 
 @pytest.mark.django_db
