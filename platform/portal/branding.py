@@ -78,11 +78,13 @@ DEFAULT_COLORS = ("#b3261e", "#ffd54f")
 
 def branding_colors(branding: Branding) -> tuple[str, str]:
     """The main and accent colours, each a checked #RRGGBB (the defaults otherwise)."""
-    return tuple(  # type: ignore[return-value]
-        value if COLOR_RE.match(value or "") else default
-        for value, default in zip(
-            (branding.primary_color, branding.accent_color), DEFAULT_COLORS, strict=True
-        )
+
+    def checked(value: str, default: str) -> str:
+        return value if COLOR_RE.match(value or "") else default
+
+    return (
+        checked(branding.primary_color, DEFAULT_COLORS[0]),
+        checked(branding.accent_color, DEFAULT_COLORS[1]),
     )
 
 
