@@ -19,6 +19,7 @@ def branding(request: HttpRequest) -> dict[str, Any]:
     """The agency's branding on its own pages (cached per agency)."""
     if getattr(request, "agency", None) is None:
         return {}
-    from portal.branding import current_branding
+    from portal.branding import branding_stylesheet_version, current_branding
 
-    return {"branding": current_branding()}
+    branding = current_branding()
+    return {"branding": branding, "branding_version": branding_stylesheet_version(branding)}

@@ -1,5 +1,6 @@
 """URLs of the public schema: landing page, provider console, accounts, health."""
 
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
@@ -9,6 +10,10 @@ from nationalsync.views import console_reconciliation
 from ops import language
 from ops import views as ops_views
 from reports import views as reports
+
+# The admin's own login form would check passwords outside allauth's limits on failed
+# sign-ins: send it to the one sign-in page instead.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
     path("", console_views.landing, name="landing"),

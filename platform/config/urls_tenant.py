@@ -54,6 +54,7 @@ urlpatterns = [
     path("mot-cua/lien-thong/", include("exchange.urls")),
     path("mot-cua/", include("desk.urls")),
     path("logo.png", portal.logo, name="portal-logo"),
+    path("giao-dien.css", portal.branding_css, name="portal-branding-css"),
     path("quan-tri/thanh-toan/", billing_views.agency_billing, name="agency-billing"),
     path("api/v1/", api_v1.urls),
     path("quan-tri/khoa-api/", api_views.api_keys, name="api-keys"),

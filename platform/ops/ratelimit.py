@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from dataclasses import dataclass
 
@@ -27,6 +28,21 @@ def client_ip(request: HttpRequest) -> str:
     if proxies and len(forwarded) >= proxies:
         return forwarded[-proxies]
     return str(request.META.get("REMOTE_ADDR", "unknown"))
+
+
+def client_bucket(request: HttpRequest) -> str:
+    """Who counts as one client for a limit on guesses: its address, or for IPv6 its /64
+    (one subscriber is handed a whole /64, so single addresses would cost nothing)."""
+    address = client_ip(request)
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network(f"{parsed}/64", strict=False).network_address) + "/64"
+    return str(parsed)
 
 
 def rate_key(*, scope: str, key: str, window: int) -> str:

@@ -73,6 +73,33 @@ def current_branding() -> Branding:
     return branding
 
 
+DEFAULT_COLORS = ("#b3261e", "#ffd54f")
+
+
+def branding_colors(branding: Branding) -> tuple[str, str]:
+    """The main and accent colours, each a checked #RRGGBB (the defaults otherwise)."""
+
+    def checked(value: str, default: str) -> str:
+        return value if COLOR_RE.match(value or "") else default
+
+    return (
+        checked(branding.primary_color, DEFAULT_COLORS[0]),
+        checked(branding.accent_color, DEFAULT_COLORS[1]),
+    )
+
+
+def branding_stylesheet(branding: Branding) -> str:
+    """The agency's colours as CSS custom properties: served as a stylesheet of its own
+    (portal.views.branding_css), since the Content-Security-Policy allows no inline style."""
+    brand, accent = branding_colors(branding)
+    return f":root{{--brand:{brand};--accent:{accent};}}\n"
+
+
+def branding_stylesheet_version(branding: Branding) -> str:
+    """Part of the stylesheet's URL: new colours, a new URL, so browsers may keep each one."""
+    return "".join(branding_colors(branding)).replace("#", "").lower()
+
+
 def _checked_logo(upload: UploadedFile) -> ContentFile[bytes]:
     if (upload.size or 0) > LOGO_MAX_BYTES:
         raise ValidationError(

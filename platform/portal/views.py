@@ -34,20 +34,18 @@ from dossiers.services import (
     draft_for_user,
     draft_save,
 )
-from ops.ratelimit import client_ip, rate_decision, rate_hit, rate_key, rate_peek
 from portal import pagecache
-from portal.branding import current_branding
+from portal.branding import (
+    branding_stylesheet,
+    branding_stylesheet_version,
+    current_branding,
+)
 from portal.forms import DossierForm, ProfileForm, TrackingForm
+from portal.lookup_limits import LookupCounters
 from portal.pagecache import cache_public_page
 from procedures.models import AgencyProcedure
 from procedures.selectors import published_procedures, published_sectors
-from tenants.db import connection
 from tenants.http import AgencyRequest
-
-# Failed lookups (guesses) allowed per client IP, and per dossier code, in a window.
-TRACKING_FAILURES_PER_IP = 20
-TRACKING_FAILURES_PER_CODE = 10
-TRACKING_WINDOW = 600
 
 
 def _agency(request: HttpRequest) -> Any:
@@ -352,9 +350,9 @@ def receipt(request: AgencyRequest, code: str) -> HttpResponse:
 def tracking(request: AgencyRequest) -> HttpResponse:
     """Public lookup by code + secret (no login).
 
-    Failed lookups are guesses: they are counted per client address and per dossier
-    code, and past a limit refused for a while. Successful lookups never count, so a
-    one-stop desk kiosk behind one address is not throttled.
+    Wrong secrets are guesses: counted against the client that gave them, which past a
+    limit is refused for a while (portal.lookup_limits). Nothing anyone else does can
+    refuse the holder of the right secret.
     """
     cached = _tracking_from_cache(request)
     if cached is not None:
@@ -367,26 +365,19 @@ def tracking(request: AgencyRequest) -> HttpResponse:
     status = 200
     if source is not None and form.is_valid():
         code = form.cleaned_data["code"].strip().upper()
-        limits = _tracking_limits(request, code)
-        blocked = [
-            decision
-            for scope, key, limit in limits
-            if not (
-                decision := rate_peek(scope=scope, key=key, limit=limit, window=TRACKING_WINDOW)
-            ).allowed
-        ]
-        if blocked:
+        counters = LookupCounters.of(request, code)
+        refusal = counters.refusal(pagecache.cached_many(counters.counter_keys()))
+        if refusal is not None:
             form.add_error(
                 None,
                 _("Too many failed lookups. Please try again in %(minutes)d minutes.")
-                % {"minutes": max(1, blocked[0].retry_after // 60)},
+                % {"minutes": max(1, refusal.retry_after // 60)},
             )
             status = 429
         else:
             dossier = dossier_lookup(code=code, secret=form.cleaned_data["secret"])
             if dossier is None:
-                for scope, key, limit in limits:
-                    rate_hit(scope=scope, key=key, limit=limit, window=TRACKING_WINDOW)
+                counters.count_wrong_answer()
                 form.add_error(
                     None,
                     _("No dossier matches this code and lookup code. Check both on your receipt."),
@@ -415,29 +406,18 @@ def tracking(request: AgencyRequest) -> HttpResponse:
     return response
 
 
-def _tracking_limits(request: HttpRequest, code: str) -> tuple[tuple[str, str, int], ...]:
-    return (
-        ("tracking-ip", client_ip(request), TRACKING_FAILURES_PER_IP),
-        (f"tracking-code:{connection.schema_name}", code, TRACKING_FAILURES_PER_CODE),
-    )
-
-
 def _tracking_from_cache(request: HttpRequest) -> HttpResponse | None:
     """A repeated anonymous lookup (e.g. the receipt's QR code): one cache round trip reads
-    the guess counters and the page; blocked clients and misses take the full path."""
+    the client's guess counters and the page; refused clients and misses take the full path."""
     code = request.GET.get("ma", "").strip().upper()
     if request.method != "GET" or not code or not pagecache.cacheable_request(request):
         return None
-    limits = _tracking_limits(request, code)
-    counters = [rate_key(scope=s, key=k, window=TRACKING_WINDOW) for s, k, _limit in limits]
+    counters = LookupCounters.of(request, code)
     page = pagecache.tracking_page_key(
         code=code, secret=request.GET.get("bi-mat", ""), language=get_language()
     )
-    found = pagecache.cached_many([*counters, page])
-    if page not in found or any(
-        not rate_decision(count=int(found.get(key, 0)), limit=limit, window=TRACKING_WINDOW).allowed
-        for key, (_s, _k, limit) in zip(counters, limits, strict=True)
-    ):
+    found = pagecache.cached_many([*counters.counter_keys(), page])
+    if page not in found or counters.refusal(found) is not None:
         return None
     content_type, body = found[page]
     response = HttpResponse(body, content_type=content_type)
@@ -521,6 +501,17 @@ def profile(request: AgencyRequest) -> HttpResponse:
         messages.success(request, _("Your details were saved."))
         return redirect("portal-profile")
     return render(request, "portal/profile.html", {"form": form})
+
+
+def branding_css(request: AgencyRequest) -> HttpResponse:
+    """The agency's colours (linked from every page of its host; see base.html)."""
+    branding = current_branding()
+    response = HttpResponse(branding_stylesheet(branding), content_type="text/css; charset=utf-8")
+    if request.GET.get("v") == branding_stylesheet_version(branding):
+        response["Cache-Control"] = "public, max-age=31536000, immutable"
+    else:  # an old page's link: the current colours, but not kept
+        response["Cache-Control"] = "no-cache"
+    return response
 
 
 def logo(request: AgencyRequest) -> FileResponse:

@@ -45,3 +45,16 @@ def test_an_unknown_hostname_shows_a_helpful_page(page, port) -> None:
     page.get_by_role("heading", name="Không tìm thấy địa chỉ").wait_for()
     page.get_by_role("link", name="Xem danh sách cơ quan, đơn vị").click()
     page.wait_for_url(f"http://localhost:{port}/")
+
+
+def test_a_content_security_policy_violation_is_caught(page, port) -> None:
+    """The browser fixture fails any test during which the browser refused inline code."""
+    from tests.fixtures import browser as fixture
+
+    page.goto(f"http://localhost:{port}/")
+    assert fixture._csp_violations == []
+    page.evaluate("document.body.setAttribute('style', 'color: red')")
+    page.wait_for_function("true")
+    page.wait_for_timeout(200)
+    assert any("style-src" in v for v in fixture._csp_violations), fixture._csp_violations
+    fixture._csp_violations.clear()  # seen: this test passes

@@ -3,8 +3,9 @@
 One gunicorn (bench settings, 2 workers × 4 threads), loopback, keep-alive
 clients; the three paths alternate in rounds (≥ 30 s each in total) so the
 ratio compares like with like. The tracking lookup is a *successful* one (right
-code and secret): the portal counts only failed lookups against its rate limit
-(ops.ratelimit, peek only on success), so no limit had to be raised.
+code and secret): the portal counts only wrong answers, against the client that gave
+them (portal.lookup_limits: read in the cached page's round trip), so no limit had to
+be raised.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from typing import Any
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parents[3]
@@ -48,6 +49,7 @@ SHARED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "csp",  # django-csp: the Content-Security-Policy header (and its settings checks)
     "ninja",  # django-ninja: its API docs page and bundled Swagger UI assets (no CDN)
     "accounts",
     "ops",
@@ -92,6 +94,10 @@ PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before routing, so that every page gets them, an unknown host's 404 page too.
+    "csp.middleware.CSPMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "ops.headers.PermissionsPolicyMiddleware",
     "tenants.routing.AgencyRoutingMiddleware",
     # NUL characters refused, text normalised to NFC, before anything reads the request.
     "ops.inputs.RequestInputMiddleware",
@@ -102,7 +108,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.ProviderStaffMFAMiddleware",
 ]
@@ -168,11 +173,11 @@ def broker_url_from_redis(url: str, db: int = 0) -> str:
 def caches_for(redis_url: str, db: int = 1) -> dict[str, Any]:
     return {
         # Tenant-aware: every key is prefixed with the current schema, so agency A
-        # can never read agency B's entries.
+        # can never read agency B's entries (but allauth's rate limits: config.cache).
         "default": {
             "BACKEND": "config.cache.RedisCache",
             "LOCATION": redis_db_url(redis_url, db),
-            "KEY_FUNCTION": "django_tenants.cache.make_key",
+            "KEY_FUNCTION": "config.cache.make_key",
             "KEY_PREFIX": "motcua",
         },
         # Deliberately cross-tenant (hostname routing, rate limits on public pages).
@@ -296,6 +301,10 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[MotCua] "
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+# Failed sign-ins, passwords and second-factor codes alike (allauth counts both as this
+# action): 10 a minute per client, 5 in 5 minutes per account. Counted once for the whole
+# platform, not per host (config.cache.make_key, accounts.adapter).
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = PLATFORM_NAME
 
@@ -314,6 +323,43 @@ SESSION_CACHE_ALIAS = "platform"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+
+# --- Browser security headers ---------------------------------------------------------------
+# Scripts, styles, images and fonts only from our own host: no inline script, inline style
+# or event-handler attribute anywhere (tests/test_browser_headers.py checks the pages).
+# Forms post to our own host, or send the citizen on to Stripe Checkout to pay a fee.
+# data: images: the icons inside the bundled Swagger UI's stylesheet (API docs).
+CONTENT_SECURITY_POLICY: dict[str, Any] = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF, "https://checkout.stripe.com"],
+        "frame-ancestors": [NONE],
+    },
+}
+# Never framed (with frame-ancestors 'none' above, for older browsers).
+X_FRAME_OPTIONS = "DENY"
+# Tracking links carry the dossier's lookup secret: never sent to another site.
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Powerful browser features no page of ours uses (ops.headers).
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    "accelerometer": [],
+    "camera": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "payment": [],
+    "usb": [],
+}
 
 # --- Internationalisation ----------------------------------------------------------------
 LANGUAGE_CODE = "vi"

@@ -127,40 +127,28 @@ def test_someone_elses_dossier_and_draft_are_not_found(commune, citizen, browser
 
 
 @pytest.mark.django_db
-def test_guessing_is_rate_limited_per_code_and_per_ip(commune, citizen) -> None:
-    from dossiers.services import Applicant, dossier_submit
-    from procedures.models import AgencyProcedure
+def test_guessing_is_rate_limited_per_client(commune, citizen) -> None:
+    """Per address: 20 wrong answers over many codes, then refused (see test_tracking_limits
+    for the limits per code and on the codes probed). A forged X-Forwarded-For does not buy
+    a fresh budget (no proxy is configured in front of this server)."""
+    from portal import lookup_limits
 
-    with agency_context(commune):
-        birth = AgencyProcedure.objects.get(code="S-HT-001")
-        dossier = dossier_submit(
-            agency=commune,
-            procedure=birth,
-            applicant=Applicant.from_user(citizen),
-            form_data=BIRTH,
-            files={0: [pdf()], 1: [pdf()]},
-        ).dossier
-    guesser = Client(HTTP_HOST=HOST)
+    guesser = Client(HTTP_HOST=HOST, REMOTE_ADDR="10.0.0.9")
+    codes = [f"AB-000000-{i:04d}" for i in range(lookup_limits.CODES_PER_CLIENT)]
     statuses = [
-        guesser.post("/tra-cuu/", {"code": dossier.code, "secret": f"WRONG{i:03d}"}).status_code
-        for i in range(12)
+        guesser.post("/tra-cuu/", {"code": codes[i % len(codes)], "secret": f"X{i}"}).status_code
+        for i in range(lookup_limits.WRONG_PER_CLIENT)
     ]
-    assert statuses[:10] == [404] * 10 and statuses[10:] == [429, 429]  # this code is locked now
-    # ...from any address, even with the right secret, until the window ends
-    other = Client(HTTP_HOST=HOST, REMOTE_ADDR="10.0.0.9")
-    assert (
-        other.post("/tra-cuu/", {"code": dossier.code, "secret": dossier.lookup_secret}).status_code
-        == 429
-    )
-    # Per address: 20 guesses over many codes, then refused; a forged X-Forwarded-For does not
-    # buy a fresh budget (no proxy is configured in front of this server).
-    for i in range(20):
-        assert (
-            other.post("/tra-cuu/", {"code": f"AB-000000-{i:04d}", "secret": "X"}).status_code
-            == 404
-        )
+    assert statuses == [404] * lookup_limits.WRONG_PER_CLIENT
+    assert guesser.post("/tra-cuu/", {"code": codes[0], "secret": "X"}).status_code == 429
     forged = Client(HTTP_HOST=HOST, REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR="1.2.3.4")
-    assert forged.post("/tra-cuu/", {"code": "AB-000000-9999", "secret": "X"}).status_code == 429
+    assert forged.post("/tra-cuu/", {"code": codes[1], "secret": "X"}).status_code == 429
+    # An IPv6 client is one /64: the next address in it is the same guesser.
+    v6 = Client(HTTP_HOST=HOST, REMOTE_ADDR="2001:db8:1:2::1")
+    for i in range(lookup_limits.WRONG_PER_CLIENT_AND_CODE):
+        assert v6.post("/tra-cuu/", {"code": codes[0], "secret": f"Y{i}"}).status_code == 404
+    neighbour = Client(HTTP_HOST=HOST, REMOTE_ADDR="2001:db8:1:2:ffff::9")
+    assert neighbour.post("/tra-cuu/", {"code": codes[0], "secret": "Y"}).status_code == 429
 
 
 @pytest.mark.django_db
