@@ -142,6 +142,8 @@ def _refusal_problem(response: Any, route: Route) -> str:
             return f"API body {error}"
         return ""
     text = response.content.decode()
+    if response.get("Content-Type", "").startswith("application/json"):
+        text = json.loads(text).get("error", {}).get("message", "")  # a JSON request's answer
     if "NUL" not in text or not ("không được phép" in text or "not allowed" in text):
         return "no clear message on the page"
     return ""

@@ -35,6 +35,7 @@ from billing.tests.gateway_helpers import (
     make_plan,
     record_usage,
     subscribe,
+    this_period,
 )
 from tests.fakes.stripe_server import FakeStripe
 

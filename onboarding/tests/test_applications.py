@@ -100,7 +100,7 @@ def test_a_rejected_application_frees_its_unit(hp_communes: list[Any]) -> None:
 @pytest.mark.usefixtures("english")
 def test_allowed_and_refused_transitions(hp_communes: list[Any]) -> None:
     application = apply_commune(hp_communes[0])
-    with pytest.raises(ValidationError, match="Only a failed application"):
+    with pytest.raises(ValidationError, match="Only a failed or stuck application"):
         services.application_retry(application=application)
     with pytest.raises(ValidationError, match="cannot go from"):
         services._transition(application, S.LIVE)

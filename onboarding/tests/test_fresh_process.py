@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import timezone
 
@@ -138,8 +139,9 @@ def test_retry_is_refused_while_the_pipeline_is_still_moving(
     services.application_approve(application=application, billing_account=payer, start=False)
     application = services.application_pipeline_start(application=application, send=False)
     assert not selectors.application_stuck(application)
-    with pytest.raises(Exception, match="failed or stuck"):
+    with pytest.raises(ValidationError) as refused:
         services.application_retry(application=application)
+    assert refused.value.code == "transition"
 
 
 def test_an_unreachable_broker_fails_the_application_with_the_reason(
