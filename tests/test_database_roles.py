@@ -127,12 +127,6 @@ def test_a_trail_refuses_update_delete_and_truncate_from_the_application_role(
 ) -> None:
     schema = "public" if table in PUBLIC_TRAILS else agency_a.schema_name
     qualified = f'"{schema}"."{table}"'
-    trigger = one(
-        "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass "
-        "AND tgfoid = 'public.motcua_append_only'::regproc",
-        [qualified],
-    )
-    assert trigger, f"{table} has no append-only trigger"
     # The row's parents do not exist: a savepoint rolled back at the end takes it away again
     # before Django checks the deferred foreign keys.
     with transaction.atomic():
@@ -145,6 +139,12 @@ def test_a_trail_refuses_update_delete_and_truncate_from_the_application_role(
         assert "permission denied" in refused(f"TRUNCATE {qualified}")
         assert "permission denied" in refused(f"TRUNCATE {qualified} CASCADE")
         # Nor can it take the guard away: the table is not its own.
+        trigger = one(
+            "SELECT (SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass "
+            "AND tgfoid = 'public.motcua_append_only'::regproc)",
+            [qualified],
+        )
+        assert trigger, f"{table} has no append-only trigger"
         assert "must be owner" in refused(f"ALTER TABLE {qualified} DISABLE TRIGGER ALL")
         assert "must be owner" in refused(f'DROP TRIGGER "{trigger}" ON {qualified}')
         assert "permission denied" in refused("SET session_replication_role = replica")
