@@ -17,17 +17,7 @@ from billing.models import (
     WebhookEvent,
     WebhookStatus,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+from ops.admin import ReadOnlyModelAdmin as ReadOnlyAdmin
 
 
 @admin.register(WebhookEvent)

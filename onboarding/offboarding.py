@@ -88,7 +88,7 @@ def agency_offboard(
         with connection.cursor() as cursor:
             # Deferred checks of rows written earlier in this transaction run now, not at DROP.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        schemas.drop_schema(agency.schema_name)
+        schemas.drop_agency_schema(agency.schema_name)
         SchemaState.objects.filter(schema_name=agency.schema_name).delete()
         hosts = list(Domain.objects.filter(tenant=agency).values_list("domain", flat=True))
         for domain in Domain.objects.filter(tenant=agency):

@@ -14,11 +14,12 @@ from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
 from django.db.migrations.loader import MigrationLoader
+from django.utils import timezone
 from django_tenants.clone import CloneSchema
 from django_tenants.utils import get_public_schema_name, quote_schema_name
 from django_tenants.utils import schema_exists as _schema_exists
 
-from tenants import snapshot
+from tenants import privileges, snapshot
 from tenants.db import connection
 from tenants.validators import RESERVED_SCHEMAS, validate_schema_name
 
@@ -72,16 +73,32 @@ def _guard(schema_name: str) -> None:
 
 
 def drop_schema(schema_name: str) -> None:
+    """DROP SCHEMA: the owner role's (tests, benchmarks, the template). Agencies: see below."""
     _guard(schema_name)
     connection.set_schema_to_public()
     with connection.cursor() as cursor:
         cursor.execute(f"DROP SCHEMA IF EXISTS {quote_schema_name(schema_name)} CASCADE")
 
 
+def drop_agency_schema(schema_name: str) -> None:
+    """Drop a provisioning or suspended agency's schema, whichever role runs this.
+
+    Through the owner's SECURITY DEFINER function (``tenants.privileges``): it
+    refuses a live agency's schema and records the drop in the agency's history.
+    """
+    _guard(schema_name)
+    connection.set_schema_to_public()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT public.motcua_agency_schema_drop(%s, %s)", [schema_name, timezone.now()]
+        )
+
+
 def create_schema_by_migration(schema_name: str, *, verbosity: int = 0) -> int:
     """CREATE SCHEMA and run every tenant migration in it. Returns migrations recorded."""
     _guard(schema_name)
     connection.set_schema_to_public()
+    privileges.require_owner(f"building schema {schema_name} by migrations")
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE SCHEMA {quote_schema_name(schema_name)}")
     migrate_schema(schema_name, verbosity=verbosity)
@@ -91,6 +108,7 @@ def create_schema_by_migration(schema_name: str, *, verbosity: int = 0) -> int:
 def migrate_schema(schema_name: str, *, verbosity: int = 0) -> None:
     """Apply pending migrations to one existing schema (django-tenants' migrate, one schema)."""
     _guard(schema_name)
+    privileges.require_owner(f"migrating schema {schema_name}")
     call_command(
         "migrate_schemas",
         schema_name=schema_name,
@@ -144,26 +162,41 @@ def template_snapshot_sql() -> str:
     return snap.serialize() if snap else ""
 
 
-def clone_schema(source: str, target: str, *, snapshot_sql: str = "") -> None:
-    """Copy the structure and seed rows of ``source`` into a new schema ``target``.
+def template_clone_function_ensure(snapshot_sql: str) -> None:
+    """Compile the template's snapshot into the clone function, unless it already holds it.
 
-    With ``snapshot_sql`` (the template's captured DDL) the copy replays it;
-    without, one call to django-tenants' pg-clone-schema function. Either way
-    all-or-nothing inside the caller's transaction.
+    Owner only (the template's rebuild); exclusive against clones running meanwhile.
     """
-    _guard(source)
+    if privileges.clone_function_current(snapshot_sql):
+        return
+    privileges.require_owner("compiling the template's clone function")
+    if not snapshot_sql and not clone_function_installed():
+        install_clone_function()  # the fallback calls it
+    advisory_lock(CLONE_LOCK)
+    privileges.clone_function_install(template=TEMPLATE_SCHEMA, snapshot_sql=snapshot_sql)
+
+
+def clone_template(target: str) -> None:
+    """Create schema ``target`` as a copy of the template: structure and seed rows.
+
+    One call of the owner's clone function (``tenants.privileges``), which the
+    application role may make although it can create no schema itself: it
+    replays the template's captured snapshot (or, for a template the snapshot
+    cannot reproduce, runs django-tenants' pg-clone-schema). All-or-nothing
+    inside the caller's transaction.
+    """
     _guard(target)
     connection.set_schema_to_public()
     if schema_exists(target):
         raise ValueError(f"schema {target} already exists")
-    if snapshot_sql:
-        snapshot.replay(snapshot.Snapshot.deserialize(source, snapshot_sql), target)
-        return
-    if not clone_function_installed():
-        install_clone_function()
+    if not privileges.clone_function_installed():
+        raise privileges.SchemaOwnerRequired(
+            "the agency template has no clone function yet: run `python manage.py "
+            "migrate_agencies` (it connects with DATABASE_OWNER_URL)"
+        )
     advisory_lock(CLONE_LOCK, shared=True)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT public.clone_schema(%s, %s, %s)", [source, target, "DATA"])
+        cursor.execute("SELECT public.motcua_agency_schema_clone(%s)", [target])
     connection.set_schema_to_public()
 
 

@@ -146,8 +146,10 @@ def template_ensure(*, verbosity: int = 0) -> SchemaState:
     """Create or bring up to date the template schema new agencies are cloned from.
 
     Whenever the template changes (or has no snapshot yet), its DDL is captured
-    again (``tenants.snapshot``) so cloning replays plain DDL instead of walking
-    the catalog for every new agency.
+    again (``tenants.snapshot``) and compiled into the clone function the
+    application role provisions with (``tenants.privileges``), so cloning
+    replays plain DDL instead of walking the catalog for every new agency.
+    Changing the template needs the owner role.
     """
     fingerprint = schemas.migration_fingerprint()
     with transaction.atomic():
@@ -158,17 +160,20 @@ def template_ensure(*, verbosity: int = 0) -> SchemaState:
             if not state.clone_sql:
                 state.clone_sql = schemas.template_snapshot_sql()
                 state.save(update_fields=["clone_sql", "updated_at"])
+            schemas.template_clone_function_ensure(state.clone_sql)
             return state
         if exists and state is None:
             # The state row is gone but the schema may be fine: trust what it records.
             applied = schemas.applied_migrations(schemas.TEMPLATE_SCHEMA)
             if schemas.migration_fingerprint(applied) == fingerprint:
-                return SchemaState.objects.create(
+                state = SchemaState.objects.create(
                     schema_name=schemas.TEMPLATE_SCHEMA,
                     fingerprint=fingerprint,
                     migrations_applied=len(applied),
                     clone_sql=schemas.template_snapshot_sql(),
                 )
+                schemas.template_clone_function_ensure(state.clone_sql)
+                return state
         if exists:
             schemas.migrate_schema(schemas.TEMPLATE_SCHEMA, verbosity=verbosity)
         else:
@@ -184,6 +189,7 @@ def template_ensure(*, verbosity: int = 0) -> SchemaState:
                 "clone_sql": schemas.template_snapshot_sql(),
             },
         )
+        schemas.template_clone_function_ensure(state.clone_sql)
     return state
 
 
@@ -242,7 +248,7 @@ def agency_provision(*, agency: Agency, use_template: bool = True) -> ProvisionR
                 schemas.migrate_schema(agency.schema_name)
             else:
                 logger.warning("dropping half-made schema %s before rebuilding", agency.schema_name)
-                schemas.drop_schema(agency.schema_name)
+                schemas.drop_agency_schema(agency.schema_name)
                 exists = False
             repaired = True
 
@@ -250,9 +256,7 @@ def agency_provision(*, agency: Agency, use_template: bool = True) -> ProvisionR
         if not exists:
             template = _current_template(fingerprint) if use_template else None
             if template is not None:
-                schemas.clone_schema(
-                    schemas.TEMPLATE_SCHEMA, agency.schema_name, snapshot_sql=template.clone_sql
-                )
+                schemas.clone_template(agency.schema_name)
                 via = "clone"
             else:
                 schemas.create_schema_by_migration(agency.schema_name)
@@ -521,9 +525,7 @@ def _schema_recreate(schema_name: str) -> None:
             return
         template = _current_template(fingerprint)
         if template is not None:
-            schemas.clone_schema(
-                schemas.TEMPLATE_SCHEMA, schema_name, snapshot_sql=template.clone_sql
-            )
+            schemas.clone_template(schema_name)
             via = "clone"
         else:
             schemas.create_schema_by_migration(schema_name)

@@ -110,3 +110,20 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.agency_id}: {', '.join(self.roles)}"
+
+
+class AccountEvent(models.Model):
+    """Append-only history of what provider staff changed on a person's account (the admin):
+    staff and superuser flags, deactivation, profile. Part of the provider's trail."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="account_events")
+    event = models.CharField(max_length=40)
+    detail = models.JSONField(default=dict, blank=True)
+    actor_email = models.EmailField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.event}"

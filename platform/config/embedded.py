@@ -7,6 +7,12 @@ that started them: every web worker, Celery worker and test process reuses the
 running server, and ``python3 dev.py stop`` (or ``python -m config.embedded
 stop``) stops them.
 
+Each server has the two database roles of a production set-up (infra/README.md):
+``motcua_owner`` owns the database and every schema and table in it (migrations
+and schema DDL run as this role), ``motcua_app`` owns nothing and is what the web
+and the workers connect as; it may read and write rows, never change or truncate
+a table, and the append-only trails refuse its UPDATE and DELETE.
+
 Run as a script: ``python -m config.embedded status|start|stop``.
 """
 
@@ -28,6 +34,10 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(os.environ.get("MOTCUA_VAR_DIR", BASE_DIR / "var"))
 DATABASE_NAME = "motcua"
+OWNER_ROLE = "motcua_owner"
+APP_ROLE = "motcua_app"
+# Bumped when the role set-up below changes: a running server from before gets it once.
+ROLES_VERSION = "1"
 
 # Durability settings per profile: tests and benchmarks throw their data away,
 # so they trade crash safety for speed; the local product keeps fsync on.
@@ -42,8 +52,10 @@ PROFILE_PG_SETTINGS: dict[str, dict[str, str]] = {
 class PostgresEndpoint:
     host: str  # the unix-socket directory
     port: int
-    user: str = "postgres"
+    user: str = "postgres"  # the superuser: creates the roles and the database
     name: str = DATABASE_NAME
+    owner: str = OWNER_ROLE  # migrations and schema DDL
+    app: str = APP_ROLE  # the web and the workers
 
 
 @contextlib.contextmanager
@@ -119,11 +131,89 @@ def _psql(endpoint: PostgresEndpoint, sql: str, database: str = "postgres") -> s
     return out.stdout.strip()
 
 
+# The production set-up of infra/README.md, made idempotent. The owner may act as the app
+# role (SET ROLE): harmless (the app role holds nothing the owner lacks), and the test suite
+# uses it to run each test's queries as the app role inside one rolled-back transaction.
+_ROLES_SQL = f"""
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{OWNER_ROLE}') THEN
+        CREATE ROLE {OWNER_ROLE} LOGIN CREATEDB;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+        CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;
+    END IF;
+END $$;
+GRANT {APP_ROLE} TO {OWNER_ROLE};
+"""  # noqa: S608 - our own constants
+
+# A database made before the roles existed belongs to the superuser: hand it and everything
+# in it (outside the system schemas) to the owner role, once.
+_ADOPT_SQL = f"""
+DO $$
+DECLARE
+    obj record;
+BEGIN
+    FOR obj IN SELECT nspname FROM pg_namespace
+                WHERE nspowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)
+                  AND nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'
+    LOOP
+        EXECUTE format('ALTER SCHEMA %I OWNER TO {OWNER_ROLE}', obj.nspname);
+    END LOOP;
+    FOR obj IN SELECT n.nspname, c.relname, c.relkind FROM pg_class c
+                 JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE c.relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)
+                  AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
+                  AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+                  AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                                   WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                                     AND d.refclassid = 'pg_class'::regclass
+                                     AND d.deptype IN ('a', 'i'))
+    LOOP
+        EXECUTE format('ALTER %s %I.%I OWNER TO {OWNER_ROLE}',
+                       CASE obj.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW'
+                            WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'f' THEN 'FOREIGN TABLE'
+                            ELSE 'TABLE' END,
+                       obj.nspname, obj.relname);
+    END LOOP;
+    FOR obj IN SELECT p.oid::regprocedure AS signature, p.prokind FROM pg_proc p
+                 JOIN pg_namespace n ON n.oid = p.pronamespace
+                WHERE p.proowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)
+                  AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
+    LOOP
+        EXECUTE format('ALTER %s %s OWNER TO {OWNER_ROLE}',
+                       CASE obj.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
+                       obj.signature);
+    END LOOP;
+END $$;
+"""  # noqa: S608 - our own constants
+
+
+def _ensure_roles(endpoint: PostgresEndpoint, pgdata: Path) -> None:
+    """Create the owner and app roles and hand every database to the owner (once per server)."""
+    marker = pgdata / f"motcua-roles-{ROLES_VERSION}"
+    if marker.exists():
+        return
+    _psql(endpoint, _ROLES_SQL)
+    databases = _psql(
+        endpoint,
+        "SELECT datname FROM pg_database WHERE NOT datistemplate AND datname <> 'postgres' "  # noqa: S608
+        f"AND datdba <> (SELECT oid FROM pg_roles WHERE rolname = '{OWNER_ROLE}')",
+    ).split()
+    for database in databases:
+        _psql(endpoint, f'ALTER DATABASE "{database}" OWNER TO {OWNER_ROLE}')
+        _psql(endpoint, _ADOPT_SQL, database=database)
+    marker.write_text("roles and database owner set up\n")
+
+
 def ensure_postgres(profile: str) -> PostgresEndpoint:
-    """Return the endpoint of the profile's embedded PostgreSQL, starting it if needed."""
+    """Return the endpoint of the profile's embedded PostgreSQL, starting it if needed.
+
+    The server has the owner and app roles, and the profile's database belongs to the owner.
+    """
     pgdata = _pgdata(profile)
     endpoint = _running_postgres(pgdata)
-    if endpoint is not None:
+    if endpoint is not None and (pgdata / f"motcua-roles-{ROLES_VERSION}").exists():
         return endpoint
     with _locked(f"postgres-{profile}"):
         endpoint = _running_postgres(pgdata)
@@ -139,7 +229,9 @@ def ensure_postgres(profile: str) -> PostgresEndpoint:
             _psql(endpoint, "SELECT pg_reload_conf()")
         exists = _psql(endpoint, f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}'")  # noqa: S608
         if exists != "1":
-            _psql(endpoint, f'CREATE DATABASE "{DATABASE_NAME}"')
+            _psql(endpoint, _ROLES_SQL)
+            _psql(endpoint, f'CREATE DATABASE "{DATABASE_NAME}" OWNER {OWNER_ROLE}')
+        _ensure_roles(endpoint, pgdata)
     return endpoint
 
 

@@ -4,6 +4,7 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
+from audit import views as audit_views
 from billing import views as billing_views
 from console import views as console_views
 from nationalsync.views import console_reconciliation
@@ -43,6 +44,10 @@ urlpatterns = [
         name="console-meter-events-requeue",
     ),
     path("console/dong-bo/", console_reconciliation, name="nationalsync-console"),
+    path("console/nhat-ky/", audit_views.provider_trail, name="audit-provider"),
+    path(
+        "console/nhat-ky/xuat.csv", audit_views.provider_trail_export, name="audit-provider-export"
+    ),
     path("console/thong-ke/", reports.console_dashboard, name="reports-console"),
     path("console/thong-ke/tinh/<str:code>/", reports.console_province, name="reports-province"),
     path(

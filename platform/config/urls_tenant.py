@@ -69,6 +69,7 @@ urlpatterns = [
     path("minh-bach/", reports.agency_transparency, name="reports-transparency"),
     path("quan-tri/thong-bao/", include("notifications.urls")),
     path("quan-tri/nhan-su/", include("accounts.staff_urls")),
+    path("quan-tri/nhat-ky/", include("audit.urls")),
     path("quan-tri/", include("agencyadmin.urls")),
     path("accounts/", include("allauth.urls")),
     path("ngon-ngu/<str:code>/", language.choose_language, name="choose-language"),

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role, User
 from accounts.permissions import agency_role_required, agency_roles
+from audit.services import dossier_view_record
 from desk import deadlines, engine, selectors, services
 from desk.models import DossierProcess, ResultDocument, ReturnMethod, SupplementRequest
 from dossiers.models import Dossier, DossierStatus
@@ -116,6 +117,7 @@ def _dossier(code: str) -> Dossier:
 def dossier_detail(request: AgencyRequest, code: str) -> HttpResponse:
     dossier = _dossier(code)
     process = DossierProcess.objects.get(dossier=dossier)
+    dossier_view_record(dossier_code=dossier.code, actor=request.user)
     steps = engine.steps_of(dossier)
     return render(
         request,
@@ -137,6 +139,27 @@ def dossier_detail(request: AgencyRequest, code: str) -> HttpResponse:
             "apology": Apology.objects.filter(dossier=dossier).first(),
         },
     )
+
+
+@agency_role_required(*STAFF)
+def dossier_document(request: AgencyRequest, code: str, document_id: int) -> HttpResponse:
+    """One of the dossier's documents, opened by an officer (recorded in the trail)."""
+    dossier = _dossier(code)
+    document = dossier.documents.filter(pk=document_id).first()
+    if document is None:
+        raise Http404
+    dossier_view_record(dossier_code=dossier.code, actor=request.user, document=document)
+    inline = document.content_type == "application/pdf" or document.content_type.startswith(
+        "image/"
+    )
+    response: HttpResponse = FileResponse(  # type: ignore[assignment]
+        document.file.open("rb"),
+        as_attachment=not inline,
+        filename=document.original_name,
+        content_type=document.content_type,
+    )
+    response["Content-Security-Policy"] = "sandbox"  # a citizen's file never runs anything
+    return response
 
 
 def _step(request: AgencyRequest) -> int | None:

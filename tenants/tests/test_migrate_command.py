@@ -11,6 +11,9 @@ from tenants import schemas, services
 from tenants.db import connection
 from tenants.models import SchemaState
 
+# migrate_agencies runs as the owner role (manage.py connects it with DATABASE_OWNER_URL).
+pytestmark = pytest.mark.usefixtures("as_owner")
+
 
 def run(*args: str) -> str:
     out = StringIO()

@@ -12,9 +12,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from ops.failpoints import FailpointError
-from tenants import schemas, services
+from tenants import privileges, schemas, services
 from tenants.db import connection
 from tenants.models import Agency, AgencyEvent, AgencyStatus, Domain, SchemaState
+from tests.fixtures.database import owner_role
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,8 +50,7 @@ def test_clone_creates_a_schema_identical_to_the_template() -> None:
     ]
 
 
-@pytest.mark.django_db
-def test_falls_back_to_migrations_when_the_template_is_missing() -> None:
+def test_falls_back_to_migrations_when_the_template_is_missing(as_owner: None) -> None:
     schemas.drop_schema(schemas.TEMPLATE_SCHEMA)  # rolled back with the test
     result = services.agency_provision(agency=new_agency())
     assert result.created_via == "migrate"
@@ -59,7 +59,18 @@ def test_falls_back_to_migrations_when_the_template_is_missing() -> None:
 
 
 @pytest.mark.django_db
-def test_a_stale_template_is_brought_up_to_date_before_cloning() -> None:
+def test_the_app_role_without_a_template_is_told_to_run_the_owners_migrations() -> None:
+    with owner_role():
+        schemas.drop_schema(schemas.TEMPLATE_SCHEMA)  # rolled back with the test
+    agency = new_agency()
+    with pytest.raises(privileges.SchemaOwnerRequired, match="migrate_agencies"):
+        services.agency_provision(agency=agency)
+    assert not schemas.schema_exists("xa_moi")
+    agency.refresh_from_db()
+    assert agency.status == AgencyStatus.PROVISIONING
+
+
+def test_a_stale_template_is_brought_up_to_date_before_cloning(as_owner: None) -> None:
     SchemaState.objects.filter(schema_name=schemas.TEMPLATE_SCHEMA).update(fingerprint="old")
     result = services.agency_provision(agency=new_agency())
     assert result.created_via == "clone"
@@ -99,11 +110,12 @@ def test_a_failure_mid_provisioning_leaves_nothing_and_a_retry_completes(
 @pytest.mark.django_db
 def test_a_half_made_schema_from_an_earlier_attempt_is_rebuilt() -> None:
     agency = new_agency()
-    with connection.cursor() as cursor:  # what a crashed non-transactional attempt could leave
+    with owner_role(), connection.cursor() as cursor:  # what a crashed attempt could leave
         cursor.execute("CREATE SCHEMA xa_moi")
         cursor.execute("CREATE TABLE xa_moi.half_done (id int)")
-    result = services.agency_provision(agency=agency)
+    result = services.agency_provision(agency=agency)  # as the app role
     assert result.repaired
+    assert AgencyEvent.objects.filter(agency=agency, event="schema_dropped").exists()
     assert "half_done" not in tables_of("xa_moi")
     assert tables_of("xa_moi") == tables_of(schemas.TEMPLATE_SCHEMA)
 

@@ -7,6 +7,7 @@ import pytest
 from tenants import schemas, services, snapshot
 from tenants.db import connection
 from tenants.models import Agency, SchemaState
+from tests.fixtures.database import owner_role
 
 
 def new_agency(slug: str) -> Agency:
@@ -28,8 +29,7 @@ def test_the_template_state_holds_a_verified_snapshot() -> None:
     assert schemas.TEMPLATE_SCHEMA not in " ".join(snap.ddl)  # names are unqualified
 
 
-@pytest.mark.django_db
-def test_a_cloned_schema_equals_a_migrated_one() -> None:
+def test_a_cloned_schema_equals_a_migrated_one(as_owner: None) -> None:
     cloned = services.agency_provision(agency=new_agency("xa-nhan-ban"))
     migrated = services.agency_provision(agency=new_agency("xa-di-tru"), use_template=False)
     assert (cloned.created_via, migrated.created_via) == ("clone", "migrate")
@@ -58,8 +58,7 @@ def test_a_cloned_schema_equals_a_migrated_one() -> None:
     )
 
 
-@pytest.mark.django_db
-def test_a_failed_replay_leaves_no_schema_and_the_search_path_intact() -> None:
+def test_a_failed_replay_leaves_no_schema_and_the_search_path_intact(as_owner: None) -> None:
     snap = snapshot.Snapshot(
         source=schemas.TEMPLATE_SCHEMA,
         ddl=["CREATE TABLE t (id int)"],
@@ -73,12 +72,14 @@ def test_a_failed_replay_leaves_no_schema_and_the_search_path_intact() -> None:
 
 @pytest.mark.django_db
 def test_a_template_with_objects_the_snapshot_cannot_reproduce_falls_back_to_the_function() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(f"CREATE VIEW {schemas.TEMPLATE_SCHEMA}.v_thu AS SELECT 1 AS x")
-    assert snapshot.capture(schemas.TEMPLATE_SCHEMA) is None
-    assert schemas.template_snapshot_sql() == ""
-    SchemaState.objects.filter(schema_name=schemas.TEMPLATE_SCHEMA).update(clone_sql="")
-    result = services.agency_provision(agency=new_agency("xa-du-phong"))
+    with owner_role():
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE VIEW {schemas.TEMPLATE_SCHEMA}.v_thu AS SELECT 1 AS x")
+        assert snapshot.capture(schemas.TEMPLATE_SCHEMA) is None
+        assert schemas.template_snapshot_sql() == ""
+        SchemaState.objects.filter(schema_name=schemas.TEMPLATE_SCHEMA).update(clone_sql="")
+        services.template_ensure()  # compiles the fallback into the clone function
+    result = services.agency_provision(agency=new_agency("xa-du-phong"))  # as the app role
     assert result.created_via == "clone"
     assert (
         "v_thu"
@@ -88,8 +89,7 @@ def test_a_template_with_objects_the_snapshot_cannot_reproduce_falls_back_to_the
     )
 
 
-@pytest.mark.django_db
-def test_a_template_without_a_snapshot_gets_one_from_template_ensure() -> None:
+def test_a_template_without_a_snapshot_gets_one_from_template_ensure(as_owner: None) -> None:
     SchemaState.objects.filter(schema_name=schemas.TEMPLATE_SCHEMA).update(clone_sql="")
     state = services.template_ensure()
     assert state.clone_sql

@@ -135,7 +135,11 @@ def _free_port() -> int:
 
 
 def serve(port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.bench"}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.bench",
+        "MOTCUA_DATABASE_ROLE": "app",  # the web workers' role in production
+    }
     cmd = [
         str(Path(sys.executable).with_name("gunicorn")),
         "config.wsgi:application",
@@ -282,6 +286,7 @@ def load(
 
 def run() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.bench")
+    os.environ.setdefault("MOTCUA_DATABASE_ROLE", "owner")  # creates and migrates its database
     seconds = float(os.environ.get("BENCH_API_SECONDS", 30))
     warmup = float(os.environ.get("BENCH_API_WARMUP", 3))
     host, key = prepare()

@@ -24,9 +24,14 @@ SETTINGS = "config.settings.bench"
 
 
 def setup_django(name: str) -> None:
-    """Configure Django for benchmark ``name`` (its own database), once per process."""
+    """Configure Django for benchmark ``name`` (its own database), once per process.
+
+    The benchmark process creates and migrates its database, so it connects as the owner
+    role; the servers it measures run as the application role, as in production.
+    """
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS)
     os.environ.setdefault("BENCH_DATABASE_NAME", f"motcua_bench_{name}")
+    os.environ.setdefault("MOTCUA_DATABASE_ROLE", "owner")
     for path in (str(ROOT), str(ROOT / "platform")):
         if path not in sys.path:
             sys.path.insert(0, path)
@@ -109,16 +114,6 @@ def create_agency(
     return agency
 
 
-def remove_agency(schema_name: str) -> None:
-    """Drop an agency's schema and its rows (benchmark clean-up, not an offboarding)."""
-    from tenants import schemas
-    from tenants.models import Agency, SchemaState
-
-    schemas.drop_schema(schema_name)
-    SchemaState.objects.filter(schema_name=schema_name).delete()
-    Agency.objects.filter(schema_name=schema_name).delete()
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -141,6 +136,7 @@ def gunicorn_serving(
     """
     port = free_port()
     process_env = dict(os.environ)
+    process_env["MOTCUA_DATABASE_ROLE"] = "app"  # what production's web workers connect as
     process_env.update(env or {})
     process_env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "platform")])
     cmd = [

@@ -136,7 +136,16 @@ ASGI_APPLICATION = "config.asgi.application"
 # --- Database ------------------------------------------------------------------------
 # DATABASE_URL given: use that server. Otherwise the environment module (local,
 # test) fills DATABASES from the embedded PostgreSQL; production requires it.
+# Two roles (infra/README.md): DATABASE_URL is the application's role, which owns nothing
+# (the web, the workers, most commands); DATABASE_OWNER_URL is the role that owns the schemas
+# and tables (migrations and schema DDL). Without DATABASE_OWNER_URL both are the same role.
 DATABASE_URL = env.str("DATABASE_URL", default="")
+DATABASE_OWNER_URL = env.str("DATABASE_OWNER_URL", default="")
+# Which of the two this process connects as: "app" unless manage.py runs a command that
+# changes the database's structure (migrate, migrate_agencies, ...), which sets "owner".
+DATABASE_ROLE = env.str("MOTCUA_DATABASE_ROLE", default="app")
+if DATABASE_ROLE not in ("app", "owner"):
+    raise ValueError(f"MOTCUA_DATABASE_ROLE must be 'app' or 'owner', not {DATABASE_ROLE!r}")
 
 
 def database_from_url(url: str) -> dict[str, Any]:

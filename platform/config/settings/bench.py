@@ -2,7 +2,7 @@
 
 from config.settings._services import services
 from config.settings.base import *  # noqa: F403
-from config.settings.base import BASE_DIR, DATABASE_URL, REDIS_URL, env
+from config.settings.base import BASE_DIR, DATABASE_OWNER_URL, DATABASE_URL, REDIS_URL, env
 
 DEBUG = False
 SECRET_KEY = "bench-only-not-a-secret-1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d"  # noqa: S105
@@ -16,9 +16,12 @@ STORAGES = {
 }
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
 
-_services = services("bench", DATABASE_URL, REDIS_URL)
+_services = services("bench", DATABASE_URL, REDIS_URL, DATABASE_OWNER_URL)
 DATABASES = _services["DATABASES"]
+DATABASE_APP_ROLE = _services["DATABASE_APP_ROLE"]
+DATABASE_OWNER = _services["DATABASE_OWNER"]
 DATABASES["default"]["NAME"] = env.str("BENCH_DATABASE_NAME", default="motcua_bench")
+DATABASE_OWNER["NAME"] = DATABASES["default"]["NAME"]
 CACHES = _services["CACHES"]
 CELERY_BROKER_URL = _services["CELERY_BROKER_URL"]
 CELERY_RESULT_BACKEND = _services["CELERY_RESULT_BACKEND"]

@@ -3,7 +3,7 @@
 from config.sentry import init_sentry
 from config.settings._services import services
 from config.settings.base import *  # noqa: F403
-from config.settings.base import DATABASE_URL, REDIS_URL, SENTRY_DSN, env
+from config.settings.base import DATABASE_OWNER_URL, DATABASE_URL, REDIS_URL, SENTRY_DSN, env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env.str(
@@ -13,8 +13,10 @@ PLATFORM_BASE_DOMAIN = env.str("PLATFORM_BASE_DOMAIN", default="localhost")
 PLATFORM_PUBLIC_HOSTS = env.list("PLATFORM_PUBLIC_HOSTS", default=["localhost", "127.0.0.1"])
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 
-_services = services("local", DATABASE_URL, REDIS_URL)
+_services = services("local", DATABASE_URL, REDIS_URL, DATABASE_OWNER_URL)
 DATABASES = _services["DATABASES"]
+DATABASE_APP_ROLE = _services["DATABASE_APP_ROLE"]
+DATABASE_OWNER = _services["DATABASE_OWNER"]
 CACHES = _services["CACHES"]
 CELERY_BROKER_URL = _services["CELERY_BROKER_URL"]
 CELERY_RESULT_BACKEND = _services["CELERY_RESULT_BACKEND"]

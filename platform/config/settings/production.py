@@ -5,6 +5,8 @@ from django.core.exceptions import ImproperlyConfigured
 from config.sentry import init_sentry
 from config.settings.base import *  # noqa: F403
 from config.settings.base import (
+    DATABASE_OWNER_URL,
+    DATABASE_ROLE,
     DATABASE_URL,
     REDIS_URL,
     SENTRY_DSN,
@@ -19,7 +21,13 @@ if not DATABASE_URL or not REDIS_URL:
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
 DEBUG = False
-DATABASES = {"default": database_from_url(DATABASE_URL)}
+# The web and the workers connect as the application role (DATABASE_URL), which owns nothing;
+# manage.py's schema commands (migrate, migrate_agencies) as the owner (DATABASE_OWNER_URL).
+DATABASE_OWNER = database_from_url(DATABASE_OWNER_URL or DATABASE_URL)
+DATABASE_APP_ROLE = database_from_url(DATABASE_URL)["USER"]
+DATABASES = {
+    "default": dict(DATABASE_OWNER) if DATABASE_ROLE == "owner" else database_from_url(DATABASE_URL)
+}
 CACHES = caches_for(REDIS_URL)
 CELERY_BROKER_URL = broker_url_from_redis(REDIS_URL)
 CELERY_RESULT_BACKEND = CELERY_BROKER_URL

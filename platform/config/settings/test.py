@@ -6,6 +6,7 @@ from config.settings._services import services
 from config.settings.base import *  # noqa: F403
 from config.settings.base import (
     BASE_DIR,
+    DATABASE_OWNER_URL,
     DATABASE_URL,
     REDIS_URL,
     broker_url_from_redis,
@@ -30,8 +31,19 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-_services = services("test", DATABASE_URL, REDIS_URL)
+# The test process signs in as the owner role (it creates the test database, migrates it and
+# drops agency schemas) and runs every test's queries as the application role (SET ROLE, see
+# tests/fixtures/database.py). The Celery worker it starts signs in as the application role.
+_services = services(
+    "test",
+    DATABASE_URL,
+    REDIS_URL,
+    DATABASE_OWNER_URL,
+    role=env.str("MOTCUA_DATABASE_ROLE", default="owner"),
+)
 DATABASES = _services["DATABASES"]
+DATABASE_APP_ROLE = _services["DATABASE_APP_ROLE"]
+DATABASE_OWNER = _services["DATABASE_OWNER"]
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="test_motcua")}
 CACHES = _services["CACHES"]

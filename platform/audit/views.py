@@ -1,0 +1,253 @@
+"""The trail's pages: the agency admin's (``/quan-tri/nhat-ky/`` on the agency's host) and the
+provider's (``/console/nhat-ky/`` on the public host). Thin: check who may read, parse the
+filter, call the selector, render a page of it or stream all of it as CSV."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, cast
+
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from accounts.models import Role
+from accounts.permissions import agency_role_required
+from audit import selectors
+from audit.forms import TrailFilterForm
+from audit.labels import action_label, kind_label
+from audit.selectors import PROVIDER_KINDS, TrailRow
+from tenants.context import agency_context, public_context
+from tenants.http import AgencyRequest
+
+PAGE_SIZE = 50
+EXPORT_BATCH = 1000
+
+
+def _people(rows: list[TrailRow]) -> dict[int, str]:
+    """Who each actor id is (e-mail, and name if known), in one query per batch."""
+    from accounts.models import User
+
+    ids = {row.actor_id for row in rows if row.actor_id is not None}
+    return {
+        pk: f"{name} <{email}>" if name else email
+        for pk, email, name in User.objects.filter(pk__in=ids).values_list(
+            "pk", "email", "full_name"
+        )
+    }
+
+
+def _display(rows: list[TrailRow]) -> list[dict[str, Any]]:
+    people = _people(rows)
+    return [
+        {
+            "at": row.at,
+            "who": people.get(row.actor_id, "") if row.actor_id is not None else row.actor_email,
+            "action": row.action,
+            "action_label": action_label(row.action),
+            "obj": row.obj,
+            "kind": kind_label(row.kind),
+            "detail": _detail_text(row),
+        }
+        for row in rows
+    ]
+
+
+def _detail_text(row: TrailRow) -> str:
+    parts = [f"{key}: {value}" for key, value in sorted((row.info or {}).items())]
+    if row.note:
+        parts.append(row.note)
+    return "; ".join(parts)
+
+
+class _Echo:
+    """A file-like object csv.writer writes one line to, handing it straight back."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_lines(
+    values: Iterable[dict[str, Any]], enter: Callable[[], Any]
+) -> Iterator[str]:  # fmt: skip
+    """The trail as CSV lines, read in batches while the response streams.
+
+    ``enter`` re-enters the schema the trail lives in: the response is read after the view
+    (and the request's schema) has returned.
+    """
+    writer = csv.writer(_Echo())
+    yield "\ufeff"  # so spreadsheet programs read UTF-8
+    yield writer.writerow(
+        [_("Time"), _("Person"), _("Action"), _("Action code"), _("Object"), _("Kind"),
+         _("Detail")]
+    )  # fmt: skip
+    with enter():
+        batch: list[TrailRow] = []
+        iterator = iter(values)
+        while True:
+            batch = selectors.trail_rows(_take(iterator, EXPORT_BATCH))
+            if not batch:
+                break
+            for item in _display(batch):
+                yield writer.writerow(
+                    [
+                        timezone.localtime(item["at"]).strftime("%Y-%m-%d %H:%M:%S"),
+                        item["who"],
+                        item["action_label"],
+                        item["action"],
+                        item["obj"],
+                        item["kind"],
+                        item["detail"],
+                    ]
+                )
+
+
+def _take(iterator: Iterator[Any], n: int) -> list[Any]:
+    out = []
+    for _i in range(n):
+        try:
+            out.append(next(iterator))
+        except StopIteration:
+            break
+    return out
+
+
+def _page(
+    request: HttpRequest,
+    *,
+    template: str,
+    form: TrailFilterForm,
+    trail: Any,
+    export_url: str,
+    extra: dict[str, Any],
+) -> HttpResponse:
+    context: dict[str, Any] = {"form": form, "export_url": export_url, **extra}
+    if form.is_bound and not form.is_valid():
+        return render(request, template, {**context, "page": None, "query": ""}, status=400)
+    page = Paginator(trail, PAGE_SIZE).get_page(request.GET.get("trang"))
+    query = request.GET.copy()
+    query.pop("trang", None)
+    context.update(
+        page=page,
+        rows=_display(selectors.trail_rows(page.object_list)),
+        query=query.urlencode(),
+    )
+    return render(request, template, context)
+
+
+def _export(
+    request: HttpRequest, form: TrailFilterForm, trail: Any, name: str, enter: Callable[[], Any]
+) -> HttpResponse | None:
+    if form.is_bound and not form.is_valid():
+        return None
+    response = StreamingHttpResponse(
+        _csv_lines(trail.iterator(chunk_size=EXPORT_BATCH), enter),
+        content_type="text/csv; charset=utf-8",
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="nhat-ky-{name}-{stamp}.csv"'
+    # Typed as HttpResponse for the role decorators; a streaming response serves the same.
+    return cast(HttpResponse, response)
+
+
+# -- The agency's trail --------------------------------------------------------------------
+
+admin_required = agency_role_required(Role.ADMIN)
+AGENCY_TEMPLATE = "audit/agency_trail.html"
+
+
+def _agency_form(request: HttpRequest) -> TrailFilterForm:
+    return TrailFilterForm(request.GET or None, actions=selectors.agency_trail_actions())
+
+
+@admin_required
+@require_GET
+def agency_trail(request: AgencyRequest) -> HttpResponse:
+    if request.agency is None:  # pragma: no cover - the tenant URLconf serves agencies only
+        raise Http404
+    form = _agency_form(request)
+    return _page(
+        request,
+        template=AGENCY_TEMPLATE,
+        form=form,
+        trail=selectors.agency_trail(form.to_filter()),
+        export_url="audit-agency-export",
+        extra={"section": "audit"},
+    )
+
+
+@admin_required
+@require_GET
+def agency_trail_export(request: AgencyRequest) -> HttpResponse:
+    agency = request.agency
+    if agency is None:  # pragma: no cover
+        raise Http404
+    form = _agency_form(request)
+    response = _export(
+        request,
+        form,
+        selectors.agency_trail(form.to_filter()),
+        agency.slug,
+        lambda: agency_context(agency),
+    )
+    if response is None:
+        return _page(
+            request,
+            template=AGENCY_TEMPLATE,
+            form=form,
+            trail=None,
+            export_url="audit-agency-export",
+            extra={"section": "audit"},
+        )
+    return response
+
+
+# -- The provider's trail ------------------------------------------------------------------
+
+PROVIDER_TEMPLATE = "audit/provider_trail.html"
+
+
+def _provider_form(request: HttpRequest) -> TrailFilterForm:
+    return TrailFilterForm(
+        request.GET or None,
+        actions=selectors.provider_trail_actions(),
+        kinds=[(kind, kind_label(kind)) for kind in PROVIDER_KINDS],
+    )
+
+
+@staff_member_required
+@require_GET
+def provider_trail(request: HttpRequest) -> HttpResponse:
+    form = _provider_form(request)
+    return _page(
+        request,
+        template=PROVIDER_TEMPLATE,
+        form=form,
+        trail=selectors.provider_trail(form.to_filter()),
+        export_url="audit-provider-export",
+        extra={},
+    )
+
+
+@staff_member_required
+@require_GET
+def provider_trail_export(request: HttpRequest) -> HttpResponse:
+    form = _provider_form(request)
+    response = _export(
+        request, form, selectors.provider_trail(form.to_filter()), "nha-cung-cap", public_context
+    )
+    if response is None:
+        return _page(
+            request,
+            template=PROVIDER_TEMPLATE,
+            form=form,
+            trail=None,
+            export_url="audit-provider-export",
+            extra={},
+        )
+    return response
