@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -282,7 +283,9 @@ def run_clock_matrix(env: dict[str, str], extra: list[str], parallel: int = 2) -
                 seconds = time.monotonic() - started
                 outcomes.append((name, when, proc.returncode, seconds))
                 tail = (logs / f"{name}.log").read_text(errors="replace").splitlines()
-                summary = next((ln for ln in reversed(tail) if " in " in ln and "=" in ln), "")
+                summary = next(
+                    (ln for ln in reversed(tail) if re.search(r"\d+ (passed|failed|error)", ln)), ""
+                )
                 log(f"{name}: {summary.strip('= ') or 'exit ' + str(proc.returncode)}")
                 if proc.returncode != 0:
                     print("\n".join(tail[-60:]), flush=True)
