@@ -384,13 +384,51 @@ STATIC_ROOT: Path | None = BASE_DIR / "var" / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media"))
-# Each agency's files live under MEDIA_ROOT/<schema>/ (django-tenants' storage).
+# Each agency's files live under <root>/<schema>/ (tenants/storage.py): MEDIA_ROOT/<schema>/ on
+# local disk (django-tenants' storage), or <FILES_S3_PREFIX>/<schema>/ in a private S3 bucket
+# when FILES_S3_BUCKET is set (production). Exit packs: EXIT_PACK_ROOT, or exit-packs/ there.
 MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
-STORAGES = {
-    "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
-}
+FILES_S3_BUCKET = env.str("FILES_S3_BUCKET", default="")
+FILES_S3_PREFIX = env.str("FILES_S3_PREFIX", default="agencies")
 FILE_UPLOAD_PERMISSIONS = 0o640
+
+
+def file_storages(*, static_backend: str, exit_pack_root: str) -> dict[str, Any]:
+    """The STORAGES setting: agency files and exit packs locally, or in the bucket."""
+    if FILES_S3_BUCKET:
+        s3: dict[str, Any] = {
+            "bucket_name": FILES_S3_BUCKET,
+            "endpoint_url": env.str("FILES_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("FILES_S3_REGION", default="") or None,
+            # Unset: boto3's own chain (AWS_* variables, the pod's role, ...).
+            "access_key": env.str("FILES_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("FILES_S3_SECRET_ACCESS_KEY", default="") or None,
+            "querystring_expire": env.int("FILES_SIGNED_URL_SECONDS", default=300),
+            "signature_version": "s3v4",  # signed URLs carry their expiry (X-Amz-Expires)
+            "addressing_style": env.str("FILES_S3_ADDRESSING_STYLE", default="") or None,
+        }
+        files = {
+            "BACKEND": "tenants.storage.AgencyS3Storage",
+            "OPTIONS": {**s3, "location": FILES_S3_PREFIX},
+        }
+        packs = {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {**s3, "location": "exit-packs", "file_overwrite": False},
+        }
+    else:
+        files = {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"}
+        packs = {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": exit_pack_root},
+        }
+    return {"default": files, "exit_packs": packs, "staticfiles": {"BACKEND": static_backend}}
+
+
+EXIT_PACK_ROOT = env.path("EXIT_PACK_ROOT", default=str(BASE_DIR / "var" / "exit-packs"))
+STORAGES = file_storages(
+    static_backend="whitenoise.storage.CompressedManifestStaticFilesStorage",
+    exit_pack_root=str(EXIT_PACK_ROOT),
+)
 
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")

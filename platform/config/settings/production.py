@@ -8,6 +8,7 @@ from config.settings.base import (
     DATABASE_OWNER_URL,
     DATABASE_ROLE,
     DATABASE_URL,
+    FILES_S3_BUCKET,
     REDIS_URL,
     SENTRY_DSN,
     broker_url_from_redis,
@@ -18,6 +19,12 @@ from config.settings.base import (
 
 if not DATABASE_URL or not REDIS_URL:
     raise ImproperlyConfigured("Production needs DATABASE_URL and REDIS_URL.")
+# Files are shared by every web and worker host: object storage, unless one host is all there is.
+if not FILES_S3_BUCKET and not env.bool("FILES_LOCAL_DISK", default=False):
+    raise ImproperlyConfigured(
+        "Production keeps files in object storage: set FILES_S3_BUCKET "
+        "(or FILES_LOCAL_DISK=true on a single host)."
+    )
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
 DEBUG = False
