@@ -16,7 +16,8 @@ from tenants.db import connection
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
-app = CeleryApp("motcua")
+# The task class guards the jobs of the beat schedule: one run at a time (ops.jobs).
+app = CeleryApp("motcua", task_cls="ops.jobs:GuardedTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # The default for every thread, not only the importing one: a web server's request threads
 # send tasks too, and would otherwise get Celery's unconfigured fallback app (amqp://localhost).
