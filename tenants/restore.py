@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import psycopg.conninfo
 from django.conf import settings
 from django.utils import timezone
 
@@ -133,7 +134,9 @@ def agency_restore_from(
             raise RestoreRefused(f"the source has no schema {schema}")
         source_migrations = _migrations(scratch, schema)
         source_counts = _counts(scratch, schema)
-    with psycopg.connect(**{k: v for k, v in owner.items() if v}) as live:
+    with psycopg.connect(
+        psycopg.conninfo.make_conninfo(**{k: v for k, v in owner.items() if v})
+    ) as live:
         live_migrations = _migrations(live, schema)
     if source_migrations != live_migrations:
         raise RestoreRefused(
@@ -177,20 +180,22 @@ def agency_restore_from(
             out.write(f"ALTER SCHEMA {_ident(schema)} RENAME TO {_ident(replaced)};\n")
             if app_role:
                 # The damaged copy is kept for inspection, out of the application's reach.
-                out.write(
-                    f"REVOKE ALL ON ALL TABLES IN SCHEMA {_ident(replaced)} FROM {_ident(app_role)};\n"
-                    f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {_ident(replaced)} FROM {_ident(app_role)};\n"
-                    f"REVOKE ALL ON SCHEMA {_ident(replaced)} FROM {_ident(app_role)};\n"
-                )
+                for what in ("ALL TABLES IN SCHEMA", "ALL SEQUENCES IN SCHEMA", "SCHEMA"):
+                    out.write(f"REVOKE ALL ON {what} {_ident(replaced)} FROM {_ident(app_role)};\n")
             out.write(f"\\i {dump}\n")
             out.write("SET search_path = public;\n")
-            out.write(
-                "INSERT INTO public.tenants_agencyevent (agency_id, event, detail, actor_email, "
-                "created_at) VALUES ("
-                f"{int(agency.pk)}, 'restored', "
-                f"{_literal(json.dumps(detail))}::jsonb, {_literal(actor_email)}, "
-                f"{_literal(timezone.now().isoformat())}::timestamptz);\n"
+            values = ", ".join(
+                [
+                    str(int(agency.pk)),
+                    "'restored'",
+                    f"{_literal(json.dumps(detail))}::jsonb",
+                    _literal(actor_email),
+                    f"{_literal(timezone.now().isoformat())}::timestamptz",
+                ]
             )
+            columns = "agency_id, event, detail, actor_email, created_at"
+            insert = f"INSERT INTO public.tenants_agencyevent ({columns}) VALUES ({values});\n"  # noqa: S608 - quoted values
+            out.write(insert)
         started = time.monotonic()
         result = subprocess.run(  # noqa: S603
             [_tool("psql", pg_bin), "-X", "-q", "--single-transaction", "-f", str(script)],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from celery.signals import task_prerun
+from celery.signals import task_failure, task_prerun, task_retry
 from tenant_schemas_celery.app import CeleryApp
 
 from tenants.db import connection
@@ -34,3 +34,17 @@ def _tag_sentry_with_agency(**_: object) -> None:
         schema_name=connection.schema_name,
         agency_name=str(getattr(tenant, "name", connection.schema_name)),
     )
+
+
+@task_failure.connect
+def _count_failure(sender: object = None, **_: object) -> None:
+    from ops.metrics import count_task_failure
+
+    count_task_failure(str(getattr(sender, "name", sender)))
+
+
+@task_retry.connect
+def _count_retry(sender: object = None, **_: object) -> None:
+    from ops.metrics import count_task_retry
+
+    count_task_retry(str(getattr(sender, "name", sender)))

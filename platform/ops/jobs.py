@@ -3,9 +3,10 @@
 Every task named in ``CELERY_BEAT_SCHEDULE`` is guarded by the app's task class
 (:class:`GuardedTask`, config/celery_app.py): before its body runs it takes a PostgreSQL
 advisory lock named after the job, on a connection of its own, held until the body returns.
-A second run of the same job sent meanwhile (a second beat during a roll-out, a beat restarted mid-minute, a hand-sent task) finds
-the lock taken and returns ``{"skipped": "running elsewhere"}`` at once. A worker that dies
-mid-job drops its connection, and PostgreSQL releases the lock with it: no stale lock to clear.
+A second run of the same job sent meanwhile (a second beat during a roll-out, a beat restarted
+mid-minute, a hand-sent task) finds the lock taken and returns ``{"skipped": "running
+elsewhere"}`` at once. A worker that dies mid-job drops its connection, and PostgreSQL
+releases the lock with it: no stale lock to clear.
 
 Each outcome is counted in Redis (``ops.metrics`` exposes the counts and the last start and
 finish of every job).

@@ -145,6 +145,8 @@ def _bulk(agency: Any, code: str, start: int, count: int, batch: int = 5000) -> 
     from procedures.models import AgencyProcedure
 
     shop = AgencyProcedure.objects.get(code="S-KD-001")
+    version = shop.published_version_id
+    assert version is not None
     now = dt.datetime.now(dt.UTC)
     today = now.date()
     for first in range(start, start + count, batch):
@@ -153,7 +155,7 @@ def _bulk(agency: Any, code: str, start: int, count: int, batch: int = 5000) -> 
                 code=f"{code}-B{n:07d}",
                 lookup_secret="restore",
                 procedure_id=shop.pk,
-                procedure_version_id=shop.published_version_id,
+                procedure_version_id=version,
                 channel=Channel.ONLINE if n % 3 else Channel.DESK,
                 applicant_name=f"Người Nộp {n}",
                 applicant_phone="0912345678",
@@ -238,7 +240,7 @@ def snapshot(dsn: str, schema: str) -> dict[str, list[str]]:
             table: [
                 h
                 for (h,) in conn.execute(
-                    f'SELECT md5(t::text) FROM "{schema}"."{table}" t ORDER BY 1'  # noqa: S608
+                    f'SELECT md5(t::text) FROM "{schema}"."{table}" t ORDER BY 1'
                 ).fetchall()
             ]
             for table in tables
@@ -263,7 +265,7 @@ def rows(snap: dict[str, list[str]]) -> int:
 # -- The proof ---------------------------------------------------------------------------------
 
 
-def run() -> None:  # noqa: PLR0915 - one story, told in order
+def run() -> None:
     ensure_debian_packages("pgbackrest")
     with Workspace("motcua-backup-") as ws:
         live = Instance(ws, "live")
@@ -303,7 +305,9 @@ def run() -> None:  # noqa: PLR0915 - one story, told in order
 
             connections.close_all()
             size = int(live.sql("SELECT pg_database_size('motcua')")[0][0])
-            cluster = sum(int(s) for (s,) in live.sql("SELECT pg_database_size(datname) FROM pg_database"))
+            cluster = sum(
+                int(s) for (s,) in live.sql("SELECT pg_database_size(datname) FROM pg_database")
+            )
             log(f"database motcua: {size / 1e6:.0f} MB (cluster {cluster / 1e6:.0f} MB)")
 
             started = time.monotonic()
@@ -330,8 +334,11 @@ def run() -> None:  # noqa: PLR0915 - one story, told in order
             at_target = {
                 s: snapshot(owner_dsn, s) for s in (agency_a.schema_name, agency_b.schema_name)
             }
-            log(f"point in time T = {target.isoformat()}: A {rows(at_target[agency_a.schema_name])} "
-                f"rows, B {rows(at_target[agency_b.schema_name])} rows")  # fmt: skip
+            log(
+                f"point in time T = {target.isoformat()}: A "
+                f"{rows(at_target[agency_a.schema_name])} rows, B "
+                f"{rows(at_target[agency_b.schema_name])} rows"
+            )
 
             # Damage after T: the application role rewrites and deletes, the owner truncates.
             import psycopg
@@ -339,11 +346,11 @@ def run() -> None:  # noqa: PLR0915 - one story, told in order
             a = agency_a.schema_name
             with psycopg.connect(live.dsn(APP, "motcua")) as conn:
                 changed = conn.execute(
-                    f"UPDATE \"{a}\".dossiers_dossier SET status = 'withdrawn', "  # noqa: S608
+                    f"UPDATE \"{a}\".dossiers_dossier SET status = 'withdrawn', "
                     "applicant_name = 'NHẦM' WHERE id % 4 = 0"
                 ).rowcount
                 deleted = conn.execute(
-                    f'DELETE FROM "{a}".dossiers_dossierdocument WHERE id % 3 = 0'  # noqa: S608
+                    f'DELETE FROM "{a}".dossiers_dossierdocument WHERE id % 3 = 0'
                 ).rowcount
             with psycopg.connect(owner_dsn) as conn:
                 conn.execute(f'TRUNCATE "{a}".desk_dossierprocess CASCADE')
@@ -353,8 +360,7 @@ def run() -> None:  # noqa: PLR0915 - one story, told in order
                 _bulk(agency_b, "XB", DOSSIERS + 500, 200)  # B goes on working after T
                 _submit_real(agency_b, 3)
             connections.close_all()
-            checked(as_postgres([str(PG_BIN / "psql"), "-X", "-q", "-h", str(live.socket_dir),
-                                 "-p", str(live.port), "-c", "SELECT pg_switch_wal()"]), "switch")  # fmt: skip
+            live.sql("SELECT pg_switch_wal()")
             _pgbackrest(conf, "check")  # the WAL past T is in the repository
             b_before = snapshot(owner_dsn, agency_b.schema_name)
 
@@ -366,7 +372,9 @@ def run() -> None:  # noqa: PLR0915 - one story, told in order
             _pgbackrest(conf, "restore", f"--pg1-path={scratch.data}", "--type=time",
                         f"--target={when}", "--target-action=promote",
                         "--archive-mode=off")  # fmt: skip
-            scratch.start("-c", "archive_mode=off", "-c", f"unix_socket_directories={scratch.socket_dir}")
+            scratch.start(
+                "-c", "archive_mode=off", "-c", f"unix_socket_directories={scratch.socket_dir}"
+            )
             scratch.wait_writable()
             pitr_seconds = time.monotonic() - started
             log(f"cluster restored to T and promoted in {pitr_seconds:.1f} s")

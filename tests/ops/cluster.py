@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PG_BIN = Path(os.environ.get("MOTCUA_PG_BIN", "/usr/lib/postgresql/15/bin"))
 PG_USER = "postgres"
 OWNER, APP = "motcua_owner", "motcua_app"
-PASSWORD = "ops-test-only"  # noqa: S105 - throw-away instances on loopback
+PASSWORD = "ops-test-only"
 
 
 def log(text: str) -> None:
@@ -156,7 +156,7 @@ class Instance:
             try:
                 if self.sql("SELECT pg_is_in_recovery()") == [(False,)]:
                     return
-            except Exception:  # noqa: S110 - not up yet
+            except Exception:
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{self.name} did not become writable; see {self.logfile}")
@@ -227,7 +227,7 @@ def manage(env: dict[str, str], *args: str, timeout: float = 900) -> str:
         text=True,
         timeout=timeout,
     )
-    return checked(result, f"manage.py {' '.join(args)}")  # type: ignore[arg-type]
+    return checked(result, f"manage.py {' '.join(args)}")
 
 
 def setup_django(env: dict[str, str]) -> None:

@@ -92,6 +92,10 @@ ROOT_URLCONF = "config.urls_tenant"
 PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 
 MIDDLEWARE = [
+    # First: every request is counted and timed; /metrics is answered here, on any host, to
+    # the monitoring only (ops.metrics); then each request gets its id for the logs.
+    "ops.metrics.MetricsMiddleware",
+    "ops.logs.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before routing, so that every page gets them, an unknown host's 404 page too.
@@ -435,18 +439,52 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="MotCua Cloud <no-reply@motcua.vn>")
 
 # --- Logging ---------------------------------------------------------------------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        # The stripe library logs every request at INFO; its errors reach us as exceptions.
-        "stripe": {"level": "WARNING"},
-    },
-}
+# Every record carries the agency (schema) and the request's or task's id (ops.logs);
+# LOG_FORMAT=json writes one JSON object a line (production's default), plain otherwise.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+
+
+def logging_config(log_format: str) -> dict[str, Any]:
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"context": {"()": "ops.logs.ContextFilter"}},
+        "formatters": {
+            "plain": {
+                "format": "%(asctime)s %(levelname)s %(name)s [%(agency)s %(request_id)s]: "
+                "%(message)s"
+            },
+            "json": {"()": "ops.logs.json_formatter"},
+        },
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "json" if log_format == "json" else "plain",
+                "filters": ["context"],
+            }
+        },
+        "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+        "loggers": {
+            "django.db.backends": {"level": "WARNING"},
+            # The stripe library logs every request at INFO; its errors reach us as exceptions.
+            "stripe": {"level": "WARNING"},
+        },
+    }
+
+
+LOGGING = logging_config(LOG_FORMAT)
 
 # --- Errors: Sentry (optional) -----------------------------------------------------------------
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
+# The release running (the image's tag): Sentry events and /metrics carry it.
+RELEASE = env.str("MOTCUA_RELEASE", default="")
+
+# --- Monitoring: /metrics (ops.metrics) ---------------------------------------------------------
+# Served to a bearer of METRICS_TOKEN or to a client in METRICS_ALLOWED_NETWORKS (CIDRs, e.g.
+# the cluster's pod network); to nobody when both are empty.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
+METRICS_CACHE_SECONDS = env.int("METRICS_CACHE_SECONDS", default=10)
+# The PostgreSQL cluster this installation's database is on (a label of the metrics; agencies
+# will live on several clusters, ARCHITECTURE.md "Past one server").
+DATABASE_CLUSTER_NAME = env.str("DATABASE_CLUSTER_NAME", default="main")

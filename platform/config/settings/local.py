@@ -8,6 +8,7 @@ from config.settings.base import (
     DATABASE_URL,
     EXIT_PACK_ROOT,
     REDIS_URL,
+    RELEASE,
     SENTRY_DSN,
     env,
     file_storages,
@@ -29,7 +30,7 @@ CACHES = _services["CACHES"]
 CELERY_BROKER_URL = _services["CELERY_BROKER_URL"]
 CELERY_RESULT_BACKEND = _services["CELERY_RESULT_BACKEND"]
 
-init_sentry(SENTRY_DSN, environment="local")
+init_sentry(SENTRY_DSN, environment="local", release=RELEASE)
 
 # Static files straight from the source folders, no collectstatic step locally.
 WHITENOISE_USE_FINDERS = True

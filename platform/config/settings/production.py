@@ -10,11 +10,13 @@ from config.settings.base import (
     DATABASE_URL,
     FILES_S3_BUCKET,
     REDIS_URL,
+    RELEASE,
     SENTRY_DSN,
     broker_url_from_redis,
     caches_for,
     database_from_url,
     env,
+    logging_config,
 )
 
 if not DATABASE_URL or not REDIS_URL:
@@ -49,4 +51,10 @@ SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
 
-init_sentry(SENTRY_DSN, environment=env.str("SENTRY_ENVIRONMENT", default="production"))
+init_sentry(
+    SENTRY_DSN,
+    environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+    release=RELEASE,
+)
+# One JSON object a line, with the agency and request id, for the log collector.
+LOGGING = logging_config(env.str("LOG_FORMAT", default="json"))
