@@ -30,8 +30,10 @@ TOKEN = "metrics-test-token-0123456789"
 
 
 def scrape(host: str = "localhost", token: str | None = TOKEN, **extra: Any) -> Any:
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
-    return Client(HTTP_HOST=host, **headers, **extra).get("/metrics")
+    headers: dict[str, Any] = {"HTTP_HOST": host, **extra}
+    if token:
+        headers["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    return Client(**headers).get("/metrics")
 
 
 def value(body: str, name: str, **labels: str) -> float:
