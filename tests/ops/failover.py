@@ -282,9 +282,7 @@ def run() -> None:
         _wait("a leader", lambda: nodes[0].role() in ("master", "primary"))
         _start_patroni(ws, nodes[1])
         _wait("a synchronous standby", lambda: _sync_standby(nodes[1]), timeout=180)
-        log(
-            f"Patroni: {nodes[0].name} primary, {nodes[1].name} synchronous standby; etcd :{etcd_port}"
-        )
+        log(f"Patroni: {nodes[0].name} primary, {nodes[1].name} synchronous standby")
         sockets = ws.path("sockets")
         create_roles_and_database(PgAt(nodes[0].pg_port, sockets))  # type: ignore[arg-type]
 
@@ -306,9 +304,7 @@ def run() -> None:
 
             started = time.monotonic()
             host, key = api_submit.prepare()  # migrate, the agency, its procedure, an API key
-            log(
-                f"migrated and provisioned through the multi-host URL in {time.monotonic() - started:.0f} s"
-            )
+            log(f"migrated, provisioned via the multi-host URL: {time.monotonic() - started:.0f} s")
             from django.db import connections
 
             connections.close_all()
@@ -335,9 +331,7 @@ def run() -> None:
             for pid in victims:  # Patroni, the postmaster and its backends: a crashed machine
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-            log(
-                f"killed {primary.name} (Patroni and PostgreSQL, SIGKILL) at t={killed_at - t0:.1f} s"
-            )
+            log(f"killed {primary.name} (Patroni, PostgreSQL: SIGKILL) at t={killed_at - t0:.1f} s")
             _wait("the standby to take over", lambda: standby.role() in ("master", "primary"), 90)
             promoted_at = time.monotonic()
             log(f"{standby.name} is primary {promoted_at - killed_at:.1f} s after the kill")
@@ -375,8 +369,8 @@ def run() -> None:
                 f"(by status: {statuses}); first 201 of a request sent after the kill "
                 f"{unavailable:.1f} s after it; failures after that: {len(failures_after_recovery)}"
             )
-            log(f"acknowledged {len(acknowledged)}, in the new primary {len(acknowledged & stored)}, "
-                f"lost {len(lost)}")  # fmt: skip
+            found = len(acknowledged & stored)
+            log(f"acknowledged {len(acknowledged)}, in the new primary {found}, lost {len(lost)}")
             bench_line("failover_unavailable", unavailable, "s", f"<={GOAL_SECONDS}")
             bench_line("failover_acknowledged_lost", len(lost), "dossiers", "<=0")
             print(
