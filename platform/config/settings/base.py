@@ -384,7 +384,7 @@ USE_TZ = True
 
 # --- Static and media files ----------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT: Path | None = BASE_DIR / "var" / "static"
+STATIC_ROOT: Path | None = env.path("STATIC_ROOT", default=str(BASE_DIR / "var" / "static"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media"))
