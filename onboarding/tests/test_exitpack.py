@@ -297,7 +297,11 @@ def test_offboarding_needs_a_suspended_agency_and_a_verified_pack(
     event = AgencyEvent.objects.get(agency=busy, event="offboarded")
     assert event.detail["pack_sha256"] == exitpack._file_sha256(pack)
     assert event.actor_email == "ops@motcua.vn"
-    # The pack is the archive: it brings everything back.
+    # The pack is the archive: it brings everything back (into a folder no earlier run left
+    # files in: those would be the copy's too).
+    shutil.rmtree(
+        exitpack.agency_media_root(Agency(schema_name="xa_an_binh_2")), ignore_errors=True
+    )
     copy = exitpack.exit_pack_import(path=pack, slug="xa-an-binh-2")
     assert _rows(copy) == before and _files(copy) == files
 
