@@ -9,7 +9,14 @@ from pathlib import Path
 # (DATABASE_OWNER_URL); everything else (and the web, and the workers) as the application
 # role, which owns nothing. MOTCUA_DATABASE_ROLE set by hand wins.
 OWNER_COMMANDS = frozenset(
-    {"migrate", "migrate_schemas", "migrate_agencies", "setup_local", "database_grants"}
+    {
+        "migrate",
+        "migrate_schemas",
+        "migrate_agencies",
+        "setup_local",
+        "database_grants",
+        "agency_restore",
+    }
 )
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
@@ -26,12 +25,14 @@ from typing import IO, Any
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import DatabaseError, models, transaction
 from django.db import connection as django_connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tenants import schemas
+from tenants import schemas, storage
 from tenants.context import agency_context
 from tenants.db import connection
 from tenants.models import Agency
@@ -198,20 +199,10 @@ def _columns(cursor: Any, source: str) -> list[str]:
 
 
 def agency_media_root(agency: Agency) -> Path:
-    """Where the agency's stored files live (django-tenants' per-schema storage)."""
+    """Where the agency's files live when they are kept on local disk (the default storage)."""
     return Path(settings.MEDIA_ROOT) / (
         settings.MULTITENANT_RELATIVE_MEDIA_ROOT % agency.schema_name
     )
-
-
-def _stored_files(root: Path) -> Iterator[tuple[str, Path]]:
-    if not root.is_dir():
-        return
-    for directory, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        for filename in sorted(filenames):
-            path = Path(directory) / filename
-            yield path.relative_to(root).as_posix(), path
 
 
 def exit_pack_export(
@@ -302,15 +293,19 @@ def exit_pack_export(
                     {"name": "users", "table": "accounts_user", "file": name, "rows": writer.lines}
                 )
             report(len(specs) + 1, "files")
-            for storage_name, source_path in _stored_files(agency_media_root(agency)):
-                name = f"files/{storage_name}"
-                with source_path.open("rb") as src, zf.open(name, "w", force_zip64=True) as stream:
-                    writer = _HashingWriter(stream)
-                    while chunk := src.read(CHUNK):
-                        writer.write(chunk)
-                checksums[name] = writer.hash.hexdigest()
-                file_count += 1
-                file_bytes += source_path.stat().st_size
+            with agency_context(agency):  # its own prefix, on disk or in the bucket
+                for storage_name in storage.agency_files():
+                    name = f"files/{storage_name}"
+                    with (
+                        default_storage.open(storage_name, "rb") as src,
+                        zf.open(name, "w", force_zip64=True) as stream,
+                    ):
+                        writer = _HashingWriter(stream)
+                        while chunk := src.read(CHUNK):
+                            writer.write(chunk)
+                            file_bytes += len(chunk)
+                    checksums[name] = writer.hash.hexdigest()
+                    file_count += 1
             manifest = {
                 "format": FORMAT,
                 "format_version": FORMAT_VERSION,
@@ -560,7 +555,7 @@ def exit_pack_import(
     _check_schema(manifest)
     source = manifest["agency"]
     connection.set_schema_to_public()
-    media: Path | None = None
+    restored: Agency | None = None
     try:
         with transaction.atomic(), zipfile.ZipFile(path) as zf:
             agency = tenant_services.agency_create(
@@ -610,14 +605,19 @@ def exit_pack_import(
                     )
                     if not row.get("is_active", True):
                         type(member).objects.filter(pk=member.pk).update(is_active=False)
-            media = agency_media_root(agency)
-            for entry_name in sorted(manifest["checksums"]):
-                if not entry_name.startswith("files/"):
-                    continue
-                destination = media / entry_name.removeprefix("files/")
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                with zf.open(entry_name) as src, destination.open("wb") as out:
-                    shutil.copyfileobj(src, out, CHUNK)
+            restored = agency
+            with agency_context(agency):
+                for entry_name in sorted(manifest["checksums"]):
+                    if not entry_name.startswith("files/"):
+                        continue
+                    wanted = entry_name.removeprefix("files/")
+                    # The new agency's prefix is its own: a leftover under the same name (an
+                    # earlier agency of that schema name) is replaced, as the pack says.
+                    default_storage.delete(wanted)
+                    with zf.open(entry_name) as src:
+                        stored = default_storage.save(wanted, File(src, name=wanted))
+                    if stored != wanted:
+                        raise RuntimeError(f"{wanted} was stored as {stored}")
             tenant_services._record_event(
                 agency,
                 "imported",
@@ -627,8 +627,7 @@ def exit_pack_import(
                 pack_sha256=_file_sha256(path),
             )
     except DatabaseError as exc:
-        if media is not None:
-            shutil.rmtree(media, ignore_errors=True)
+        _files_remove(restored)
         connection.set_schema_to_public()
         raise _bad(
             _("The exit pack could not be loaded; nothing was changed (%(error)s).")
@@ -636,8 +635,14 @@ def exit_pack_import(
             "load_failed",
         ) from exc
     except BaseException:
-        if media is not None:
-            shutil.rmtree(media, ignore_errors=True)
+        _files_remove(restored)
         connection.set_schema_to_public()
         raise
     return agency
+
+
+def _files_remove(agency: Agency | None) -> None:
+    """The files a failed import had written already (the schema went with the rollback)."""
+    if agency is not None:
+        with agency_context(agency):
+            storage.agency_files_delete()

@@ -7,12 +7,15 @@ with an audit row naming the pack. The pack is the archive of the schema.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
 
 import psycopg
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.storage import FileSystemStorage, storages
 from django.db import connection as django_connection
 from django.db import transaction
 from django.utils import timezone
@@ -23,8 +26,9 @@ from billing.models import Subscription
 from onboarding import exitpack
 from onboarding.models import Application, ApplicationState, ExitPackRun
 from onboarding.services import _transition, application_reactivate, application_suspend
-from tenants import schemas
+from tenants import schemas, storage
 from tenants import services as tenant_services
+from tenants.context import agency_context
 from tenants.db import connection
 from tenants.models import Agency, AgencyStatus, Domain, SchemaState
 
@@ -118,9 +122,39 @@ def agency_offboard(
                 pack=str(pack),
                 pack_sha256=sha256,
             )
-        transaction.on_commit(lambda: shutil.rmtree(media, ignore_errors=True))
+        transaction.on_commit(lambda: _files_remove(agency, media))
     agency.refresh_from_db()
     return agency
+
+
+def exit_pack_keep(*, path: Path, sha256: str) -> str:
+    """Store a written pack in the exit-pack storage and check the stored copy; where it is.
+
+    On local disk (the default) packs are written where they are kept: nothing to do. In the
+    bucket, the copy is read back and its sha256 compared before the local file may go.
+    """
+    packs = storages["exit_packs"]
+    if isinstance(packs, FileSystemStorage):  # written under EXIT_PACK_ROOT: that is the copy
+        return str(path)
+    with path.open("rb") as stream:
+        name = packs.save(path.name, File(stream, name=path.name))
+    digest = hashlib.sha256()
+    with packs.open(name, "rb") as stream:
+        while chunk := stream.read(exitpack.CHUNK):
+            digest.update(chunk)
+    if digest.hexdigest() != sha256:
+        packs.delete(name)
+        raise RuntimeError(f"the stored copy of {path.name} differs from the pack written")
+    bucket = getattr(packs, "bucket_name", "")
+    location = getattr(packs, "location", "")
+    return f"s3://{bucket}/{location}/{name}" if bucket else name
+
+
+def _files_remove(agency: Agency, media: Path) -> None:
+    """An offboarded agency's files: the pack holds them; on disk or in the bucket, they go."""
+    with agency_context(agency):
+        storage.agency_files_delete()
+    shutil.rmtree(media, ignore_errors=True)  # the emptied folders, when kept on local disk
 
 
 def exit_pack_run_request(*, agency: Agency, offboard: bool, actor_email: str = "") -> ExitPackRun:
@@ -168,10 +202,15 @@ def exit_pack_run_execute(*, run_id: int) -> ExitPackRun:
     try:
         info = exitpack.exit_pack_export(agency=run.agency, path=path, progress=progress)
         exitpack.exit_pack_verify(path=path)
-        ExitPackRun.objects.filter(pk=run.pk).update(sha256=info.sha256, size=info.size)
+        # Kept where packs are kept (the bucket in production) and read back before anything
+        # is dropped: a worker's local disk does not outlive the worker.
+        kept = exit_pack_keep(path=path, sha256=info.sha256)
+        ExitPackRun.objects.filter(pk=run.pk).update(sha256=info.sha256, size=info.size, path=kept)
         if run.offboard:
             progress(99, "offboarding")
             agency_offboard(agency=run.agency, pack=path, actor_email=run.actor_email)
+        if kept != str(path):
+            path.unlink(missing_ok=True)
     except Exception as exc:
         connection.set_schema_to_public()
         message = "; ".join(exc.messages) if isinstance(exc, ValidationError) else repr(exc)

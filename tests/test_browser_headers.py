@@ -306,13 +306,14 @@ def test_check_deploy_with_production_settings_is_clean() -> None:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_", "REDIS_", "SENTRY_"))
+        if not key.startswith(("DJANGO_", "DATABASE_", "REDIS_", "SENTRY_", "FILES_"))
     }
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings.production",
         # check --deploy connects to neither server: nothing listens at these.
         DATABASE_URL="postgresql://motcua:unused@127.0.0.1:9/motcua",
         REDIS_URL="redis://127.0.0.1:9/0",
+        FILES_S3_BUCKET="motcua-files",
         DJANGO_SECRET_KEY="a-long-random-production-like-key-" + "x7Qp2" * 10,
     )
     result = subprocess.run(

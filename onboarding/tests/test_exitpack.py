@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.test import Client
 
@@ -29,7 +30,7 @@ from onboarding.offboarding import (
     exit_pack_run_execute,
 )
 from procedures.models import AgencyProcedure
-from tenants import schemas
+from tenants import schemas, storage
 from tenants.context import agency_context
 from tenants.db import connection
 from tenants.models import Agency, AgencyEvent, AgencyStatus, Domain
@@ -51,8 +52,9 @@ def _rows(agency: Agency) -> dict[str, list[str]]:
 
 
 def _files(agency: Agency) -> dict[str, bytes]:
-    root = exitpack.agency_media_root(agency)
-    return {name: path.read_bytes() for name, path in exitpack._stored_files(root)}
+    """Every stored file of ``agency`` (on local disk or in the bucket), by name."""
+    with agency_context(agency):
+        return {name: default_storage.open(name).read() for name in storage.agency_files()}
 
 
 @pytest.fixture
@@ -295,7 +297,11 @@ def test_offboarding_needs_a_suspended_agency_and_a_verified_pack(
     event = AgencyEvent.objects.get(agency=busy, event="offboarded")
     assert event.detail["pack_sha256"] == exitpack._file_sha256(pack)
     assert event.actor_email == "ops@motcua.vn"
-    # The pack is the archive: it brings everything back.
+    # The pack is the archive: it brings everything back (into a folder no earlier run left
+    # files in: those would be the copy's too).
+    shutil.rmtree(
+        exitpack.agency_media_root(Agency(schema_name="xa_an_binh_2")), ignore_errors=True
+    )
     copy = exitpack.exit_pack_import(path=pack, slug="xa-an-binh-2")
     assert _rows(copy) == before and _files(copy) == files
 
@@ -506,3 +512,50 @@ def test_export_memory_stays_bounded_whatever_the_size(make_agency: Any, tmp_pat
         assert zf.getinfo("tables/audit_auditentry.jsonl").file_size > 40_000_000
     print(f"exit pack: 40k rows, peak {peak / 1e6:.1f} MB")
     assert peak < 12_000_000, peak
+
+
+@pytest.mark.django_db
+def test_round_trip_through_the_bucket(s3_files: Any, busy: Agency, tmp_path: Path) -> None:
+    """With the files in object storage, the pack reads them from the agency's prefix and an
+    import writes them under the new agency's own prefix."""
+    stored = s3_files.keys("agencies/xa_an_binh/")
+    local = exitpack.agency_media_root(busy)
+    assert len(stored) >= 6
+    assert not any((local / k.removeprefix("agencies/xa_an_binh/")).exists() for k in stored)
+    pack = tmp_path / "an-binh.zip"
+    manifest = exitpack.exit_pack_export(agency=busy, path=pack).manifest
+    assert manifest["files"]["count"] == len(stored)
+    copy = exitpack.exit_pack_import(path=pack, slug="xa-an-binh-moi")
+    assert _files(copy) == _files(busy) and len(_files(copy)) == len(stored)
+    assert [
+        k.removeprefix("agencies/xa_an_binh_moi/")
+        for k in s3_files.keys("agencies/xa_an_binh_moi/")
+    ] == [k.removeprefix("agencies/xa_an_binh/") for k in stored]
+
+
+@pytest.mark.django_db
+def test_export_run_keeps_the_pack_in_the_bucket_then_offboards(
+    s3_files: Any,
+    busy: Agency,
+    settings: Any,
+    tmp_path: Path,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    settings.EXIT_PACK_ROOT = tmp_path
+    agency_suspend(agency=busy)
+    run = ExitPackRun.objects.create(agency=busy, offboard=True, actor_email="ops@motcua.vn")
+    with django_capture_on_commit_callbacks(execute=True):
+        run = exit_pack_run_execute(run_id=run.pk)
+    assert (run.status, run.error) == ("finished", "")
+    prefix = f"s3://{s3_files.name}/exit-packs/"
+    assert run.path.startswith(prefix), run.path
+    key = "exit-packs/" + run.path.removeprefix(prefix)
+    assert s3_files.keys("exit-packs/") == [key]
+    assert list(tmp_path.iterdir()) == []  # the worker's working copy is gone
+    copy = tmp_path / "downloaded.zip"
+    copy.write_bytes(s3_files.read(key))
+    assert exitpack._file_sha256(copy) == run.sha256
+    assert exitpack.exit_pack_verify(path=copy)["files"]["count"] >= 6
+    busy.refresh_from_db()
+    assert busy.status == AgencyStatus.OFFBOARDED
+    assert s3_files.keys("agencies/xa_an_binh/") == []  # its files went with its schema

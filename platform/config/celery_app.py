@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import os
 
-from celery.signals import task_prerun
+from celery.signals import task_failure, task_prerun, task_retry
 from tenant_schemas_celery.app import CeleryApp
 
 from tenants.db import connection
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
-app = CeleryApp("motcua")
+# The task class guards the jobs of the beat schedule: one run at a time (ops.jobs).
+app = CeleryApp("motcua", task_cls="ops.jobs:GuardedTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # The default for every thread, not only the importing one: a web server's request threads
 # send tasks too, and would otherwise get Celery's unconfigured fallback app (amqp://localhost).
@@ -33,3 +34,17 @@ def _tag_sentry_with_agency(**_: object) -> None:
         schema_name=connection.schema_name,
         agency_name=str(getattr(tenant, "name", connection.schema_name)),
     )
+
+
+@task_failure.connect
+def _count_failure(sender: object = None, **_: object) -> None:
+    from ops.metrics import count_task_failure
+
+    count_task_failure(str(getattr(sender, "name", sender)))
+
+
+@task_retry.connect
+def _count_retry(sender: object = None, **_: object) -> None:
+    from ops.metrics import count_task_retry
+
+    count_task_retry(str(getattr(sender, "name", sender)))

@@ -1,11 +1,14 @@
-"""Sentry error reporting: optional, initialised from SENTRY_DSN, tagged with the agency."""
+"""Sentry error reporting: optional, initialised from SENTRY_DSN, tagged with the agency and
+the release (MOTCUA_RELEASE)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import sentry_sdk
 
 
-def init_sentry(dsn: str, *, environment: str) -> None:
+def init_sentry(dsn: str, *, environment: str, release: str = "", **options: Any) -> None:
     if not dsn:
         return
     from sentry_sdk.integrations.celery import CeleryIntegration
@@ -18,6 +21,8 @@ def init_sentry(dsn: str, *, environment: str) -> None:
         integrations=[DjangoIntegration(), CeleryIntegration(), RedisIntegration()],
         send_default_pii=False,
         traces_sample_rate=0.0,
+        release=release or None,
+        **options,
     )
 
 

@@ -3,13 +3,15 @@
 Inactive unless the environment variable MOTCUA_FAILPOINTS names the point:
 ``MOTCUA_FAILPOINTS=provision.after_schema:kill`` kills the process there
 (SIGKILL: no cleanup, no rollback by Python; the database must cope), and
-``...:raise`` raises FailpointError. Several points are comma-separated.
+``...:raise`` raises FailpointError, ``...:sleep2.5`` waits 2.5 seconds there (to make two runs
+overlap). Several points are comma-separated.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import time
 
 
 class FailpointError(RuntimeError):
@@ -31,4 +33,7 @@ def failpoint(name: str) -> None:
         return
     if action == "kill":
         os.kill(os.getpid(), signal.SIGKILL)
+    if action.startswith("sleep"):
+        time.sleep(float(action.removeprefix("sleep") or 1))
+        return
     raise FailpointError(f"failpoint {name} triggered")

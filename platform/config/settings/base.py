@@ -92,6 +92,10 @@ ROOT_URLCONF = "config.urls_tenant"
 PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 
 MIDDLEWARE = [
+    # First: every request is counted and timed; /metrics is answered here, on any host, to
+    # the monitoring only (ops.metrics); then each request gets its id for the logs.
+    "ops.metrics.MetricsMiddleware",
+    "ops.logs.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before routing, so that every page gets them, an unknown host's 404 page too.
@@ -380,35 +384,107 @@ USE_TZ = True
 
 # --- Static and media files ----------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT: Path | None = BASE_DIR / "var" / "static"
+STATIC_ROOT: Path | None = env.path("STATIC_ROOT", default=str(BASE_DIR / "var" / "static"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media"))
-# Each agency's files live under MEDIA_ROOT/<schema>/ (django-tenants' storage).
+# Each agency's files live under <root>/<schema>/ (tenants/storage.py): MEDIA_ROOT/<schema>/ on
+# local disk (django-tenants' storage), or <FILES_S3_PREFIX>/<schema>/ in a private S3 bucket
+# when FILES_S3_BUCKET is set (production). Exit packs: EXIT_PACK_ROOT, or exit-packs/ there.
 MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
-STORAGES = {
-    "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
-}
+FILES_S3_BUCKET = env.str("FILES_S3_BUCKET", default="")
+FILES_S3_PREFIX = env.str("FILES_S3_PREFIX", default="agencies")
 FILE_UPLOAD_PERMISSIONS = 0o640
+
+
+def file_storages(*, static_backend: str, exit_pack_root: str) -> dict[str, Any]:
+    """The STORAGES setting: agency files and exit packs locally, or in the bucket."""
+    if FILES_S3_BUCKET:
+        s3: dict[str, Any] = {
+            "bucket_name": FILES_S3_BUCKET,
+            "endpoint_url": env.str("FILES_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("FILES_S3_REGION", default="") or None,
+            # Unset: boto3's own chain (AWS_* variables, the pod's role, ...).
+            "access_key": env.str("FILES_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("FILES_S3_SECRET_ACCESS_KEY", default="") or None,
+            "querystring_expire": env.int("FILES_SIGNED_URL_SECONDS", default=300),
+            "signature_version": "s3v4",  # signed URLs carry their expiry (X-Amz-Expires)
+            "addressing_style": env.str("FILES_S3_ADDRESSING_STYLE", default="") or None,
+        }
+        files = {
+            "BACKEND": "tenants.storage.AgencyS3Storage",
+            "OPTIONS": {**s3, "location": FILES_S3_PREFIX},
+        }
+        packs = {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {**s3, "location": "exit-packs", "file_overwrite": False},
+        }
+    else:
+        files = {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"}
+        packs = {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": exit_pack_root},
+        }
+    return {"default": files, "exit_packs": packs, "staticfiles": {"BACKEND": static_backend}}
+
+
+EXIT_PACK_ROOT = env.path("EXIT_PACK_ROOT", default=str(BASE_DIR / "var" / "exit-packs"))
+STORAGES = file_storages(
+    static_backend="whitenoise.storage.CompressedManifestStaticFilesStorage",
+    exit_pack_root=str(EXIT_PACK_ROOT),
+)
 
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="MotCua Cloud <no-reply@motcua.vn>")
 
 # --- Logging ---------------------------------------------------------------------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        # The stripe library logs every request at INFO; its errors reach us as exceptions.
-        "stripe": {"level": "WARNING"},
-    },
-}
+# Every record carries the agency (schema) and the request's or task's id (ops.logs);
+# LOG_FORMAT=json writes one JSON object a line (production's default), plain otherwise.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+
+
+def logging_config(log_format: str) -> dict[str, Any]:
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"context": {"()": "ops.logs.ContextFilter"}},
+        "formatters": {
+            "plain": {
+                "format": "%(asctime)s %(levelname)s %(name)s [%(agency)s %(request_id)s]: "
+                "%(message)s"
+            },
+            "json": {"()": "ops.logs.json_formatter"},
+        },
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "json" if log_format == "json" else "plain",
+                "filters": ["context"],
+            }
+        },
+        "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+        "loggers": {
+            "django.db.backends": {"level": "WARNING"},
+            # The stripe library logs every request at INFO; its errors reach us as exceptions.
+            "stripe": {"level": "WARNING"},
+        },
+    }
+
+
+LOGGING = logging_config(LOG_FORMAT)
 
 # --- Errors: Sentry (optional) -----------------------------------------------------------------
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
+# The release running (the image's tag): Sentry events and /metrics carry it.
+RELEASE = env.str("MOTCUA_RELEASE", default="")
+
+# --- Monitoring: /metrics (ops.metrics) ---------------------------------------------------------
+# Served to a bearer of METRICS_TOKEN or to a client in METRICS_ALLOWED_NETWORKS (CIDRs, e.g.
+# the cluster's pod network); to nobody when both are empty.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
+METRICS_CACHE_SECONDS = env.int("METRICS_CACHE_SECONDS", default=10)
+# The PostgreSQL cluster this installation's database is on (a label of the metrics; agencies
+# will live on several clusters, ARCHITECTURE.md "Past one server").
+DATABASE_CLUSTER_NAME = env.str("DATABASE_CLUSTER_NAME", default="main")

@@ -2,7 +2,14 @@
 
 from config.settings._services import services
 from config.settings.base import *  # noqa: F403
-from config.settings.base import BASE_DIR, DATABASE_OWNER_URL, DATABASE_URL, REDIS_URL, env
+from config.settings.base import (
+    BASE_DIR,
+    DATABASE_OWNER_URL,
+    DATABASE_URL,
+    REDIS_URL,
+    env,
+    file_storages,
+)
 
 DEBUG = False
 SECRET_KEY = "bench-only-not-a-secret-1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d"  # noqa: S105
@@ -10,10 +17,11 @@ PLATFORM_BASE_DOMAIN = "localhost"
 PLATFORM_PUBLIC_HOSTS = ["localhost", "127.0.0.1"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "var" / "bench-media"))
-STORAGES = {
-    "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-}
+EXIT_PACK_ROOT = BASE_DIR / "var" / "bench-exit-packs"
+STORAGES = file_storages(
+    static_backend="django.contrib.staticfiles.storage.StaticFilesStorage",
+    exit_pack_root=str(EXIT_PACK_ROOT),
+)
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
 
 _services = services("bench", DATABASE_URL, REDIS_URL, DATABASE_OWNER_URL)

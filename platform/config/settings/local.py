@@ -3,7 +3,16 @@
 from config.sentry import init_sentry
 from config.settings._services import services
 from config.settings.base import *  # noqa: F403
-from config.settings.base import DATABASE_OWNER_URL, DATABASE_URL, REDIS_URL, SENTRY_DSN, env
+from config.settings.base import (
+    DATABASE_OWNER_URL,
+    DATABASE_URL,
+    EXIT_PACK_ROOT,
+    REDIS_URL,
+    RELEASE,
+    SENTRY_DSN,
+    env,
+    file_storages,
+)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env.str(
@@ -21,13 +30,13 @@ CACHES = _services["CACHES"]
 CELERY_BROKER_URL = _services["CELERY_BROKER_URL"]
 CELERY_RESULT_BACKEND = _services["CELERY_RESULT_BACKEND"]
 
-init_sentry(SENTRY_DSN, environment="local")
+init_sentry(SENTRY_DSN, environment="local", release=RELEASE)
 
 # Static files straight from the source folders, no collectstatic step locally.
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT = None  # served from the source folders; collectstatic is for production
 WHITENOISE_AUTOREFRESH = DEBUG
-STORAGES = {
-    "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-}
+STORAGES = file_storages(
+    static_backend="django.contrib.staticfiles.storage.StaticFilesStorage",
+    exit_pack_root=str(EXIT_PACK_ROOT),
+)

@@ -8,16 +8,25 @@ from config.settings.base import (
     DATABASE_OWNER_URL,
     DATABASE_ROLE,
     DATABASE_URL,
+    FILES_S3_BUCKET,
     REDIS_URL,
+    RELEASE,
     SENTRY_DSN,
     broker_url_from_redis,
     caches_for,
     database_from_url,
     env,
+    logging_config,
 )
 
 if not DATABASE_URL or not REDIS_URL:
     raise ImproperlyConfigured("Production needs DATABASE_URL and REDIS_URL.")
+# Files are shared by every web and worker host: object storage, unless one host is all there is.
+if not FILES_S3_BUCKET and not env.bool("FILES_LOCAL_DISK", default=False):
+    raise ImproperlyConfigured(
+        "Production keeps files in object storage: set FILES_S3_BUCKET "
+        "(or FILES_LOCAL_DISK=true on a single host)."
+    )
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
 DEBUG = False
@@ -42,4 +51,10 @@ SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
 
-init_sentry(SENTRY_DSN, environment=env.str("SENTRY_ENVIRONMENT", default="production"))
+init_sentry(
+    SENTRY_DSN,
+    environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+    release=RELEASE,
+)
+# One JSON object a line, with the agency and request id, for the log collector.
+LOGGING = logging_config(env.str("LOG_FORMAT", default="json"))

@@ -12,6 +12,7 @@ from config.settings.base import (
     broker_url_from_redis,
     caches_for,
     env,
+    file_storages,
 )
 
 DEBUG = False
@@ -26,10 +27,6 @@ if _mail_dir := env.str("MOTCUA_TEST_EMAIL_DIR", default=""):
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = _mail_dir
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "var" / "test-media"))
-STORAGES = {
-    "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-}
 
 # The test process signs in as the owner role (it creates the test database, migrates it and
 # drops agency schemas) and runs every test's queries as the application role (SET ROLE, see
@@ -60,6 +57,11 @@ if _shard := env.int("MOTCUA_TEST_SHARD", default=0):
     )
     MEDIA_ROOT = BASE_DIR / "var" / f"test-media-{_shard}"
 EXIT_PACK_ROOT = Path(MEDIA_ROOT).parent / f"{Path(MEDIA_ROOT).name}-exit-packs"
+# Local files (tests/fixtures/s3.py switches a test to the bucket of a loopback S3 server).
+STORAGES = file_storages(
+    static_backend="django.contrib.staticfiles.storage.StaticFilesStorage",
+    exit_pack_root=str(EXIT_PACK_ROOT),
+)
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT = None  # served from the source folders; collectstatic is for production
 # SMS rows only where a test asks for them (tests/fixtures/sms.py turns them on with the fake).

@@ -1,0 +1,18 @@
+"""Benchmark: the primary killed under sustained API submissions; Patroni promotes the
+synchronous standby: ≤ 30 s without a successful submission, 0 acknowledged dossiers lost.
+The proof itself is tests/ops/failover.py.
+
+    python3 dev.py bench failover
+"""
+
+from __future__ import annotations
+
+
+def run() -> None:
+    from tests.ops.failover import run as prove
+
+    prove()
+
+
+if __name__ == "__main__":
+    run()
