@@ -19,7 +19,7 @@ def init_sentry(dsn: str, *, environment: str, release: str = "", **options: Any
         dsn=dsn,
         environment=environment,
         integrations=[DjangoIntegration(), CeleryIntegration(), RedisIntegration()],
-        send_default_pii=False,
+        # No personal data is sent: sentry-sdk's default (its send_default_pii is deprecated).
         traces_sample_rate=0.0,
         release=release or None,
         **options,
