@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.models import BillingEvent, Metric, Plan, PlanPrice, PlanRate
+from billing.models import DEFAULT_VAT_RATE, BillingEvent, Metric, Plan, PlanPrice, PlanRate
 
 
 @dataclass(frozen=True)
@@ -59,9 +59,13 @@ def plan_create(
     effective_from: dt.date,
     is_default: bool = False,
     actor_email: str = "",
+    vat_rate: str = DEFAULT_VAT_RATE,
 ) -> Plan:
-    """A new plan with its first price, effective from the given month."""
-    plan = Plan(code=code, name=name, agency_kind=agency_kind, is_default=is_default)
+    """A new plan with its first price, effective from the given month. ``vat_rate``: the VAT
+    on its invoice lines (10 % by default; "KCT" for a plan not subject to VAT)."""
+    plan = Plan(
+        code=code, name=name, agency_kind=agency_kind, is_default=is_default, vat_rate=vat_rate
+    )
     plan.full_clean()
     if is_default and Plan.objects.filter(agency_kind=agency_kind, is_default=True).exists():
         raise ValidationError(_("This kind of agency already has a default plan."))
@@ -139,6 +143,7 @@ class PriceTerms:
     effective_from: dt.date
     monthly_fee: int
     rates: Mapping[str, tuple[Decimal, int]]  # metric -> (included per month, unit price)
+    vat_rate: str = DEFAULT_VAT_RATE
 
 
 def prices_for_period(*, plan_ids: Iterable[int], period_start: dt.date) -> dict[int, PriceTerms]:
@@ -163,6 +168,7 @@ def prices_for_period(*, plan_ids: Iterable[int], period_start: dt.date) -> dict
             effective_from=price.effective_from,
             monthly_fee=price.monthly_fee,
             rates=rates[price.pk],
+            vat_rate=price.plan.vat_rate,
         )
         for plan_id, price in chosen.items()
     }

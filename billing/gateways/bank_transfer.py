@@ -25,6 +25,7 @@ from billing.gateways.base import (
 )
 from billing.invoicing import payment_record
 from billing.models import (
+    BankStatementLine,
     BillingAccount,
     Gateway,
     Invoice,
@@ -78,6 +79,7 @@ def bank_transfer_record(
     reference: str,
     actor_email: str = "",
     allow_overpayment: bool = False,
+    statement_line: BankStatementLine | None = None,
 ) -> Payment:
     """Record a transfer against an invoice; if the invoice also lives in Stripe and is now
     settled, Stripe is told it was paid out of band (after commit, by a retried task).
@@ -94,6 +96,7 @@ def bank_transfer_record(
             gateway=Gateway.BANK_TRANSFER,
             actor_email=actor_email,
             allow_overpayment=allow_overpayment,
+            statement_line=statement_line,
         )
         invoice.refresh_from_db()
         if was_open and invoice.status == InvoiceStatus.PAID and invoice.stripe_invoice_id:
