@@ -225,7 +225,8 @@ def test_invoice_is_sent_in_vnd_and_resumes_after_a_crash(
     remote = fake_stripe.objects["invoice"][remote_id]
     assert remote["status"] == "open" and remote["currency"] == "vnd"
     assert remote["collection_method"] == "send_invoice"
-    assert remote["total"] == invoice.total == 3_100_000 + 3 * 2_000 + 2 * 800
+    assert invoice.subtotal == 3_100_000 + 3 * 2_000 + 2 * 800
+    assert remote["total"] == invoice.total == invoice.subtotal + 310_760  # with 10 % VAT
     assert len(remote["lines"]["data"]) == invoice.lines.filter(amount__gt=0).count() == 3
     assert remote["metadata"]["number"] == invoice.number
     assert len(fake_stripe.events_of("invoice.sent")) == 1
