@@ -8,7 +8,6 @@ issued invoices and recorded payments.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -141,12 +140,12 @@ class Reconciliation:
     mismatched: list[InvoicePosition] = field(default_factory=list)
 
 
-INVOICE_NUMBER = re.compile(r"HD\s?(\d{4})\s?-?\s?(\d{6})", re.IGNORECASE)
-
-
 def _invoice_number_in(memo: str) -> str | None:
-    found = INVOICE_NUMBER.search(memo)
-    return f"HD{found.group(1)}-{found.group(2)}" if found else None
+    """The first invoice number a memo names, however it was typed (billing.reconciliation)."""
+    from billing.reconciliation import memo_references
+
+    numbers = memo_references(memo).numbers
+    return numbers[0] if numbers else None
 
 
 def bank_reconciliation(*, statement: Iterable[StatementLine] = ()) -> Reconciliation:
