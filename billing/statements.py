@@ -53,6 +53,7 @@ REFERENCE = {"SO THAM CHIEU", "MA GIAO DICH", "SO GIAO DICH", "SO BUT TOAN", "SO
              "SO CHUNG TU", "REF", "REFERENCE", "REFERENCE NO", "REF NO", "TRANSACTION ID",
              "MA GD", "TRANSACTION NO", "TRANSACTION NUMBER", "SO GD", "MA THAM CHIEU", "TXN ID"}
 BALANCE = {"SO DU", "BALANCE", "SO DU CUOI", "RUNNING BALANCE", "SO DU (VND)"}
+FOOTERS = ("TONG", "CONG", "SO DU", "PHAT SINH", "TOTAL", "BALANCE", "OPENING", "CLOSING")
 # fmt: on
 
 _SPACES = re.compile(r"\s+")
@@ -260,8 +261,8 @@ def statement_parse(*, data: bytes) -> ParsedStatement:
         if all(_blank(c) for c in row):
             continue
         raw_date = _cell(row, columns.date)
-        if _blank(raw_date):
-            # Totals and footers ("Tổng cộng", "Số dư cuối kỳ") have no date: not transfers.
+        if _blank(raw_date) or _name(raw_date).startswith(FOOTERS):
+            # Totals and footers ("Tổng cộng", "Số dư cuối kỳ") are not transfers.
             continue
         try:
             booked_on = parse_date(raw_date)
