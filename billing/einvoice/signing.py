@@ -18,9 +18,9 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from django.conf import settings
 from lxml import etree
 from signxml import methods
+from signxml.algorithms import DigestAlgorithm, SignatureMethod
 from signxml.signer import XMLSigner
 from signxml.verifier import SignatureConfiguration, XMLVerifier
-from signxml.algorithms import DigestAlgorithm, SignatureMethod
 
 from billing.einvoice.xml import DATA_ID
 

@@ -14,8 +14,8 @@ from tests.fakes.bank import FakeBank
 from tests.fakes.certificates import SigningIdentity, signing_identity
 from tests.fakes.einvoice_provider import FakeEInvoiceProvider
 
-PROVIDER_TOKEN = "tvan-test-token-0123456789"  # noqa: S105 - a fake's token
-BANK_SECRET = "bank-webhook-secret-0123456789"  # noqa: S105 - a fake's secret
+PROVIDER_TOKEN = "tvan-test-token-0123456789"
+BANK_SECRET = "bank-webhook-secret-0123456789"
 
 
 @pytest.fixture(scope="session")

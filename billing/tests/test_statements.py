@@ -41,9 +41,7 @@ def plan(db: None) -> Plan:
 def invoice(make_agency: Any, plan: Plan) -> Invoice:
     payer = make_payer("UBND tỉnh Quảng Ninh", "5700000001", Gateway.BANK_TRANSFER)
     agency = make_agency(provision=False)
-    subscription_start(
-        agency=agency, billing_account=payer, starts_on=this_period(timezone.now())
-    )
+    subscription_start(agency=agency, billing_account=payer, starts_on=this_period(timezone.now()))
     close_running_month(timezone.now())
     return Invoice.objects.get(billing_account=payer)
 
@@ -52,8 +50,11 @@ def offline_bank(settings: Any) -> FakeBank:
     return FakeBank(account_number=settings.BILLING_SELLER["bank_account"], secret="x")
 
 
-@pytest.mark.parametrize("amount", ["3.410.000", "3,410,000", "3410000", "3.410.000,00",
-                                    "+3,410,000.00", "3 410 000 VND", 3410000, 3410000.0])  # fmt: skip
+AS_WRITTEN = ["3.410.000", "3,410,000", "3410000", "3.410.000,00", "+3,410,000.00",
+              "3 410 000 VND", 3410000, 3410000.0]  # fmt: skip
+
+
+@pytest.mark.parametrize("amount", AS_WRITTEN)
 def test_amounts_as_banks_write_them(amount: object) -> None:
     assert parse_amount(amount) == 3_410_000
 
@@ -94,7 +95,9 @@ def test_statement_export_marks_the_invoice_paid_once(
     assert StatementImport.objects.count() == 2
 
 
-def test_export_without_transaction_numbers_after_the_webhook(invoice: Invoice, settings: Any) -> None:
+def test_export_without_transaction_numbers_after_the_webhook(
+    invoice: Invoice, settings: Any
+) -> None:
     """A transfer the bank notified, then exported without its number: known, not re-applied."""
     from billing.models import StatementSource
     from billing.reconciliation import IncomingTransfer, statement_line_receive
@@ -227,7 +230,9 @@ def test_unmatched_notification_is_queued_for_staff(
     assert "Bank statements and transfers to resolve" in billing
 
 
-def test_webhook_refused_when_not_configured(invoice: Invoice, bank: FakeBank, settings: Any) -> None:
+def test_webhook_refused_when_not_configured(
+    invoice: Invoice, bank: FakeBank, settings: Any
+) -> None:
     settings.BANK_WEBHOOK_SECRET = ""
     booking = bank.book(FULL, str(invoice.number))
     delivery = bank.deliver(bank.notification(booking))

@@ -26,10 +26,8 @@ PUBLISHED = [
     "00020001021238570010A00000072701270006970436011308810004580860208QRIBFTTA53037045802VN"
     "6304CD60",
     # static QRs (point of initiation 11, no amount), one with a lower-case CRC
-    "00020101021138540010A00000072701240006970422011008129452690208QRIBFTTA53037045802VN"
-    "6304d5f3",
-    "00020101021138540010A00000072701240006970422011099999991480208QRIBFTTA53037045802VN"
-    "63047b49",
+    "00020101021138540010A00000072701240006970422011008129452690208QRIBFTTA53037045802VN6304d5f3",
+    "00020101021138540010A00000072701240006970422011099999991480208QRIBFTTA53037045802VN63047b49",
     # a checkout screen: 100.000 đ, memo "Thanh toan don hang ABC"
     "00020101021238570010A000000727012700069704220113VQRQACLNP26800208QRIBFTTA53037045406"
     "1000005802VN62270823Thanh toan don hang ABC6304CE4C",
@@ -72,7 +70,11 @@ def test_an_invoice_payload_reads_back_as_a_banking_app_reads_it() -> None:
     merchant = tlv_parse(root["38"])
     assert merchant == {"00": "A000000727", "01": "000697043601130011004099999", "02": "QRIBFTTA"}
     parsed = vietqr_parse(payload)
-    assert (parsed.bank_bin, parsed.account, parsed.amount) == ("970436", "0011004099999", 3_410_000)
+    assert (parsed.bank_bin, parsed.account, parsed.amount) == (
+        "970436",
+        "0011004099999",
+        3_410_000,
+    )
     assert parsed.purpose == parsed.bill_number == "HD2026-000010"
     tampered = payload.replace("54073410000", "54073419000")
     assert not crc_valid(tampered)

@@ -68,7 +68,8 @@ class FakeBank(JsonFakeServer):
             self._balance += amount
             booking = Booking(
                 transaction_id=f"FT{int(time.time()) % 100000:05d}{next(self._ids):05d}",
-                booked_at=at or dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=7))),
+                booked_at=at
+                or dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=7))),
                 amount=amount,
                 memo=memo,
                 balance=self._balance,

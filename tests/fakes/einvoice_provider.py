@@ -97,7 +97,7 @@ class FakeEInvoiceProvider(JsonFakeServer):
         content = signed.find("NDHDon")
         if general is None or content is None:
             return ["TTChung and NDHDon are required"], {}
-        facts = {
+        facts: dict[str, Any] = {
             "form": _text(general, "KHMSHDon"),
             "series": _text(general, "KHHDon"),
             "number": _text(general, "SHDon"),
@@ -242,7 +242,7 @@ class FakeEInvoiceProvider(JsonFakeServer):
             try:
                 document = base64.b64decode(json.loads(body)["xml"], validate=True)
             except (ValueError, KeyError, TypeError):
-                return 400, {"error": "the body is {\"xml\": base64}"}
+                return 400, {"error": 'the body is {"xml": base64}'}
             received = self._receive(key, document)
             self.invoices[received.id] = received
             if received.status != "rejected":
