@@ -175,7 +175,8 @@ def invoice_adjust(
         raise ValidationError(_("Name at least one line of the invoice to adjust."))
     by_position = {line.position: line for line in original.lines.select_related("agency")}
     sign = 1 if direction == Adjustment.INCREASE else -1
-    word = _("Increase") if sign > 0 else _("Decrease")
+    # Line texts are on the legal document: always in Vietnamese.
+    word = "Điều chỉnh tăng" if sign > 0 else "Điều chỉnh giảm"
     new_lines = []
     for change in lines:
         source = by_position.get(change.position)
@@ -192,7 +193,7 @@ def invoice_adjust(
                 metric=source.metric,
                 description=(
                     f"{word}: {source.agency.name} — {text} "
-                    f"({_('line')} {source.position}, {original.number})"
+                    f"(dòng {source.position}, hóa đơn {original.number})"
                 )[:300],
                 quantity=0,
                 amount=sign * change.amount,
