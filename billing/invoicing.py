@@ -524,12 +524,12 @@ def payment_record(
     reference = reference.strip()
     if invoice.status == InvoiceStatus.DRAFT:
         raise ValidationError(_("A draft invoice cannot take a payment: issue it first."))
-    if invoice.status == InvoiceStatus.VOID or invoice.is_decrease:
+    if invoice.is_decrease:
+        # Money for a void invoice is still recorded (as an overpayment): it arrived.
         raise ValidationError(
             _("The invoice %(number)s cannot take a payment (%(what)s).")
-            % {"number": invoice.number, "what": _("void") if invoice.status == InvoiceStatus.VOID
-               else _("a decrease adjustment")}
-        )  # fmt: skip
+            % {"number": invoice.number, "what": _("a decrease adjustment")}
+        )
     if not reference:
         raise ValidationError({"reference": _("Enter the bank transfer reference.")})
     if Payment.objects.filter(gateway=gateway, reference=reference).exists():

@@ -13,7 +13,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.models import DEFAULT_VAT_RATE, BillingEvent, Metric, Plan, PlanPrice, PlanRate
+from billing.models import (
+    DEFAULT_VAT_RATE,
+    BillingEvent,
+    Metric,
+    Plan,
+    PlanPrice,
+    PlanRate,
+    VatRate,
+)
 
 
 @dataclass(frozen=True)
@@ -134,6 +142,25 @@ def plan_price_change(
         rates=_check_rates(rates),
         actor_email=actor_email,
     )
+
+
+@transaction.atomic
+def plan_vat_rate_set(*, plan: Plan, vat_rate: str, actor_email: str = "") -> Plan:
+    """The VAT rate of a plan's invoice lines from now on ("KCT": not subject to VAT). Invoices
+    already issued keep theirs; drafts take it when they are drafted again."""
+    if vat_rate not in VatRate.values:
+        raise ValidationError(
+            _("Unknown VAT rate “%(rate)s”: choose 10, 8, 5, 0 or KCT.") % {"rate": vat_rate}
+        )
+    plan = Plan.objects.select_for_update().get(pk=plan.pk)
+    before, plan.vat_rate = plan.vat_rate, vat_rate
+    plan.save(update_fields=["vat_rate"])
+    BillingEvent.objects.create(
+        event="plan_vat_rate_set",
+        actor_email=actor_email,
+        detail={"plan": plan.code, "from": before, "to": vat_rate},
+    )
+    return plan
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,25 @@ def test_numbers_are_gapless_per_series_and_a_kct_plan_has_no_vat(
     assert "<TSuat>KCT</TSuat>" in etree.tostring(invoice_xml(kct), encoding="unicode")
 
 
+def test_a_plans_vat_rate_changes_the_next_invoices_only(make_agency: Any, plan: Plan) -> None:
+    from billing.invoicing import invoices_prepare
+    from billing.pricing import plan_vat_rate_set
+
+    payer = make_payer("UBND tỉnh Lào Cai", "5300000001", Gateway.BANK_TRANSFER)
+    subscription_start(agency=make_agency(provision=False), billing_account=payer,
+                       starts_on=this_period(timezone.now()))  # fmt: skip
+    draft = Invoice.objects.get(pk=invoices_prepare(period_start=this_period(timezone.now()))
+                                .invoice_ids[0])  # fmt: skip
+    assert draft.vat_amount == 310_000
+    with pytest.raises(ValidationError, match="Unknown VAT rate"):
+        plan_vat_rate_set(plan=plan, vat_rate="7")
+    plan_vat_rate_set(plan=plan, vat_rate="KCT", actor_email="kt@motcua.vn")
+    redrafted = Invoice.objects.get(
+        pk=invoices_prepare(period_start=this_period(timezone.now())).invoice_ids[0]
+    )
+    assert (redrafted.vat_amount, redrafted.total) == (0, 3_100_000)
+
+
 def test_xml_signed_sent_and_coded_by_the_tax_authority(
     make_agency: Any, plan: Plan, einvoice_provider: FakeEInvoiceProvider, signing: SigningIdentity
 ) -> None:
