@@ -41,3 +41,38 @@ class OverpaymentResolveForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class AdjustmentForm(forms.Form):
+    direction = forms.ChoiceField(
+        label=_("Adjustment"),
+        choices=[("increase", _("Increase")), ("decrease", _("Decrease"))],
+    )
+    position = forms.IntegerField(label=_("Line number on the invoice"), min_value=1)
+    amount = forms.IntegerField(label=_("Difference before VAT (VND)"), min_value=1)
+    description = forms.CharField(label=_("What is adjusted"), max_length=200, required=False)
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+
+
+class ReplacementForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+
+
+class StatementUploadForm(forms.Form):
+    statement = forms.FileField(
+        label=_("Bank statement (CSV or Excel export)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.xlsx,.xls"}),
+    )
+
+
+class LineResolveForm(forms.Form):
+    invoices = forms.CharField(label=_("Invoices it pays"), max_length=300)
+    note = forms.CharField(label=_("Note"), max_length=2000, required=False)
+
+
+class LineDismissForm(forms.Form):
+    note = forms.CharField(label=_("Why it pays no invoice"), max_length=2000)

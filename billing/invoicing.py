@@ -22,8 +22,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.models import (
+    BankStatementLine,
+    BillingAccount,
     BillingEvent,
     CreditNote,
+    EInvoiceStatus,
     Gateway,
     Invoice,
     InvoiceLine,
@@ -37,6 +40,8 @@ from billing.models import (
 )
 from billing.pricing import PriceTerms, month_start, next_month_start, prices_for_period
 from billing.services import usage_rollup
+from billing.vat import form_symbol, seller, series_symbol, vat_totals
+from billing.words import vnd_in_words
 from tenants.schemas import advisory_lock
 
 QUANTITY = Decimal("0.0001")
@@ -167,6 +172,7 @@ def _lines_for(
             quantity=Decimal(1),
             unit_price=terms.monthly_fee,
             amount=_vnd(terms.monthly_fee * share),
+            vat_rate=terms.vat_rate,
             active_days=active_days,
             period_days=period_days,
         )
@@ -186,6 +192,7 @@ def _lines_for(
                 billable=billable,
                 unit_price=unit_price,
                 amount=_vnd(billable * unit_price),
+                vat_rate=terms.vat_rate,
                 active_days=active_days,
                 period_days=period_days,
             )
@@ -254,12 +261,15 @@ def _invoices_prepare(period_start: dt.date) -> PrepareReport:
                     s, terms[s.plan_id], usage.get(s.pk, {}), period_start, period_end
                 )
             ]
+            totals = vat_totals((line.amount, line.vat_rate) for line in lines)
             invoices.append(
                 Invoice(
                     billing_account_id=account_id,
                     period_start=period_start,
                     period_end=period_end,
-                    total=sum(line.amount for line in lines),
+                    subtotal=totals.subtotal,
+                    vat_amount=totals.vat,
+                    total=totals.total,
                 )
             )
             all_lines.append(lines)
@@ -310,25 +320,14 @@ def invoices_issue(
         for period in sorted({d.period_start for d in drafts})
         if (why := _early_close_reason(period, now=now, force=force, reason=reason))
     }
-    scope = f"invoice-{timezone.localdate(now).year}"
-    numbers = numbers_allocate(scope=scope, count=len(drafts))
     due = timezone.localdate(now) + dt.timedelta(days=_payment_terms_days())
-    for invoice, number in zip(drafts, numbers, strict=True):
-        account = invoice.billing_account
-        invoice.number = f"HD{timezone.localdate(now).year}-{number:06d}"
+    for invoice in drafts:
         invoice.status = InvoiceStatus.PAID if invoice.total == 0 else InvoiceStatus.ISSUED
-        invoice.issued_at = now
         invoice.paid_at = now if invoice.total == 0 else None
         invoice.due_on = due
-        invoice.payer_name = account.name
-        invoice.payer_tax_code = account.tax_code
-        invoice.payer_address = account.address
-        invoice.payer_email = account.email
-    Invoice.objects.bulk_update(
-        drafts,
-        ["number", "status", "issued_at", "paid_at", "due_on", "payer_name", "payer_tax_code",
-         "payer_address", "payer_email"],
-    )  # fmt: skip
+        _legal_fields_set(invoice, invoice.billing_account, now=now)
+    _legal_numbers_assign(drafts, now=now)
+    Invoice.objects.bulk_update(drafts, ISSUE_FIELDS)
     BillingEvent.objects.bulk_create(
         BillingEvent(
             billing_account_id=invoice.billing_account_id,
@@ -339,6 +338,7 @@ def invoices_issue(
         )
         for invoice in drafts
     )
+    _einvoices_send_after_commit(drafts)
     # Overpayments credited to these payers settle their new invoices (see billing.overpayments).
     with_credit = set(
         Overpayment.objects.filter(
@@ -365,6 +365,55 @@ def invoices_issue(
             },
         )
     return drafts
+
+
+ISSUE_FIELDS = [
+    "number", "status", "issued_at", "paid_at", "due_on", "payer_name", "payer_tax_code",
+    "payer_address", "payer_email", "form_symbol", "series", "legal_number", "seller_name",
+    "seller_tax_code", "seller_address", "seller_bank_account", "seller_bank_name",
+    "amount_in_words", "einvoice_status",
+]  # fmt: skip
+
+
+def _legal_fields_set(invoice: Invoice, account: BillingAccount, *, now: dt.datetime) -> None:
+    """Copy the buyer and the seller onto an invoice being issued, with its total in words."""
+    me = seller()
+    invoice.issued_at = now
+    invoice.payer_name = account.name
+    invoice.payer_tax_code = account.tax_code
+    invoice.payer_address = account.address
+    invoice.payer_email = account.email
+    invoice.seller_name = me.name
+    invoice.seller_tax_code = me.tax_code
+    invoice.seller_address = me.address
+    invoice.seller_bank_account = me.bank_account
+    invoice.seller_bank_name = me.bank_name
+    invoice.amount_in_words = vnd_in_words(abs(invoice.total))
+    invoice.einvoice_status = EInvoiceStatus.PENDING
+
+
+def _legal_numbers_assign(invoices: list[Invoice], *, now: dt.datetime) -> None:
+    """Our reference (HD<year>-<6 digits>, what payers write in a transfer's memo) and the legal
+    e-invoice number: 8 digits per form and series, gapless (allocated in the issuing
+    transaction: a rollback gives the numbers back)."""
+    today = timezone.localdate(now)
+    refs = numbers_allocate(scope=f"invoice-{today.year}", count=len(invoices))
+    form, series = form_symbol(), series_symbol(today)
+    legal = numbers_allocate(scope=f"einvoice-{form}{series}", count=len(invoices))
+    for invoice, ref, number in zip(invoices, refs, legal, strict=True):
+        invoice.number = f"HD{today.year}-{ref:06d}"
+        invoice.form_symbol = form
+        invoice.series = series
+        invoice.legal_number = number
+
+
+def _einvoices_send_after_commit(invoices: list[Invoice]) -> None:
+    """Once issued, the e-invoices go to the provider (one task for the batch; the periodic
+    task catches any that a broker outage lost)."""
+    if invoices:
+        from billing.tasks import einvoices_send_due
+
+        transaction.on_commit(lambda: einvoices_send_due.delay())
 
 
 @dataclass
@@ -461,6 +510,7 @@ def payment_record(
     gateway: str = Gateway.BANK_TRANSFER,
     actor_email: str = "",
     allow_overpayment: bool = False,
+    statement_line: BankStatementLine | None = None,
 ) -> Payment:
     """Money received against an invoice: all of it is recorded.
 
@@ -474,6 +524,12 @@ def payment_record(
     reference = reference.strip()
     if invoice.status == InvoiceStatus.DRAFT:
         raise ValidationError(_("A draft invoice cannot take a payment: issue it first."))
+    if invoice.is_decrease:
+        # Money for a void invoice is still recorded (as an overpayment): it arrived.
+        raise ValidationError(
+            _("The invoice %(number)s cannot take a payment (%(what)s).")
+            % {"number": invoice.number, "what": _("a decrease adjustment")}
+        )
     if not reference:
         raise ValidationError({"reference": _("Enter the bank transfer reference.")})
     if Payment.objects.filter(gateway=gateway, reference=reference).exists():
@@ -505,6 +561,7 @@ def payment_record(
         received_on=received_on,
         reference=reference,
         recorded_by_email=actor_email,
+        statement_line=statement_line,
     )
     if applied:
         invoice.amount_paid += applied

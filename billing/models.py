@@ -1,5 +1,7 @@
 """Billing, public schema: usage ledger and rollups, plans and prices, billing accounts,
-subscriptions, invoices, credit notes, payments and the billing audit trail."""
+subscriptions, invoices (legal e-invoices: VAT, form and series, tax authority code; replacement
+and adjustment invoices), credit notes (history), payments, bank statement lines and the billing
+audit trail."""
 
 from __future__ import annotations
 
@@ -68,12 +70,35 @@ class UsageDaily(models.Model):
         return f"{self.agency_id} {self.metric} {self.day}: {self.quantity}"
 
 
+class VatRate(models.TextChoices):
+    """VAT rates of an invoice line (Decree 123/2020, Decision 1450/QĐ-TCT ``TSuat``)."""
+
+    TEN = "10", "10%"
+    EIGHT = "8", "8%"
+    FIVE = "5", "5%"
+    ZERO = "0", "0%"
+    KCT = "KCT", _("Not subject to VAT (KCT)")
+
+
+# Renting the one-stop-shop system to an agency is a service taxed at the standard rate unless
+# the provider's accountant sets a plan as not subject to VAT (KCT).
+DEFAULT_VAT_RATE = VatRate.TEN
+
+
+def vat_percent(rate: str) -> int:
+    """The percentage of a rate (0 for KCT and 0%)."""
+    return int(rate) if rate.isdigit() else 0
+
+
 class Plan(models.Model):
     """A subscription plan offered to one kind of agency; its prices are versioned."""
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=120)
     agency_kind = models.CharField(_("agency kind"), max_length=20, choices=AgencyKind.choices)
+    vat_rate = models.CharField(
+        _("VAT rate"), max_length=4, choices=VatRate.choices, default=DEFAULT_VAT_RATE
+    )
     is_default = models.BooleanField(_("default for this kind"), default=False)
     active = models.BooleanField(_("offered"), default=True)
 
@@ -209,8 +234,38 @@ class InvoiceStatus(models.TextChoices):
     VOID = "void", _("Void")
 
 
+class InvoiceKind(models.TextChoices):
+    ORIGINAL = "original", _("Invoice")
+    REPLACEMENT = "replacement", _("Replacement invoice")
+    ADJUSTMENT = "adjustment", _("Adjustment invoice")
+
+
+class Adjustment(models.TextChoices):
+    INCREASE = "increase", _("Increase")
+    DECREASE = "decrease", _("Decrease")
+
+
+class EInvoiceStatus(models.TextChoices):
+    """Where the legal e-invoice stands with the tax authority (through the e-invoice provider)."""
+
+    NOT_SENT = "", _("Not sent")
+    PENDING = "pending", _("To send")
+    SENT = "sent", _("Sent, waiting for the tax authority's code")
+    ACCEPTED = "accepted", _("Code granted by the tax authority")
+    REJECTED = "rejected", _("Refused by the tax authority")
+
+
 class Invoice(models.Model):
-    """A monthly invoice of a billing account. Immutable once issued (enforced in the database)."""
+    """A monthly invoice of a billing account, and a legal e-invoice once issued.
+
+    Immutable once issued (enforced in the database): its legal content (number, series, seller,
+    buyer, VAT, totals, words) never changes; the tax authority's code is written once. Errors are
+    corrected by a replacement invoice (the original becomes void) or an adjustment invoice (an
+    increase to pay, or a decrease of what is owed), each referencing the original.
+
+    ``total`` is what the payer pays: ``subtotal`` (before VAT) plus ``vat_amount``; negative on a
+    decrease adjustment.
+    """
 
     # NULL until issued: drafts have no number, and NULLs do not collide under UNIQUE.
     number = models.CharField(_("invoice number"), max_length=20, unique=True, null=True)  # noqa: DJ001
@@ -222,7 +277,38 @@ class Invoice(models.Model):
     status = models.CharField(
         _("status"), max_length=8, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT
     )
+    kind = models.CharField(
+        _("kind"), max_length=12, choices=InvoiceKind.choices, default=InvoiceKind.ORIGINAL
+    )
+    adjustment = models.CharField(
+        _("adjustment"), max_length=8, choices=Adjustment.choices, blank=True
+    )
+    original = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="corrections",
+        verbose_name=_("corrects invoice"),
+    )
+    correction_reason = models.TextField(_("reason for the correction"), blank=True)
+    subtotal = models.BigIntegerField(_("amount before VAT (VND)"), default=0)
+    vat_amount = models.BigIntegerField(_("VAT (VND)"), default=0)
     total = models.BigIntegerField(_("total (VND)"), default=0)
+    amount_in_words = models.CharField(_("amount in words"), max_length=400, blank=True)
+    # The legal e-invoice: form symbol (1: VAT invoice), series (C26TAA), 8-digit number.
+    form_symbol = models.CharField(_("form symbol"), max_length=1, blank=True)
+    series = models.CharField(_("series symbol"), max_length=6, blank=True)
+    legal_number = models.PositiveIntegerField(_("e-invoice number"), null=True, blank=True)
+    seller_name = models.CharField(max_length=200, blank=True)
+    seller_tax_code = models.CharField(max_length=14, blank=True)
+    seller_address = models.CharField(max_length=300, blank=True)
+    seller_bank_account = models.CharField(max_length=30, blank=True)
+    seller_bank_name = models.CharField(max_length=200, blank=True)
+    tax_authority_code = models.CharField(_("tax authority code"), max_length=40, blank=True)
+    einvoice_status = models.CharField(
+        _("e-invoice"), max_length=10, choices=EInvoiceStatus.choices, blank=True
+    )
     amount_paid = models.BigIntegerField(_("paid (VND)"), default=0)
     amount_credited = models.BigIntegerField(_("credited (VND)"), default=0)
     payer_name = models.CharField(max_length=200, blank=True)
@@ -242,11 +328,19 @@ class Invoice(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["billing_account", "period_start"],
-                condition=~models.Q(status="void"),
+                condition=~models.Q(status="void") & ~models.Q(kind="adjustment"),
                 name="invoice_one_per_account_period",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["form_symbol", "series", "legal_number"],
+                condition=models.Q(legal_number__isnull=False),
+                name="invoice_legal_number_once",
+            ),
         ]
-        indexes = [models.Index(fields=["status", "due_on"], name="invoice_status_due")]
+        indexes = [
+            models.Index(fields=["status", "due_on"], name="invoice_status_due"),
+            models.Index(fields=["einvoice_status"], name="invoice_einvoice_status"),
+        ]
 
     def __str__(self) -> str:
         return self.number or f"draft {self.billing_account_id} {self.period_start}"
@@ -255,10 +349,20 @@ class Invoice(models.Model):
     def balance(self) -> int:
         return self.total - self.amount_paid - self.amount_credited
 
+    @property
+    def legal_number_display(self) -> str:
+        """The 8-digit number printed on the e-invoice (SHDon)."""
+        return f"{self.legal_number:08d}" if self.legal_number is not None else ""
+
+    @property
+    def is_decrease(self) -> bool:
+        return self.kind == InvoiceKind.ADJUSTMENT and self.adjustment == Adjustment.DECREASE
+
 
 class LineKind(models.TextChoices):
     SUBSCRIPTION = "subscription", _("Monthly fee")
     USAGE = "usage", _("Usage")
+    ADJUSTMENT = "adjustment", _("Adjustment")
 
 
 class InvoiceLine(models.Model):
@@ -272,7 +376,11 @@ class InvoiceLine(models.Model):
     included = models.DecimalField(max_digits=16, decimal_places=4, default=0)
     billable = models.DecimalField(max_digits=16, decimal_places=4, default=0)
     unit_price = models.BigIntegerField(default=0)
-    amount = models.BigIntegerField()
+    amount = models.BigIntegerField()  # before VAT
+    # '' on lines of invoices issued before VAT was recorded on them.
+    vat_rate = models.CharField(
+        max_length=4, choices=VatRate.choices, default=DEFAULT_VAT_RATE, blank=True
+    )
     active_days = models.PositiveSmallIntegerField(default=0)
     period_days = models.PositiveSmallIntegerField(default=0)
 
@@ -287,7 +395,9 @@ class InvoiceLine(models.Model):
 
 
 class CreditNote(models.Model):
-    """A correction to an issued invoice: reduces what is owed, never rewrites the invoice."""
+    """A correction to an issued invoice: reduces what is owed, never rewrites the invoice.
+
+    History only: corrections are now replacement or adjustment invoices (legal e-invoices)."""
 
     number = models.CharField(_("credit note number"), max_length=20, unique=True)
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
@@ -326,6 +436,14 @@ class Payment(models.Model):
         blank=True,
         related_name="applications",
         verbose_name=_("credit carried from"),
+    )
+    statement_line = models.ForeignKey(
+        "BankStatementLine",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+        verbose_name=_("bank statement line"),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -545,3 +663,96 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id} {self.event_type} ({self.status})"
+
+
+# --- Bank statements: imported files and webhook transfers, reconciled against invoices -------
+
+
+class StatementSource(models.TextChoices):
+    FILE = "file", _("Statement file")
+    WEBHOOK = "webhook", _("Bank notification")
+
+
+class StatementImport(models.Model):
+    """One uploaded bank statement export (CSV or Excel)."""
+
+    filename = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    file_format = models.CharField(max_length=10)
+    rows = models.PositiveIntegerField(default=0)
+    new_lines = models.PositiveIntegerField(default=0)
+    uploaded_by_email = models.EmailField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class LineStatus(models.TextChoices):
+    APPLIED = "applied", _("Applied automatically")
+    QUEUED = "queued", _("To resolve")
+    RESOLVED = "resolved", _("Applied by staff")
+    DISMISSED = "dismissed", _("Dismissed by staff")
+    RECORDED = "recorded", _("Already recorded by hand")
+
+
+class BankStatementLine(models.Model):
+    """One credit on the provider's bank account, from a statement file or the bank's webhook.
+
+    ``line_key`` makes it once: the bank's transaction id, or (an export without one) a hash of
+    the line's content. Its payments point back to it, so nothing is ever applied twice.
+    """
+
+    line_key = models.CharField(max_length=80, unique=True)
+    source = models.CharField(max_length=8, choices=StatementSource.choices)
+    statement_import = models.ForeignKey(
+        StatementImport, on_delete=models.PROTECT, null=True, blank=True, related_name="lines"
+    )
+    bank_transaction_id = models.CharField(_("bank transaction"), max_length=80, blank=True)
+    booked_on = models.DateField(_("booked on"))
+    amount = models.PositiveBigIntegerField(_("amount (VND)"))
+    memo = models.TextField(_("memo"), blank=True)
+    status = models.CharField(max_length=10, choices=LineStatus.choices)
+    reason = models.CharField(max_length=300, blank=True)
+    invoice_numbers = models.JSONField(default=list, blank=True)
+    resolution_note = models.TextField(blank=True)
+    resolved_by_email = models.EmailField(blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-booked_on", "-id"]
+        indexes = [models.Index(fields=["status", "booked_on"], name="statement_line_status")]
+
+    def __str__(self) -> str:
+        return f"{self.line_key}: {self.amount} ({self.status})"
+
+    @property
+    def reference(self) -> str:
+        """The payment reference its transfers are recorded under."""
+        return self.bank_transaction_id or f"SK-{self.line_key.removeprefix('hash:')[:16]}"
+
+
+# --- E-invoices: what was sent to the e-invoice provider and what it answered ----------------
+
+
+class EInvoiceTransmission(models.Model):
+    """The signed XML of an invoice and its exchange with the e-invoice provider (retried until
+    the tax authority grants its code or refuses)."""
+
+    invoice = models.OneToOneField(Invoice, on_delete=models.PROTECT, related_name="transmission")
+    provider = models.CharField(max_length=30)
+    signed_xml = models.TextField()
+    remote_id = models.CharField(max_length=80, blank=True)
+    authority_xml = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id} via {self.provider}"

@@ -13,7 +13,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.models import BillingEvent, Metric, Plan, PlanPrice, PlanRate
+from billing.models import (
+    DEFAULT_VAT_RATE,
+    BillingEvent,
+    Metric,
+    Plan,
+    PlanPrice,
+    PlanRate,
+    VatRate,
+)
 
 
 @dataclass(frozen=True)
@@ -59,9 +67,13 @@ def plan_create(
     effective_from: dt.date,
     is_default: bool = False,
     actor_email: str = "",
+    vat_rate: str = DEFAULT_VAT_RATE,
 ) -> Plan:
-    """A new plan with its first price, effective from the given month."""
-    plan = Plan(code=code, name=name, agency_kind=agency_kind, is_default=is_default)
+    """A new plan with its first price, effective from the given month. ``vat_rate``: the VAT
+    on its invoice lines (10 % by default; "KCT" for a plan not subject to VAT)."""
+    plan = Plan(
+        code=code, name=name, agency_kind=agency_kind, is_default=is_default, vat_rate=vat_rate
+    )
     plan.full_clean()
     if is_default and Plan.objects.filter(agency_kind=agency_kind, is_default=True).exists():
         raise ValidationError(_("This kind of agency already has a default plan."))
@@ -132,6 +144,25 @@ def plan_price_change(
     )
 
 
+@transaction.atomic
+def plan_vat_rate_set(*, plan: Plan, vat_rate: str, actor_email: str = "") -> Plan:
+    """The VAT rate of a plan's invoice lines from now on ("KCT": not subject to VAT). Invoices
+    already issued keep theirs; drafts take it when they are drafted again."""
+    if vat_rate not in VatRate.values:
+        raise ValidationError(
+            _("Unknown VAT rate “%(rate)s”: choose 10, 8, 5, 0 or KCT.") % {"rate": vat_rate}
+        )
+    plan = Plan.objects.select_for_update().get(pk=plan.pk)
+    before, plan.vat_rate = plan.vat_rate, vat_rate
+    plan.save(update_fields=["vat_rate"])
+    BillingEvent.objects.create(
+        event="plan_vat_rate_set",
+        actor_email=actor_email,
+        detail={"plan": plan.code, "from": before, "to": vat_rate},
+    )
+    return plan
+
+
 @dataclass(frozen=True)
 class PriceTerms:
     plan_id: int
@@ -139,6 +170,7 @@ class PriceTerms:
     effective_from: dt.date
     monthly_fee: int
     rates: Mapping[str, tuple[Decimal, int]]  # metric -> (included per month, unit price)
+    vat_rate: str = DEFAULT_VAT_RATE
 
 
 def prices_for_period(*, plan_ids: Iterable[int], period_start: dt.date) -> dict[int, PriceTerms]:
@@ -163,6 +195,7 @@ def prices_for_period(*, plan_ids: Iterable[int], period_start: dt.date) -> dict
             effective_from=price.effective_from,
             monthly_fee=price.monthly_fee,
             rates=rates[price.pk],
+            vat_rate=price.plan.vat_rate,
         )
         for plan_id, price in chosen.items()
     }

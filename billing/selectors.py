@@ -14,10 +14,12 @@ from django.db.models.functions import TruncMonth
 from billing.models import (
     UNSENT,
     AccountStatus,
+    BankStatementLine,
     BillingAccount,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
+    LineStatus,
     MeterEventOutbox,
     Metric,
     OutboxStatus,
@@ -268,3 +270,83 @@ def usage_anomalies(
     return sorted(
         found, key=lambda r: r["recent"] / max(r["weekly_base"], Decimal(1)), reverse=True
     )
+
+
+# --- invoices as legal documents: VAT, VietQR, corrections ------------------------------------
+
+
+@dataclass(frozen=True)
+class PaymentQR:
+    """How to pay an invoice by bank transfer: the VietQR and what it holds."""
+
+    payload: str
+    svg: str
+    amount: int
+    memo: str
+    bank_name: str
+    account: str
+    beneficiary: str
+
+
+def invoice_payment_qr(*, invoice: Invoice) -> PaymentQR | None:
+    """The VietQR of what an issued invoice still owes (None if nothing is owed), its memo the
+    invoice number: scanned in any banking app, it fills in the account, amount and memo."""
+    from billing.vat import seller
+    from billing.vietqr import qr_svg, vietqr_payload
+
+    if invoice.status != InvoiceStatus.ISSUED or invoice.balance <= 0 or not invoice.number:
+        return None
+    me = seller()
+    payload = vietqr_payload(
+        bank_bin=me.bank_bin,
+        account=me.bank_account,
+        amount=invoice.balance,
+        purpose=invoice.number,
+        bill_number=invoice.number,
+    )
+    return PaymentQR(
+        payload=payload,
+        svg=qr_svg(payload),
+        amount=invoice.balance,
+        memo=invoice.number,
+        bank_name=invoice.seller_bank_name or me.bank_name,
+        account=invoice.seller_bank_account or me.bank_account,
+        beneficiary=invoice.seller_name or me.name,
+    )
+
+
+def invoice_vat_breakdown(*, invoice: Invoice) -> Any:
+    """The invoice's totals per VAT rate (lines before VAT, VAT)."""
+    from billing.vat import vat_totals
+
+    return vat_totals(invoice.lines.values_list("amount", "vat_rate"))
+
+
+def invoice_for_agency(*, agency: Agency, pk: int) -> Invoice | None:
+    """An issued invoice that bills the agency (one of its lines), or None."""
+    return (
+        Invoice.objects.filter(pk=pk, lines__agency_id=agency.pk)
+        .exclude(status=InvoiceStatus.DRAFT)
+        .select_related("billing_account", "original")
+        .distinct()
+        .first()
+    )
+
+
+def statement_lines_queued() -> QuerySet[BankStatementLine]:
+    return BankStatementLine.objects.filter(status=LineStatus.QUEUED).order_by("booked_on", "pk")
+
+
+def statement_lines_recent(*, limit: int = 50) -> QuerySet[BankStatementLine]:
+    return BankStatementLine.objects.exclude(status=LineStatus.QUEUED).order_by(
+        "-created_at", "-pk"
+    )[:limit]
+
+
+def einvoices_waiting() -> QuerySet[Invoice]:
+    """Issued invoices the tax authority has not coded: to send, sent, or refused."""
+    from billing.models import EInvoiceStatus
+
+    return Invoice.objects.filter(
+        einvoice_status__in=[EInvoiceStatus.PENDING, EInvoiceStatus.SENT, EInvoiceStatus.REJECTED]
+    ).order_by("-einvoice_status", "issued_at", "pk")

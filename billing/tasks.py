@@ -136,3 +136,20 @@ def stripe_sync_task() -> dict[str, Any]:
     report = stripe_sync()
     return {"customers": report.customers, "subscriptions": report.subscriptions,
             "invoices": report.invoices, "errors": report.errors[:20]}  # fmt: skip
+
+
+# --- legal e-invoices -------------------------------------------------------------------------
+
+
+@shared_task(name="billing.tasks.einvoices_send_due", acks_late=True)
+def einvoices_send_due() -> dict[str, str]:
+    from billing.einvoice.services import einvoices_send_due as send_due
+
+    return send_due().outcomes
+
+
+@shared_task(name="billing.tasks.einvoice_send", acks_late=True)
+def einvoice_send(invoice_id: int) -> str:
+    from billing.einvoice.services import einvoice_send as send
+
+    return send(invoice_id=invoice_id)

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,11 +18,30 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import agency_role_required
 from billing import selectors
-from billing.forms import CreditNoteForm, OverpaymentResolveForm, PaymentForm
+from billing.bank_webhook import HEADER as BANK_SIGNATURE_HEADER
+from billing.bank_webhook import BankWebhookRejected, bank_webhook_receive
+from billing.corrections import AdjustmentLine, invoice_adjust, invoice_replace
+from billing.forms import (
+    AdjustmentForm,
+    LineDismissForm,
+    LineResolveForm,
+    OverpaymentResolveForm,
+    PaymentForm,
+    ReplacementForm,
+    StatementUploadForm,
+)
 from billing.gateways.bank_transfer import bank_transfer_record
-from billing.invoicing import credit_note_issue
-from billing.models import BillingAccount, Invoice, Metric, Overpayment
+from billing.models import (
+    BankStatementLine,
+    BillingAccount,
+    EInvoiceTransmission,
+    Invoice,
+    Metric,
+    Overpayment,
+)
 from billing.overpayments import overpayment_resolve
+from billing.reconciliation import statement_line_dismiss, statement_line_resolve
+from billing.statements import MAX_BYTES, StatementFileError, statement_import
 from billing.webhooks import WebhookRejected, webhook_event_receive
 from onboarding.units import provinces
 from ops.inputs import keeps_raw_body
@@ -89,30 +108,74 @@ def console_billing(request: HttpRequest) -> HttpResponse:
             "meter_stuck": list(stuck[:100]),
             "meter_stuck_count": stuck.count(),
             "resolve_form": OverpaymentResolveForm(),
+            "statement_queued": selectors.statement_lines_queued().count(),
+            "einvoices_waiting": list(selectors.einvoices_waiting()[:100]),
         },
     )
 
 
+def _invoice_context(invoice: Invoice) -> dict[str, Any]:
+    """What the invoice sheet shows (console and agency pages alike)."""
+    return {
+        "invoice": invoice,
+        "lines": invoice.lines.select_related("agency").order_by("position"),
+        "vat": selectors.invoice_vat_breakdown(invoice=invoice),
+        "qr": selectors.invoice_payment_qr(invoice=invoice),
+        "corrections": invoice.corrections.order_by("issued_at", "pk"),
+        "signed": EInvoiceTransmission.objects.filter(invoice=invoice).exists(),
+    }
+
+
 @staff_member_required
 def console_invoice(request: HttpRequest, pk: int) -> HttpResponse:
-    invoice = get_object_or_404(Invoice.objects.select_related("billing_account"), pk=pk)
-    lines = invoice.lines.select_related("agency").order_by("position")
+    invoice = get_object_or_404(
+        Invoice.objects.select_related("billing_account", "original"), pk=pk
+    )
+    transmission = EInvoiceTransmission.objects.filter(invoice=invoice).first()
     return render(
         request,
         "billing/invoice.html",
         {
-            "invoice": invoice,
-            "lines": lines,
+            **_invoice_context(invoice),
+            "console": True,
+            "transmission": transmission,
             "payments": invoice.payments.select_related("carried_from__invoice"),
             "credit_notes": invoice.credit_notes.all(),
             "overpayments": invoice.overpayments.all(),
             "resolve_form": OverpaymentResolveForm(),
             "payment_form": PaymentForm(
-                initial={"amount": invoice.balance, "received_on": timezone.localdate()}
+                initial={"amount": max(invoice.balance, 0), "received_on": timezone.localdate()}
             ),
-            "credit_form": CreditNoteForm(),
+            "adjustment_form": AdjustmentForm(),
+            "replacement_form": ReplacementForm(),
         },
     )
+
+
+@agency_role_required("admin")
+def agency_invoice(request: HttpRequest, pk: int) -> HttpResponse:
+    """An invoice that bills this agency, printable, with its VietQR while it is unpaid."""
+    agency: Any = request.tenant  # type: ignore[attr-defined]
+    invoice = selectors.invoice_for_agency(agency=agency, pk=pk)
+    if invoice is None:
+        raise Http404
+    return render(request, "billing/agency_invoice.html", _invoice_context(invoice))
+
+
+@staff_member_required
+def console_invoice_xml(request: HttpRequest, pk: int) -> HttpResponse:
+    """The signed e-invoice XML (with the tax authority's code once granted)."""
+    transmission = get_object_or_404(
+        EInvoiceTransmission.objects.select_related("invoice"), invoice_id=pk
+    )
+    invoice = transmission.invoice
+    response = HttpResponse(
+        transmission.authority_xml or transmission.signed_xml,
+        content_type="application/xml; charset=utf-8",
+    )
+    name = f"{invoice.form_symbol}{invoice.series}-{invoice.legal_number_display}.xml"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 def _apply(
@@ -154,14 +217,191 @@ def console_invoice_payment(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_member_required
 @require_POST
-def console_invoice_credit(request: HttpRequest, pk: int) -> HttpResponse:
+def console_invoice_adjust(request: HttpRequest, pk: int) -> HttpResponse:
+    """Issue an adjustment invoice (increase or decrease) for one line of an invoice."""
     invoice = get_object_or_404(Invoice, pk=pk)
-    return _apply(
+    form = AdjustmentForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            adjustment = invoice_adjust(
+                invoice=invoice,
+                direction=data["direction"],
+                lines=[AdjustmentLine(position=data["position"], amount=data["amount"],
+                                      description=data["description"])],
+                reason=data["reason"],
+                actor_email=request.user.email,  # type: ignore[union-attr]
+            )  # fmt: skip
+        except ValidationError as exc:
+            _errors(request, exc.messages)
+        else:
+            messages.success(
+                request,
+                _("The adjustment invoice %(number)s was issued.") % {"number": adjustment.number},
+            )
+            return redirect("console-invoice", pk=adjustment.pk)
+    else:
+        _form_errors(request, form)
+    return redirect("console-invoice", pk=invoice.pk)
+
+
+@staff_member_required
+@require_POST
+def console_invoice_replace(request: HttpRequest, pk: int) -> HttpResponse:
+    """Replace an invoice nothing was paid on with a new one (the payer's current details)."""
+    invoice = get_object_or_404(Invoice, pk=pk)
+    form = ReplacementForm(request.POST)
+    if form.is_valid():
+        try:
+            replacement = invoice_replace(
+                invoice=invoice,
+                reason=form.cleaned_data["reason"],
+                actor_email=request.user.email,  # type: ignore[union-attr]
+            )
+        except ValidationError as exc:
+            _errors(request, exc.messages)
+        else:
+            messages.success(
+                request,
+                _("The replacement invoice %(number)s was issued; %(old)s is void.")
+                % {"number": replacement.number, "old": invoice.number},
+            )
+            return redirect("console-invoice", pk=replacement.pk)
+    else:
+        _form_errors(request, form)
+    return redirect("console-invoice", pk=invoice.pk)
+
+
+@staff_member_required
+@require_POST
+def console_invoice_einvoice_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send an e-invoice the tax authority refused again, signed afresh (after the cause — a
+    certificate, the provider's settings — was fixed)."""
+    from billing.einvoice.services import einvoice_retry
+
+    invoice = get_object_or_404(Invoice, pk=pk)
+    try:
+        einvoice_retry(invoice=invoice, actor_email=request.user.email)  # type: ignore[union-attr]
+    except ValidationError as exc:
+        _errors(request, exc.messages)
+    else:
+        messages.success(request, _("The e-invoice will be sent again."))
+    return redirect("console-invoice", pk=invoice.pk)
+
+
+def _errors(request: HttpRequest, texts: list[str]) -> None:
+    for text in texts:
+        messages.error(request, text)
+
+
+def _form_errors(request: HttpRequest, form: Any) -> None:
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        for error in errors:
+            messages.error(request, f"{label}: {error}" if label else error)
+
+
+# --- bank statements: import, queue, bank notifications ------------------------------------
+
+STATEMENT_EXTENSIONS = (".csv", ".txt", ".xlsx", ".xls")
+
+
+@staff_member_required
+def console_statements(request: HttpRequest) -> HttpResponse:
+    """Import a bank statement export; the transfers staff must match by hand."""
+    form = StatementUploadForm()
+    if request.method == "POST":
+        form = StatementUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["statement"]
+            name = str(upload.name or "")
+            if not name.lower().endswith(STATEMENT_EXTENSIONS):
+                messages.error(
+                    request,
+                    _("“%(name)s” is not a CSV or Excel file (.csv, .xlsx, .xls): nothing was"
+                      " imported.") % {"name": name},
+                )  # fmt: skip
+            else:
+                try:
+                    report = statement_import(
+                        filename=name,
+                        data=upload.read(MAX_BYTES + 1),
+                        actor_email=request.user.email,  # type: ignore[union-attr]
+                    )
+                except StatementFileError as exc:
+                    messages.error(
+                        request,
+                        _("The statement “%(name)s” was not imported, nothing was applied: "
+                          "%(problem)s") % {"name": name, "problem": exc},
+                    )  # fmt: skip
+                else:
+                    messages.success(
+                        request,
+                        _("Statement imported: %(applied)s transfer(s) applied to invoices,"
+                          " %(queued)s to resolve by hand, %(known)s already known, %(hand)s"
+                          " already recorded by hand.")
+                        % {"applied": report.applied, "queued": report.queued,
+                           "known": report.already_known, "hand": report.recorded_by_hand},
+                    )  # fmt: skip
+                    return redirect("console-statements")
+        else:
+            _form_errors(request, form)
+    return render(
         request,
-        invoice,
-        CreditNoteForm(request.POST),
-        lambda **data: credit_note_issue(invoice=invoice, actor_email=request.user.email, **data),  # type: ignore[union-attr]
-        _("The credit note was issued."),
+        "billing/console_statements.html",
+        {
+            "form": form,
+            "queued": list(selectors.statement_lines_queued()[:300]),
+            "recent": list(selectors.statement_lines_recent()),
+            "resolve_form": LineResolveForm(),
+            "dismiss_form": LineDismissForm(),
+        },
+    )
+
+
+@staff_member_required
+@require_POST
+def console_statement_line_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    line = get_object_or_404(BankStatementLine, pk=pk)
+    actor = request.user.email  # type: ignore[union-attr]
+    if request.POST.get("action") == "dismiss":
+        form: Any = LineDismissForm(request.POST)
+        action: Any = lambda data: statement_line_dismiss(  # noqa: E731
+            line=line, note=data["note"], actor_email=actor
+        )
+        done = _("The transfer was set aside.")
+    else:
+        form = LineResolveForm(request.POST)
+        action = lambda data: statement_line_resolve(  # noqa: E731
+            line=line, invoices=data["invoices"], note=data["note"], actor_email=actor
+        )
+        done = _("The transfer was applied to the invoices.")
+    if form.is_valid():
+        try:
+            action(form.cleaned_data)
+        except ValidationError as exc:
+            _errors(request, exc.messages)
+        else:
+            messages.success(request, done)
+    else:
+        _form_errors(request, form)
+    return redirect(f"{reverse('console-statements')}#queue")
+
+
+@csrf_exempt
+@keeps_raw_body  # the signature covers the exact bytes the bank sent
+@require_POST
+def bank_webhook(request: HttpRequest) -> HttpResponse:
+    """The bank's notification of a transfer into our account (public host): verified, stored
+    once per bank transaction, reconciled at once."""
+    try:
+        outcome = bank_webhook_receive(
+            body=request.body, signature=request.headers.get(BANK_SIGNATURE_HEADER, "")
+        )
+    except BankWebhookRejected as exc:
+        return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
+    return JsonResponse(
+        {"received": True, "status": outcome.status, "invoices": list(outcome.invoices)}
     )
 
 

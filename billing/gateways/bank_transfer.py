@@ -8,7 +8,6 @@ issued invoices and recorded payments.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -25,6 +24,7 @@ from billing.gateways.base import (
 )
 from billing.invoicing import payment_record
 from billing.models import (
+    BankStatementLine,
     BillingAccount,
     Gateway,
     Invoice,
@@ -78,6 +78,7 @@ def bank_transfer_record(
     reference: str,
     actor_email: str = "",
     allow_overpayment: bool = False,
+    statement_line: BankStatementLine | None = None,
 ) -> Payment:
     """Record a transfer against an invoice; if the invoice also lives in Stripe and is now
     settled, Stripe is told it was paid out of band (after commit, by a retried task).
@@ -94,6 +95,7 @@ def bank_transfer_record(
             gateway=Gateway.BANK_TRANSFER,
             actor_email=actor_email,
             allow_overpayment=allow_overpayment,
+            statement_line=statement_line,
         )
         invoice.refresh_from_db()
         if was_open and invoice.status == InvoiceStatus.PAID and invoice.stripe_invoice_id:
@@ -138,12 +140,12 @@ class Reconciliation:
     mismatched: list[InvoicePosition] = field(default_factory=list)
 
 
-INVOICE_NUMBER = re.compile(r"HD\s?(\d{4})\s?-?\s?(\d{6})", re.IGNORECASE)
-
-
 def _invoice_number_in(memo: str) -> str | None:
-    found = INVOICE_NUMBER.search(memo)
-    return f"HD{found.group(1)}-{found.group(2)}" if found else None
+    """The first invoice number a memo names, however it was typed (billing.reconciliation)."""
+    from billing.reconciliation import memo_references
+
+    numbers = memo_references(memo).numbers
+    return numbers[0] if numbers else None
 
 
 def bank_reconciliation(*, statement: Iterable[StatementLine] = ()) -> Reconciliation:

@@ -42,6 +42,7 @@ from billing.models import (
     Subscription,
 )
 from billing.pricing import month_start, prices_for_period
+from billing.vat import vat_totals
 
 CURRENCY = "vnd"
 # Stripe meter values are whole numbers; a metric measured in fractions is sent in smaller units.
@@ -384,6 +385,23 @@ class StripeGateway(PaymentGateway):
                             "metadata": {"motcua_invoice": str(invoice.pk), "line": line.position},
                         },
                         key=f"motcua-invoice-{invoice.pk}-line-{line.position}",
+                    )
+                # The VAT of the legal invoice, one item per rate, so both totals agree.
+                for rate in vat_totals(invoice.lines.values_list("amount", "vat_rate")).by_rate:
+                    if rate.vat <= 0:
+                        continue
+                    self.request(
+                        "post",
+                        "/v1/invoiceitems",
+                        {
+                            "customer": customer,
+                            "invoice": remote_id,
+                            "currency": CURRENCY,
+                            "amount": rate.vat,
+                            "description": f"Thuế GTGT {rate.label}",
+                            "metadata": {"motcua_invoice": str(invoice.pk), "vat": rate.rate},
+                        },
+                        key=f"motcua-invoice-{invoice.pk}-vat-{rate.rate}",
                     )
                 remote = self.request("get", f"/v1/invoices/{remote_id}")
             if int(remote["total"]) != invoice.total:

@@ -102,8 +102,10 @@ def test_proration_overage_and_period_boundaries(make_agency: Any, plan: Plan, p
     assert partial[Metric.DOSSIER_RECEIVED].billable == Decimal(40)
     assert partial[Metric.DOSSIER_RECEIVED].amount == 80_000
     assert partial[Metric.SMS_SENT].amount == 2_400
-    assert invoice.total == 3_100_000 + 2_100_000 + 80_000 + 2_400
-    assert invoice.total == sum(line.amount for line in invoice.lines.all())
+    assert invoice.subtotal == 3_100_000 + 2_100_000 + 80_000 + 2_400
+    assert invoice.subtotal == sum(line.amount for line in invoice.lines.all())
+    # VAT at the plan's default 10 %, on top.
+    assert invoice.vat_amount == 528_240 and invoice.total == invoice.subtotal + 528_240
     # The rollup equals the ledger, day by day.
     assert UsageDaily.objects.get(agency=joiner, metric=Metric.DOSSIER_RECEIVED,
                                   day=dt.date(2026, 10, 20)).quantity == 250  # fmt: skip
@@ -142,7 +144,7 @@ def test_redrafting_is_idempotent_and_issued_invoices_stay(
     third = invoices_prepare(period_start=OCT)
     assert third.drafted == 0 and third.skipped_issued == 1
     issued.refresh_from_db()
-    assert issued.total == 3_100_000 + 30_000
+    assert issued.subtotal == 3_100_000 + 30_000 and issued.total == 3_443_000
 
 
 def test_issue_numbers_snapshot_and_database_guards(make_agency: Any, plan: Plan) -> None:
@@ -182,7 +184,7 @@ def test_issue_numbers_snapshot_and_database_guards(make_agency: Any, plan: Plan
     with pytest.raises(GuardError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE billing_usageevent SET quantity = 0")
     first.refresh_from_db()
-    assert first.total == 3_100_000
+    assert first.subtotal == 3_100_000 and first.total == 3_410_000
 
 
 def test_price_change_waits_for_the_next_period(make_agency: Any, plan: Plan, payer: Any) -> None:
@@ -215,11 +217,11 @@ def test_payments_and_credit_notes(make_agency: Any, plan: Plan, payer: Any) -> 
     note = credit_note_issue(invoice=invoice, amount=100_000, reason="Sai số lượng SMS")
     assert note.number.startswith("GC")
     invoice.refresh_from_db()
-    assert invoice.balance == 3_100_000 - 1_000_000 - 100_000
+    assert invoice.balance == 3_410_000 - 1_000_000 - 100_000
     payment_record(invoice=invoice, amount=invoice.balance, received_on=NOV, reference="FT2")
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.PAID and invoice.balance == 0
-    assert invoice.total == 3_100_000  # the credit note never rewrote the invoice
+    assert invoice.total == 3_410_000  # the credit note never rewrote the invoice
 
 
 def test_bad_input_is_refused(make_agency: Any, plan: Plan, payer: Any) -> None:

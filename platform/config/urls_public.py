@@ -29,9 +29,30 @@ urlpatterns = [
         name="console-invoice-payment",
     ),
     path(
-        "console/billing/invoices/<int:pk>/credit/",
-        billing_views.console_invoice_credit,
-        name="console-invoice-credit",
+        "console/billing/invoices/<int:pk>/adjust/",
+        billing_views.console_invoice_adjust,
+        name="console-invoice-adjust",
+    ),
+    path(
+        "console/billing/invoices/<int:pk>/replace/",
+        billing_views.console_invoice_replace,
+        name="console-invoice-replace",
+    ),
+    path(
+        "console/billing/invoices/<int:pk>/einvoice/retry/",
+        billing_views.console_invoice_einvoice_retry,
+        name="console-invoice-einvoice-retry",
+    ),
+    path(
+        "console/billing/invoices/<int:pk>/xml/",
+        billing_views.console_invoice_xml,
+        name="console-invoice-xml",
+    ),
+    path("console/billing/sao-ke/", billing_views.console_statements, name="console-statements"),
+    path(
+        "console/billing/sao-ke/<int:pk>/",
+        billing_views.console_statement_line_resolve,
+        name="console-statement-line",
     ),
     path(
         "console/billing/overpayments/<int:pk>/resolve/",
@@ -61,6 +82,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("ngon-ngu/<str:code>/", language.choose_language, name="choose-language"),
     path("billing/stripe/webhook/", billing_views.stripe_webhook, name="stripe-webhook"),
+    path("billing/bank/webhook/", billing_views.bank_webhook, name="bank-webhook"),
     path("health/", ops_views.health, name="health"),
     path("ping/", ops_views.ping, name="ping"),
     path("favicon.ico", ops_views.favicon),

@@ -56,6 +56,11 @@ urlpatterns = [
     path("logo.png", portal.logo, name="portal-logo"),
     path("giao-dien.css", portal.branding_css, name="portal-branding-css"),
     path("quan-tri/thanh-toan/", billing_views.agency_billing, name="agency-billing"),
+    path(
+        "quan-tri/thanh-toan/hoa-don/<int:pk>/",
+        billing_views.agency_invoice,
+        name="agency-invoice",
+    ),
     path("api/v1/", api_v1.urls),
     path("quan-tri/khoa-api/", api_views.api_keys, name="api-keys"),
     path(

@@ -246,6 +246,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.stripe_sync",
         "schedule": crontab(minute=25),
     },
+    # Issued e-invoices not yet coded by the tax authority: sent, or asked for their status.
+    "billing-einvoices-send": {
+        "task": "billing.tasks.einvoices_send_due",
+        "schedule": crontab(minute="*/10"),
+    },
     # Webhook events whose processing was lost or failed.
     "billing-webhook-events-retry": {
         "task": "billing.tasks.webhook_events_retry",
@@ -296,6 +301,37 @@ STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 # endpoint, if it is not the webhook endpoint's own.
 STRIPE_EVENT_DESTINATION_SECRET = env.str("STRIPE_EVENT_DESTINATION_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+
+# The provider as the seller on its invoices (legal e-invoices) and the account agencies pay
+# into by bank transfer (VietQR: the bank's 6-digit NAPAS BIN and the account number).
+BILLING_SELLER = {
+    "name": env.str("BILLING_SELLER_NAME", default="Công ty Cổ phần Dịch vụ MotCua Cloud"),
+    "tax_code": env.str("BILLING_SELLER_TAX_CODE", default="0109999999"),
+    "address": env.str(
+        "BILLING_SELLER_ADDRESS", default="Số 1 Phố Duy Tân, Phường Cầu Giấy, Thành phố Hà Nội"
+    ),
+    "bank_bin": env.str("BILLING_BANK_BIN", default="970436"),
+    "bank_account": env.str("BILLING_BANK_ACCOUNT", default="0011004099999"),
+    "bank_name": env.str(
+        "BILLING_BANK_NAME", default="Ngân hàng TMCP Ngoại thương Việt Nam (Vietcombank)"
+    ),
+}
+# The bank's notifications of incoming transfers (POST /billing/bank/webhook/), signed with
+# this shared secret (HMAC-SHA256); older than the tolerance is refused as a replay.
+BANK_WEBHOOK_SECRET = env.str("BANK_WEBHOOK_SECRET", default="")
+BANK_WEBHOOK_TOLERANCE_SECONDS = env.int("BANK_WEBHOOK_TOLERANCE_SECONDS", default=300)
+# Legal e-invoices: form symbol 1 (VAT invoice), series C<yy>T<suffix> (C: with the tax
+# authority's code, T: registered by the seller), sent through an e-invoice provider plugin
+# (billing.einvoice.providers), signed with the provider's certificate: a PKCS#12 file and its
+# password, never in the database or the repository. Without a provider URL nothing is sent
+# (issued invoices wait, "to send", for one to be configured).
+EINVOICE_FORM_SYMBOL = env.str("EINVOICE_FORM_SYMBOL", default="1")
+EINVOICE_SERIES_SUFFIX = env.str("EINVOICE_SERIES_SUFFIX", default="AA")
+EINVOICE_PROVIDER = env.str("EINVOICE_PROVIDER", default="tvan")
+EINVOICE_PROVIDER_URL = env.str("EINVOICE_PROVIDER_URL", default="")
+EINVOICE_PROVIDER_TOKEN = env.str("EINVOICE_PROVIDER_TOKEN", default="")
+EINVOICE_SIGNING_P12 = env.str("EINVOICE_SIGNING_P12", default="")
+EINVOICE_SIGNING_PASSWORD = env.str("EINVOICE_SIGNING_PASSWORD", default="")
 
 # --- Auth and accounts ------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
