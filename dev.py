@@ -7,6 +7,7 @@
     python3 dev.py bench   # run the benchmarks (prints BENCH lines)
     python3 dev.py lock    # re-resolve requirements.lock from pyproject.toml
     python3 dev.py stop    # stop the embedded PostgreSQL and Redis under var/
+    python3 dev.py totp EMAIL  # the second-factor code of a demo staff account, now
 
 Only the standard library is used here: this file runs before the virtual
 environment exists. With DATABASE_URL / REDIS_URL set, those servers are used;
@@ -350,6 +351,13 @@ def cmd_lock(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_totp(args: argparse.Namespace) -> int:
+    ensure_venv()
+    extra = ["--secret"] if args.secret else []
+    cmd = [str(PY), "manage.py", "demo_totp", args.email, *extra]
+    return subprocess.run(cmd, cwd=ROOT, env=venv_env("config.settings.local")).returncode
+
+
 def cmd_stop(_: argparse.Namespace) -> int:
     ensure_venv()
     for settings in ("config.settings.local", "config.settings.test", "config.settings.bench"):
@@ -393,6 +401,10 @@ def main() -> int:
     bench.set_defaults(func=cmd_bench)
     sub.add_parser("lock", help="re-resolve requirements.lock").set_defaults(func=cmd_lock)
     sub.add_parser("stop", help="stop embedded services").set_defaults(func=cmd_stop)
+    totp = sub.add_parser("totp", help="the current second-factor code of a demo account")
+    totp.add_argument("email")
+    totp.add_argument("--secret", action="store_true", help="also print the TOTP secret")
+    totp.set_defaults(func=cmd_totp)
     args, extra = parser.parse_known_args()
     if extra and args.command != "test":
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
