@@ -180,7 +180,10 @@ def cmd_up(args: argparse.Namespace) -> int:
             env=env,
         ),
     }
-    manage(["print_urls", "--port", str(args.port)], settings)
+    try:
+        manage(["print_urls", "--port", str(args.port)], settings)
+    except subprocess.CalledProcessError:
+        log("could not list the URLs; the web and the worker keep running.")
     log("web and worker are running; press Ctrl-C to stop.")
 
     stopping = False

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,9 +20,10 @@ from billing import selectors
 from billing.forms import CreditNoteForm, OverpaymentResolveForm, PaymentForm
 from billing.gateways.bank_transfer import bank_transfer_record
 from billing.invoicing import credit_note_issue
-from billing.models import BillingAccount, Invoice, Metric, Overpayment
+from billing.models import BillingAccount, Invoice, Overpayment
 from billing.overpayments import overpayment_resolve
 from billing.webhooks import WebhookRejected, webhook_event_receive
+from console.access import provider_staff_required
 from onboarding.units import provinces
 from ops.inputs import keeps_raw_body
 
@@ -33,32 +33,20 @@ def agency_billing(request: HttpRequest) -> HttpResponse:
     agency: Any = request.tenant  # type: ignore[attr-defined]
     today = timezone.localdate()
     summary = selectors.agency_usage_month(agency=agency, today=today)
-    lines = list(selectors.agency_invoice_lines(agency=agency)[:200])
-    invoices: dict[int, dict[str, Any]] = {}
-    for line in lines:
-        entry = invoices.setdefault(
-            line.invoice_id, {"invoice": line.invoice, "lines": [], "share": 0}
-        )
-        entry["lines"].append(line)
-        entry["share"] += line.amount
-    received = []
-    if summary is not None:
-        received = [
-            (d.strftime("%d/%m"), q) for d, q in summary.daily.get(Metric.DOSSIER_RECEIVED, [])
-        ]
+    received = selectors.received_per_day(summary)
     return render(
         request,
         "billing/agency_billing.html",
         {
             "subscription": selectors.current_subscription(agency=agency),
             "summary": summary,
-            "invoices": list(invoices.values()),
+            "invoices": selectors.agency_invoice_shares(agency=agency),
             "received_per_day": received,
         },
     )
 
 
-@staff_member_required
+@provider_staff_required
 def console_billing(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     names = provinces()
@@ -93,7 +81,7 @@ def console_billing(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_member_required
+@provider_staff_required
 def console_invoice(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = get_object_or_404(Invoice.objects.select_related("billing_account"), pk=pk)
     lines = invoice.lines.select_related("agency").order_by("position")
@@ -134,7 +122,7 @@ def _apply(
     return redirect("console-invoice", pk=invoice.pk)
 
 
-@staff_member_required
+@provider_staff_required
 @require_POST
 def console_invoice_payment(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = get_object_or_404(Invoice, pk=pk)
@@ -152,7 +140,7 @@ def console_invoice_payment(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@staff_member_required
+@provider_staff_required
 @require_POST
 def console_invoice_credit(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = get_object_or_404(Invoice, pk=pk)
@@ -165,7 +153,7 @@ def console_invoice_credit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@staff_member_required
+@provider_staff_required
 @require_POST
 def console_overpayment_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     """Resolve an overpayment: the refund made is recorded, or it is credited to the payer."""
@@ -193,7 +181,7 @@ def console_overpayment_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(f"{reverse('console-billing')}#overpayments")
 
 
-@staff_member_required
+@provider_staff_required
 @require_POST
 def console_meter_events_requeue(request: HttpRequest) -> HttpResponse:
     """Send stuck meter events to Stripe again (checked against Stripe's summary first when
