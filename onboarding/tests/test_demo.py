@@ -143,3 +143,32 @@ def test_demo_month_has_dossiers_in_every_state_and_real_figures(demo_people) ->
     assert again.skipped and again.dossiers == 0
     with agency_context(home):
         assert Dossier.objects.count() == first.dossiers
+
+
+@pytest.mark.django_db
+def test_up_prints_an_account_per_role_and_how_to_pass_the_second_factor(
+    demo_people, settings
+) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.DEBUG = True
+    out = StringIO()
+    call_command("print_urls", "--port", "8000", stdout=out)
+    text = out.getvalue()
+    host = demo_people["agency"].domains.get(is_primary=True).domain
+    for line in (
+        "admin@motcua.localhost       http://localhost:8000/console/",
+        f"quantri@motcua.localhost     http://{host}:8000/quan-tri/",
+        f"canbo@motcua.localhost       http://{host}:8000/mot-cua/",
+        f"lanhdao@motcua.localhost     http://{host}:8000/mot-cua/",
+        f"congdan@motcua.localhost     http://{host}:8000/ho-so-cua-toi/",
+        "python3 dev.py totp EMAIL",
+        "password for all: motcua-demo",
+    ):
+        assert line in text, line
+    settings.DEBUG = False
+    quiet = StringIO()
+    call_command("print_urls", stdout=quiet)
+    assert "motcua-demo" not in quiet.getvalue()

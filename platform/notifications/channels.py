@@ -8,7 +8,7 @@ the message may go through on a later attempt, ``PermanentDeliveryError`` when i
 from __future__ import annotations
 
 import functools
-from email.utils import formataddr, parseaddr
+from email.utils import parseaddr
 from typing import Protocol
 
 from django.conf import settings
@@ -45,7 +45,9 @@ def sender_address() -> str:
     """The From of a message: the active agency's name (the platform's on the provider's own
     host) with the platform's sending address."""
     name = str(getattr(connection.tenant, "name", "") or settings.PLATFORM_NAME)
-    return formataddr((name, parseaddr(settings.DEFAULT_FROM_EMAIL)[1]))
+    quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+    # Unencoded: Django's mail encodes the name (RFC 2047) when it sends the message.
+    return f'"{quoted}" <{parseaddr(settings.DEFAULT_FROM_EMAIL)[1]}>'
 
 
 class EmailChannel:
