@@ -15,4 +15,5 @@ pytest_plugins = [
     "tests.fixtures.stripe",
     "tests.fixtures.sms",
     "tests.fixtures.mfa",
+    "tests.fixtures.axe",
 ]

@@ -29,9 +29,11 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.authentication import get_authentication_records
 from django.conf import settings
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import translation
 
 from accounts.mfa import SESSION_KEY, user_has_totp
+from accounts.models import Role
 from notifications.channels import sender_address
 from notifications.models import TemplateKey
 from notifications.services import account_mail_send, agency_name
@@ -50,6 +52,21 @@ ACCOUNT_MAILS = {
 class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]  # allauth is untyped
     def get_client_ip(self, request: HttpRequest) -> str:
         return client_ip(request)
+
+    def get_login_redirect_url(self, request: HttpRequest) -> str:
+        """Where a sign-in without a ``next`` page lands: staff on their work (the desk, or
+        the agency's administration for an administrator only; the console for the
+        provider's staff), citizens on the portal."""
+        from accounts.permissions import agency_roles
+
+        roles = agency_roles(request)
+        if roles - {Role.ADMIN, Role.VIEWER}:
+            return reverse("desk-worklist")
+        if Role.ADMIN in roles:
+            return reverse("agencyadmin-dashboard")
+        if getattr(request, "agency", None) is None and request.user.is_staff:
+            return reverse("console-home")
+        return str(super().get_login_redirect_url(request))
 
     def get_from_email(self) -> str:
         return sender_address()

@@ -20,3 +20,20 @@ document.addEventListener("click", function (event) {
   (label || field).scrollIntoView({ block: "center" });
   field.focus({ preventScroll: true });
 });
+
+// A table wider than the screen scrolls sideways: keyboard users can reach it (tabindex) and
+// screen readers hear what it is (a region named after the heading above it).
+function markScrollingTables() {
+  document.querySelectorAll(".table-wrap").forEach(function (box) {
+    var scrolls = box.scrollWidth > box.clientWidth + 1;
+    if (scrolls && !box.hasAttribute("tabindex")) {
+      box.setAttribute("tabindex", "0");
+      box.setAttribute("role", "region");
+      var heading = box.previousElementSibling;
+      while (heading && !/^H[1-6]$/.test(heading.tagName)) { heading = heading.previousElementSibling; }
+      box.setAttribute("aria-label", heading ? heading.textContent.trim() : document.title);
+    }
+  });
+}
+document.addEventListener("DOMContentLoaded", markScrollingTables);
+window.addEventListener("resize", markScrollingTables);

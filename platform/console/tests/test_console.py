@@ -73,7 +73,9 @@ def test_without_a_next_page_staff_land_on_the_console_overview() -> None:
     EmailAddress.objects.create(user=staff, email=staff.email, verified=True, primary=True)
     secret = totp_enable(staff)
     client = Client(HTTP_HOST=PUBLIC)
-    client.post("/console/dang-nhap/", {"login": staff.email, "password": "mat-khau-nhan-vien-2026"})
+    client.post(
+        "/console/dang-nhap/", {"login": staff.email, "password": "mat-khau-nhan-vien-2026"}
+    )
     done = client.post("/accounts/2fa/authenticate/", {"code": totp_code(secret)})
     assert done["Location"] == "/console/"
 

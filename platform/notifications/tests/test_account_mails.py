@@ -21,7 +21,11 @@ def sign_up(client: Client, email: str, *, language: str = "") -> None:
         client.cookies["django_language"] = language
     response = client.post(
         "/accounts/signup/",
-        {"email": email, "password1": "mat-khau-rat-dai-2026", "password2": "mat-khau-rat-dai-2026"},
+        {
+            "email": email,
+            "password1": "mat-khau-rat-dai-2026",
+            "password2": "mat-khau-rat-dai-2026",
+        },
     )
     assert response.status_code == 302, response.content[:400]
 

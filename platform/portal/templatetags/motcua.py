@@ -92,3 +92,25 @@ def vietnamese_note() -> SafeString:
 def content_lang() -> SafeString:
     """``lang="vi"`` for a block of Vietnamese-only catalog data on an English page."""
     return SafeString(' lang="vi"') if _in_english() else SafeString("")
+
+
+@register.simple_tag(takes_context=True)
+def staff_links(context: Any) -> list[tuple[str, str]]:
+    """The signed-in person's way to their staff pages on this agency's host (header links)."""
+    from django.urls import reverse
+
+    from accounts.models import Role
+    from accounts.permissions import agency_roles
+
+    request = context.get("request")
+    if request is None or getattr(request, "agency", None) is None:
+        return []
+    roles = agency_roles(request)
+    links = []
+    if roles - {Role.ADMIN, Role.VIEWER}:
+        links.append((reverse("desk-worklist"), _("One-stop desk")))
+    if Role.ADMIN in roles:
+        links.append((reverse("agencyadmin-dashboard"), _("Administration")))
+    elif roles & {Role.LEADER, Role.VIEWER}:
+        links.append((reverse("reports-agency"), _("Statistics")))
+    return links
