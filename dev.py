@@ -35,6 +35,7 @@ STAMP = VENV / ".motcua-installed"
 BIN = VENV / "bin"
 PY = BIN / "python"
 CHROMIUM = Path("/usr/bin/chromium")
+ACCESS_LOG = VAR / "log" / "web-access.log"
 
 
 def log(msg: str) -> None:
@@ -138,7 +139,10 @@ def embedded(action: str, settings: str) -> str:
 def cmd_up(args: argparse.Namespace) -> int:
     ensure_venv()
     settings = "config.settings.local"
+    started = time.monotonic()
     manage(["setup_local", "--demo", "--port", str(args.port)], settings)
+    log(f"set up in {time.monotonic() - started:.1f} s")
+    ACCESS_LOG.parent.mkdir(parents=True, exist_ok=True)
     env = venv_env(settings)
     bind = f"0.0.0.0:{args.port}"
     procs = {
@@ -152,8 +156,9 @@ def cmd_up(args: argparse.Namespace) -> int:
                 str(args.workers),
                 "--threads",
                 "4",
+                # The terminal is the worker's (and errors'); requests go to a file.
                 "--access-logfile",
-                "-",
+                str(ACCESS_LOG),
                 "--log-level",
                 "warning",
             ],
@@ -184,7 +189,10 @@ def cmd_up(args: argparse.Namespace) -> int:
         manage(["print_urls", "--port", str(args.port)], settings)
     except subprocess.CalledProcessError:
         log("could not list the URLs; the web and the worker keep running.")
-    log("web and worker are running; press Ctrl-C to stop.")
+    log(
+        "web and worker are running; press Ctrl-C to stop. This terminal shows the worker's "
+        f"log; the web's requests are in {ACCESS_LOG.relative_to(ROOT)}."
+    )
 
     stopping = False
 
