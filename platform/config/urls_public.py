@@ -14,7 +14,7 @@ from reports import views as reports
 
 # The admin's own login form would check passwords outside allauth's limits on failed
 # sign-ins: send it to the staff's sign-in page (allauth's, in the console's clothes) instead.
-admin.site.login = admin_login  # type: ignore[assignment]
+admin.site.login = admin_login  # type: ignore[method-assign]
 
 urlpatterns = [
     path("", console_views.landing, name="landing"),

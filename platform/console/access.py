@@ -14,11 +14,12 @@ from typing import Any, TypeVar, cast
 
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 
-F = TypeVar("F", bound=Callable[..., HttpResponse])
+F = TypeVar("F", bound=Callable[..., HttpResponseBase])
 
 
 def is_provider_staff(user: Any) -> bool:
@@ -36,7 +37,7 @@ def forbidden(request: HttpRequest) -> HttpResponse:
 
 def provider_staff_required(view: F) -> F:
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return HttpResponseRedirect(staff_login_url(request.get_full_path()))
         if not is_provider_staff(request.user):
