@@ -213,10 +213,14 @@ class _Story:
 
     # -- Applicants ------------------------------------------------------------------------
 
-    def walk_in(self) -> Applicant:
-        name, phone = WALK_INS[self._walk_in % len(WALK_INS)]
+    def walk_in(self, *, phone: bool = True) -> Applicant:
+        """Someone at the desk without an account. The month's history leaves the phone out:
+        its SMS would all go out (and be metered) today, when the worker first starts."""
+        name, number = WALK_INS[self._walk_in % len(WALK_INS)]
         self._walk_in += 1
-        return Applicant(name=name, phone=phone, address="Phường Thành Đông, Hải Phòng")
+        return Applicant(
+            name=name, phone=number if phone else "", address="Phường Thành Đông, Hải Phòng"
+        )
 
     def resident(self) -> User:
         user = self.residents[self._resident % len(self.residents)]
@@ -242,7 +246,13 @@ class _Story:
         }
 
     def submit(
-        self, code: str, when: dt.datetime, *, online: bool, user: User | None = None
+        self,
+        code: str,
+        when: dt.datetime,
+        *,
+        online: bool,
+        user: User | None = None,
+        history: bool = False,
     ) -> Dossier:
         procedure = self.procedure(code)
         form = self.form(code, when.date())
@@ -262,7 +272,9 @@ class _Story:
                     agency=self.agency,
                     actor=self.officer,
                     procedure=procedure,
-                    applicant=self.walk_in() if user is None else Applicant.from_user(user),
+                    applicant=self.walk_in(phone=not history)
+                    if user is None
+                    else Applicant.from_user(user),
                     form_data=form,
                     files=self.files(procedure),
                     received_at=when,
@@ -360,7 +372,7 @@ class _Story:
         for n, (ago, code, online, score, late) in enumerate(HISTORY):
             day = self.working_day(ago)
             received = self.at(day, 8 + n % 3, 5 + (n * 7) % 50)
-            dossier = self.submit(code, received, online=online)
+            dossier = self.submit(code, received, online=online, history=True)
             decided = self.finish(dossier, day, late=late)
             if score and online:
                 self.rate(dossier, self.at(self.later(decided, 1), 19), score, comments[score])

@@ -67,6 +67,10 @@ class InboxMessage:
     def sender_name(self) -> str:
         return parseaddr(self.sender)[0] or self.sender
 
+    @property
+    def sender_address(self) -> str:
+        return parseaddr(self.sender)[1]
+
 
 def _store(*, kind: str, sender: str, to: Sequence[str], subject: str, body: str) -> str:
     schema = connection.schema_name or "public"
