@@ -29,6 +29,7 @@ READ_ONLY = {
     "billing.WebhookEvent",
     "billing.MeterEventOutbox",
     "billing.GatewayObject",
+    "billing.Overpayment",
 }
 THROUGH_SERVICES = {"accounts.User"}
 

@@ -40,7 +40,7 @@ CONVERTER_SAMPLES = {
     "path": "a/b",
     "str": "S-HT-001",
 }
-GROUP_SAMPLES = {"app_label": "auth", "key": "abc-def", "uidb36": "1", "url": "x/"}
+GROUP_SAMPLES = {"app_label": "tenants", "key": "abc-def", "uidb36": "1", "url": "x/"}
 ROUTE_PARAM = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
 REGEX_GROUP = re.compile(r"\(\?P<(?P<name>\w+)>(?:[^()]|\([^()]*\))*\)")
 
