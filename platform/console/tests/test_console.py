@@ -179,3 +179,22 @@ def test_the_agency_page_shows_usage_invoices_health_and_exit_packs(
     outsider = Client(HTTP_HOST=PUBLIC)
     outsider.force_login(User.objects.create_user("someone@example.vn", "x"))
     assert outsider.get(f"/console/exit-packs/{run.pk}/download/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_demo_installation_says_where_the_second_factor_comes_from(settings) -> None:
+    from allauth.account.models import EmailAddress
+
+    staff = User.objects.create_user("ops3@motcua.vn", "mat-khau-nhan-vien-2026", is_staff=True)
+    EmailAddress.objects.create(user=staff, email=staff.email, verified=True, primary=True)
+    totp_enable(staff)
+    for debug, shown in ((True, True), (False, False)):
+        settings.DEBUG = debug
+        client = Client(HTTP_HOST=PUBLIC)
+        assert ("dev.py totp" in client.get("/console/dang-nhap/").content.decode()) is shown
+        client.post(
+            "/console/dang-nhap/", {"login": staff.email, "password": "mat-khau-nhan-vien-2026"}
+        )
+        page = client.get("/accounts/2fa/authenticate/").content.decode()
+        assert ("python3 dev.py totp EMAIL" in page) is shown
+        assert "ứng dụng xác thực" in page  # where the code comes from, for everyone
