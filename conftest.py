@@ -16,4 +16,5 @@ pytest_plugins = [
     "tests.fixtures.sms",
     "tests.fixtures.mfa",
     "tests.fixtures.s3",
+    "tests.fixtures.axe",
 ]

@@ -7,6 +7,7 @@
     python3 dev.py bench   # run the benchmarks (prints BENCH lines)
     python3 dev.py lock    # re-resolve requirements.lock from pyproject.toml
     python3 dev.py stop    # stop the embedded PostgreSQL and Redis under var/
+    python3 dev.py totp EMAIL  # the second-factor code of a demo staff account, now
 
 Only the standard library is used here: this file runs before the virtual
 environment exists. With DATABASE_URL / REDIS_URL set, those servers are used;
@@ -35,6 +36,7 @@ STAMP = VENV / ".motcua-installed"
 BIN = VENV / "bin"
 PY = BIN / "python"
 CHROMIUM = Path("/usr/bin/chromium")
+ACCESS_LOG = VAR / "log" / "web-access.log"
 
 
 def log(msg: str) -> None:
@@ -138,7 +140,10 @@ def embedded(action: str, settings: str) -> str:
 def cmd_up(args: argparse.Namespace) -> int:
     ensure_venv()
     settings = "config.settings.local"
+    started = time.monotonic()
     manage(["setup_local", "--demo", "--port", str(args.port)], settings)
+    log(f"set up in {time.monotonic() - started:.1f} s")
+    ACCESS_LOG.parent.mkdir(parents=True, exist_ok=True)
     env = venv_env(settings)
     bind = f"0.0.0.0:{args.port}"
     procs = {
@@ -152,8 +157,9 @@ def cmd_up(args: argparse.Namespace) -> int:
                 str(args.workers),
                 "--threads",
                 "4",
+                # The terminal is the worker's (and errors'); requests go to a file.
                 "--access-logfile",
-                "-",
+                str(ACCESS_LOG),
                 "--log-level",
                 "warning",
             ],
@@ -180,8 +186,14 @@ def cmd_up(args: argparse.Namespace) -> int:
             env=env,
         ),
     }
-    manage(["print_urls", "--port", str(args.port)], settings)
-    log("web and worker are running; press Ctrl-C to stop.")
+    try:
+        manage(["print_urls", "--port", str(args.port)], settings)
+    except subprocess.CalledProcessError:
+        log("could not list the URLs; the web and the worker keep running.")
+    log(
+        "web and worker are running; press Ctrl-C to stop. This terminal shows the worker's "
+        f"log; the web's requests are in {ACCESS_LOG.relative_to(ROOT)}."
+    )
 
     stopping = False
 
@@ -353,6 +365,13 @@ def cmd_lock(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_totp(args: argparse.Namespace) -> int:
+    ensure_venv()
+    extra = ["--secret"] if args.secret else []
+    cmd = [str(PY), "manage.py", "demo_totp", args.email, *extra]
+    return subprocess.run(cmd, cwd=ROOT, env=venv_env("config.settings.local")).returncode
+
+
 def cmd_stop(_: argparse.Namespace) -> int:
     ensure_venv()
     for settings in ("config.settings.local", "config.settings.test", "config.settings.bench"):
@@ -396,6 +415,10 @@ def main() -> int:
     bench.set_defaults(func=cmd_bench)
     sub.add_parser("lock", help="re-resolve requirements.lock").set_defaults(func=cmd_lock)
     sub.add_parser("stop", help="stop embedded services").set_defaults(func=cmd_stop)
+    totp = sub.add_parser("totp", help="the current second-factor code of a demo account")
+    totp.add_argument("email")
+    totp.add_argument("--secret", action="store_true", help="also print the TOTP secret")
+    totp.set_defaults(func=cmd_totp)
     args, extra = parser.parse_known_args()
     if extra and args.command != "test":
         parser.error(f"unrecognized arguments: {' '.join(extra)}")

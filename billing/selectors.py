@@ -156,6 +156,26 @@ def agency_invoice_lines(*, agency: Agency) -> QuerySet[InvoiceLine]:
     )
 
 
+def received_per_day(summary: UsageSummary | None) -> list[tuple[str, Decimal]]:
+    """The month's dossiers received per day, for a chart (dd/mm, count)."""
+    if summary is None:
+        return []
+    return [(d.strftime("%d/%m"), q) for d, q in summary.daily.get(Metric.DOSSIER_RECEIVED, [])]
+
+
+def agency_invoice_shares(*, agency: Agency, limit: int = 200) -> list[dict[str, Any]]:
+    """The agency's issued invoices, newest first, each with its lines for the agency and
+    their sum (``{"invoice", "lines", "share"}``)."""
+    shares: dict[int, dict[str, Any]] = {}
+    for line in agency_invoice_lines(agency=agency)[:limit]:
+        entry = shares.setdefault(
+            line.invoice_id, {"invoice": line.invoice, "lines": [], "share": 0}
+        )
+        entry["lines"].append(line)
+        entry["share"] += line.amount
+    return list(shares.values())
+
+
 def revenue_by_province_month(*, months: int = 12, today: dt.date) -> list[dict[str, Any]]:
     """Invoiced amounts per province and month (issued and paid invoices)."""
     first = today.replace(day=1)

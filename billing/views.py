@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -36,13 +35,13 @@ from billing.models import (
     BillingAccount,
     EInvoiceTransmission,
     Invoice,
-    Metric,
     Overpayment,
 )
 from billing.overpayments import overpayment_resolve
 from billing.reconciliation import statement_line_dismiss, statement_line_resolve
 from billing.statements import MAX_BYTES, StatementFileError, statement_import
 from billing.webhooks import WebhookRejected, webhook_event_receive
+from console.access import provider_staff_required
 from onboarding.units import provinces
 from ops.inputs import keeps_raw_body
 
@@ -52,32 +51,20 @@ def agency_billing(request: HttpRequest) -> HttpResponse:
     agency: Any = request.tenant  # type: ignore[attr-defined]
     today = timezone.localdate()
     summary = selectors.agency_usage_month(agency=agency, today=today)
-    lines = list(selectors.agency_invoice_lines(agency=agency)[:200])
-    invoices: dict[int, dict[str, Any]] = {}
-    for line in lines:
-        entry = invoices.setdefault(
-            line.invoice_id, {"invoice": line.invoice, "lines": [], "share": 0}
-        )
-        entry["lines"].append(line)
-        entry["share"] += line.amount
-    received = []
-    if summary is not None:
-        received = [
-            (d.strftime("%d/%m"), q) for d, q in summary.daily.get(Metric.DOSSIER_RECEIVED, [])
-        ]
+    received = selectors.received_per_day(summary)
     return render(
         request,
         "billing/agency_billing.html",
         {
             "subscription": selectors.current_subscription(agency=agency),
             "summary": summary,
-            "invoices": list(invoices.values()),
+            "invoices": selectors.agency_invoice_shares(agency=agency),
             "received_per_day": received,
         },
     )
 
 
-@staff_member_required
+@provider_staff_required
 def console_billing(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     names = provinces()
@@ -126,7 +113,7 @@ def _invoice_context(invoice: Invoice) -> dict[str, Any]:
     }
 
 
-@staff_member_required
+@provider_staff_required
 def console_invoice(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = get_object_or_404(
         Invoice.objects.select_related("billing_account", "original"), pk=pk
@@ -162,7 +149,7 @@ def agency_invoice(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "billing/agency_invoice.html", _invoice_context(invoice))
 
 
-@staff_member_required
+@provider_staff_required
 def console_invoice_xml(request: HttpRequest, pk: int) -> HttpResponse:
     """The signed e-invoice XML (with the tax authority's code once granted)."""
     transmission = get_object_or_404(
@@ -197,7 +184,7 @@ def _apply(
     return redirect("console-invoice", pk=invoice.pk)
 
 
-@staff_member_required
+@provider_staff_required
 @require_POST
 def console_invoice_payment(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = get_object_or_404(Invoice, pk=pk)
@@ -215,7 +202,7 @@ def console_invoice_payment(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@staff_member_required
+@provider_staff_required
 @require_POST
 def console_invoice_adjust(request: HttpRequest, pk: int) -> HttpResponse:
     """Issue an adjustment invoice (increase or decrease) for one line of an invoice."""
@@ -245,7 +232,7 @@ def console_invoice_adjust(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("console-invoice", pk=invoice.pk)
 
 
-@staff_member_required
+@provider_staff_required
 @require_POST
 def console_invoice_replace(request: HttpRequest, pk: int) -> HttpResponse:
     """Replace an invoice nothing was paid on with a new one (the payer's current details)."""
@@ -272,7 +259,7 @@ def console_invoice_replace(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("console-invoice", pk=invoice.pk)
 
 
-@staff_member_required
+@provider_staff_required
 @require_POST
 def console_invoice_einvoice_retry(request: HttpRequest, pk: int) -> HttpResponse:
     """Send an e-invoice the tax authority refused again, signed afresh (after the cause — a
@@ -306,7 +293,7 @@ def _form_errors(request: HttpRequest, form: Any) -> None:
 STATEMENT_EXTENSIONS = (".csv", ".txt", ".xlsx", ".xls")
 
 
-@staff_member_required
+@provider_staff_required
 def console_statements(request: HttpRequest) -> HttpResponse:
     """Import a bank statement export; the transfers staff must match by hand."""
     form = StatementUploadForm()
@@ -359,7 +346,7 @@ def console_statements(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_member_required
+@provider_staff_required
 @require_POST
 def console_statement_line_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     line = get_object_or_404(BankStatementLine, pk=pk)
@@ -405,7 +392,7 @@ def bank_webhook(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_member_required
+@provider_staff_required
 @require_POST
 def console_overpayment_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     """Resolve an overpayment: the refund made is recorded, or it is credited to the payer."""
@@ -433,7 +420,7 @@ def console_overpayment_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(f"{reverse('console-billing')}#overpayments")
 
 
-@staff_member_required
+@provider_staff_required
 @require_POST
 def console_meter_events_requeue(request: HttpRequest) -> HttpResponse:
     """Send stuck meter events to Stripe again (checked against Stripe's summary first when

@@ -1,4 +1,5 @@
-"""Console pages for one agency: suspend, reactivate, export its exit pack (and offboard).
+"""Console pages for one agency: what it uses and owes, its health; suspend, reactivate, export
+its exit pack (and offboard), download a pack and restore it as a new agency.
 
 Thin: each action calls one service in ``onboarding.offboarding`` and redirects back.
 """
@@ -9,23 +10,34 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from billing.selectors import (
+    agency_invoice_shares,
+    agency_usage_month,
+    current_subscription,
+    received_per_day,
+)
+from console.access import provider_staff_required
 from onboarding import offboarding
 from onboarding.models import ExitPackRun
+from onboarding.selectors import agency_health
 from tenants.models import Agency, AgencyStatus
 
 
-@staff_member_required
+@provider_staff_required
 def console_agency(request: HttpRequest, pk: int) -> HttpResponse:
+    """One agency as the provider sees it: usage this month, invoices, health, exit packs."""
     agency = get_object_or_404(Agency.objects.prefetch_related("domains"), pk=pk)
-    runs = ExitPackRun.objects.filter(agency=agency)[:20]
+    runs = list(ExitPackRun.objects.filter(agency=agency)[:20])
     running = next((r for r in runs if r.status in ("queued", "running")), None)
+    usage = agency_usage_month(agency=agency, today=timezone.localdate())
     return render(
         request,
         "onboarding/console_agency.html",
@@ -35,6 +47,12 @@ def console_agency(request: HttpRequest, pk: int) -> HttpResponse:
             "runs": runs,
             "running": running,
             "servable": agency.status in (AgencyStatus.ACTIVE, AgencyStatus.SUSPENDED),
+            "usage": usage,
+            "received_per_day": received_per_day(usage),
+            "subscription": current_subscription(agency=agency),
+            "invoices": agency_invoice_shares(agency=agency, limit=60),
+            "health": agency_health(agency=agency),
+            "restore_slug": f"{agency.slug}-khoi-phuc"[:63],
         },
     )
 
@@ -53,7 +71,7 @@ def _act(
     return redirect("console-agency", pk=pk)
 
 
-@staff_member_required
+@provider_staff_required
 @require_POST
 def console_agency_suspend(request: HttpRequest, pk: int) -> HttpResponse:
     reason = request.POST.get("reason", "").strip()
@@ -67,7 +85,7 @@ def console_agency_suspend(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@staff_member_required
+@provider_staff_required
 @require_POST
 def console_agency_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(
@@ -78,7 +96,7 @@ def console_agency_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@staff_member_required
+@provider_staff_required
 @require_POST
 def console_agency_exit_pack(request: HttpRequest, pk: int) -> HttpResponse:
     offboard = bool(request.POST.get("offboard"))
@@ -92,7 +110,7 @@ def console_agency_exit_pack(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@staff_member_required
+@provider_staff_required
 def console_exit_pack_progress(request: HttpRequest, pk: int) -> JsonResponse:
     run = get_object_or_404(ExitPackRun, pk=pk)
     return JsonResponse(
@@ -107,3 +125,44 @@ def console_exit_pack_progress(request: HttpRequest, pk: int) -> JsonResponse:
             "finished": run.status in ("finished", "failed"),
         }
     )
+
+
+@provider_staff_required
+def console_exit_pack_download(request: HttpRequest, pk: int) -> HttpResponseBase:
+    run = get_object_or_404(ExitPackRun.objects.select_related("agency"), pk=pk)
+    try:
+        path = offboarding.exit_pack_download(run=run, actor_email=request.user.email)  # type: ignore[union-attr]
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect("console-agency", pk=run.agency_id)
+    return FileResponse(
+        path.open("rb"), as_attachment=True, filename=path.name, content_type="application/zip"
+    )
+
+
+@provider_staff_required
+@require_POST
+def console_exit_pack_restore(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(ExitPackRun.objects.select_related("agency"), pk=pk)
+    slug = request.POST.get("slug", "").strip().lower()
+    name = request.POST.get("name", "").strip()
+    if not slug:
+        messages.error(request, _("Give the restored agency a slug (its hostname)."))
+        return redirect("console-agency", pk=run.agency_id)
+    try:
+        agency = offboarding.exit_pack_restore(
+            run=run,
+            slug=slug,
+            name=name,
+            actor_email=request.user.email,  # type: ignore[union-attr]
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect("console-agency", pk=run.agency_id)
+    messages.success(
+        request,
+        _("%(name)s was restored from the exit pack as a new agency.") % {"name": agency.name},
+    )
+    return redirect("console-agency", pk=agency.pk)

@@ -225,3 +225,39 @@ def exit_pack_run_execute(*, run_id: int) -> ExitPackRun:
         progress_db.close()
     run.refresh_from_db()
     return run
+
+
+def _finished_pack(run: ExitPackRun) -> Path:
+    """The file of a finished export, if it is still where the run wrote it."""
+    path = Path(run.path) if run.path else None
+    root = exit_pack_root().resolve()
+    if (
+        run.status != "finished"
+        or path is None
+        or not path.resolve().is_relative_to(root)
+        or not path.is_file()
+    ):
+        raise ValidationError(
+            _("This exit pack is not available any more (not finished, or moved)."),
+            code="no_pack",
+        )
+    return path
+
+
+def exit_pack_download(*, run: ExitPackRun, actor_email: str = "") -> Path:
+    """The pack of a finished export, for a member of the provider's staff to download; every
+    download is recorded in the agency's history (the pack holds all of its data)."""
+    path = _finished_pack(run)
+    tenant_services._record_event(
+        run.agency, "exit_pack_downloaded", actor_email=actor_email, run=run.pk, sha256=run.sha256
+    )
+    return path
+
+
+def exit_pack_restore(
+    *, run: ExitPackRun, slug: str, name: str = "", actor_email: str = ""
+) -> Agency:
+    """A new agency ``slug`` from a finished export: every table with its ids, and its files
+    (``exitpack.exit_pack_import``: all or nothing). The pack is verified again first."""
+    path = _finished_pack(run)
+    return exitpack.exit_pack_import(path=path, slug=slug, name=name, actor_email=actor_email)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import statistics
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Membership, Role
@@ -196,3 +197,107 @@ def agency_golive_checklist(*, agency: Agency) -> list[ChecklistItem]:
         ),
         ChecklistItem("billing", str(_("Billing subscription")), subscribed),
     ]
+
+
+@dataclass(frozen=True)
+class HealthItem:
+    key: str
+    label: str
+    ok: bool
+    detail: str = ""
+
+
+def agency_health(*, agency: Agency, now: dt.datetime | None = None) -> list[HealthItem]:
+    """Is the agency served as it should be? Its schema (there, and migrated as far as the
+    code), its hostname, messages to applicants, the national portal sync, its payer, and when
+    it last received a dossier. A handful of indexed queries."""
+    from billing.models import AccountStatus, BillingAccount
+    from dossiers.models import Dossier
+    from nationalsync.models import OutboxStatus, PortalOutbox
+    from notifications.models import Notification, NotificationStatus
+    from tenants import schemas
+    from tenants.context import agency_context
+    from tenants.models import Domain, SchemaState
+
+    now = now or timezone.now()
+    items: list[HealthItem] = []
+    servable = agency.status in (AgencyStatus.ACTIVE, AgencyStatus.SUSPENDED)
+    state = SchemaState.objects.filter(schema_name=agency.schema_name).first()
+    present = servable and state is not None and schemas.schema_exists(agency.schema_name)
+    current = present and state is not None and state.fingerprint == _code_fingerprint()
+    items.append(
+        HealthItem(
+            "schema",
+            str(_("Database schema up to date")),
+            bool(current),
+            detail=agency.schema_name
+            if current
+            else str(_("missing") if not present else _("migrations pending")),
+        )
+    )
+    hosts = list(Domain.objects.filter(tenant=agency).values_list("domain", flat=True))
+    items.append(
+        HealthItem("hostname", str(_("Hostname")), bool(hosts), detail=", ".join(hosts) or "—")
+    )
+    if present:
+        with agency_context(agency):
+            failed = Notification.objects.filter(status=NotificationStatus.FAILED).count()
+            stuck = Notification.objects.filter(
+                status=NotificationStatus.QUEUED, created_at__lt=now - dt.timedelta(minutes=15)
+            ).count()
+            last = Dossier.objects.order_by("-received_at").values_list("received_at", flat=True)
+            last_received = last.first()
+        items.append(
+            HealthItem(
+                "messages",
+                str(_("Messages to applicants")),
+                not failed and not stuck,
+                detail=str(
+                    _("%(failed)d failed, %(stuck)d waiting for over 15 minutes")
+                    % {"failed": failed, "stuck": stuck}
+                ),
+            )
+        )
+        items.append(
+            HealthItem(
+                "activity",
+                str(_("Last dossier received")),
+                True,
+                detail=formats.date_format(timezone.localtime(last_received), "d/m/Y H:i")
+                if last_received
+                else str(_("none yet")),
+            )
+        )
+    sync = PortalOutbox.objects.filter(agency_id=agency.pk)
+    failed_sync = sync.filter(status=OutboxStatus.FAILED).count()
+    pending_sync = sync.filter(status=OutboxStatus.PENDING).count()
+    items.append(
+        HealthItem(
+            "nationalsync",
+            str(_("National portal sync")),
+            not failed_sync,
+            detail=str(
+                _("%(pending)d waiting, %(failed)d failed")
+                % {"pending": pending_sync, "failed": failed_sync}
+            ),
+        )
+    )
+    payer = BillingAccount.objects.filter(
+        subscriptions__agency_id=agency.pk, subscriptions__ends_on__isnull=True
+    ).first()
+    items.append(
+        HealthItem(
+            "payer",
+            str(_("Payer in good standing")),
+            payer is not None and payer.status == AccountStatus.GOOD,
+            detail=f"{payer.name}: {payer.get_status_display()}" if payer else str(_("no payer")),
+        )
+    )
+    return items
+
+
+@functools.cache
+def _code_fingerprint() -> str:
+    from tenants.schemas import migration_fingerprint
+
+    return migration_fingerprint()

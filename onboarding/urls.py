@@ -58,6 +58,16 @@ urlpatterns = [
         name="console-agency-exit-pack",
     ),
     path(
+        "console/exit-packs/<int:pk>/download/",
+        agency_views.console_exit_pack_download,
+        name="console-exit-pack-download",
+    ),
+    path(
+        "console/exit-packs/<int:pk>/restore/",
+        agency_views.console_exit_pack_restore,
+        name="console-exit-pack-restore",
+    ),
+    path(
         "console/exit-packs/<int:pk>/progress.json",
         agency_views.console_exit_pack_progress,
         name="console-exit-pack-progress",

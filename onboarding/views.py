@@ -9,13 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from console.access import provider_staff_required
 from onboarding import bulk, selectors, services
 from onboarding.forms import (
     ApplicationFilterForm,
@@ -58,7 +58,7 @@ def apply(request: HttpRequest) -> HttpResponse:
     return render(request, "onboarding/apply.html", {"form": form, "console": False})
 
 
-@staff_member_required
+@provider_staff_required
 def console_application_new(request: HttpRequest) -> HttpResponse:
     form = ApplicationForm(request.POST or None)
     if request.method == "POST" and (application := _submit(request, form)) is not None:
@@ -67,7 +67,7 @@ def console_application_new(request: HttpRequest) -> HttpResponse:
     return render(request, "onboarding/apply.html", {"form": form, "console": True})
 
 
-@staff_member_required
+@provider_staff_required
 def console_applications(request: HttpRequest) -> HttpResponse:
     form = ApplicationFilterForm(request.GET or None)
     filters: dict[str, Any] = {}
@@ -93,7 +93,7 @@ def console_applications(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_member_required
+@provider_staff_required
 def console_application(request: HttpRequest, pk: int) -> HttpResponse:
     application = get_object_or_404(
         Application.objects.select_related("agency", "billing_account", "requested_plan"), pk=pk
@@ -121,7 +121,7 @@ def console_application(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@staff_member_required
+@provider_staff_required
 def console_application_progress(request: HttpRequest, pk: int) -> JsonResponse:
     application = get_object_or_404(Application, pk=pk)
     return JsonResponse(selectors.application_progress(application))
@@ -137,7 +137,7 @@ def _act(request: HttpRequest, pk: int, action: Any) -> HttpResponse:
     return redirect("console-application", pk=pk)
 
 
-@staff_member_required
+@provider_staff_required
 @require_POST
 def console_application_approve(request: HttpRequest, pk: int) -> HttpResponse:
     form = ApproveForm(request.POST)
@@ -153,7 +153,7 @@ def console_application_approve(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@staff_member_required
+@provider_staff_required
 @require_POST
 def console_application_reject(request: HttpRequest, pk: int) -> HttpResponse:
     reason = request.POST.get("reason", "")
@@ -166,7 +166,7 @@ def console_application_reject(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@staff_member_required
+@provider_staff_required
 @require_POST
 def console_application_retry(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(
@@ -176,7 +176,7 @@ def console_application_retry(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@staff_member_required
+@provider_staff_required
 def console_province_onboard(request: HttpRequest) -> HttpResponse:
     form = ProvinceOnboardForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -201,7 +201,7 @@ def console_province_onboard(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_member_required
+@provider_staff_required
 def console_province_run(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(ProvinceRun, pk=pk)
     return render(
@@ -211,7 +211,7 @@ def console_province_run(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@staff_member_required
+@provider_staff_required
 def console_province_run_progress(request: HttpRequest, pk: int) -> JsonResponse:
     run = get_object_or_404(ProvinceRun, pk=pk)
     return JsonResponse(
@@ -229,7 +229,7 @@ def console_province_run_progress(request: HttpRequest, pk: int) -> JsonResponse
     )
 
 
-@staff_member_required
+@provider_staff_required
 def console_coverage(request: HttpRequest) -> HttpResponse:
     coverage = selectors.coverage_by_province()
     return render(

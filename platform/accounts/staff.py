@@ -18,11 +18,9 @@ from allauth.account.utils import user_pk_to_url_str
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -30,6 +28,8 @@ from django.utils.translation import gettext as _
 from accounts.models import Membership, Role, User
 from accounts.services import membership_grant
 from audit.services import audit_record
+from notifications.models import TemplateKey
+from notifications.services import account_mail_send
 from tenants.context import agency_context
 from tenants.models import Agency
 
@@ -118,10 +118,11 @@ def set_password_url(*, user: User, site_url: str) -> str:
     return site_url.rstrip("/") + path
 
 
-def _send(*, template: str, subject: str, to: str, context: dict[str, Any]) -> None:
-    with translation.override(settings.LANGUAGE_CODE):
-        body = render_to_string(template, context)
-    send_mail(subject, body, None, [to])
+def _send_invitation(*, agency: Agency, to: str, context: dict[str, Any]) -> None:
+    """The invitation, in the agency's words (its notification template ``staff_invitation``)
+    and from its name."""
+    with agency_context(agency):
+        account_mail_send(key=TemplateKey.STAFF_INVITATION, to=to, context=context)
 
 
 def _role_labels(roles: Iterable[str]) -> str:
@@ -180,26 +181,15 @@ def staff_invite(
             membership=membership.pk,
         )
         with translation.override(settings.LANGUAGE_CODE):  # the agency's language, not the admin's
-            context = {
-                "agency": agency,
-                "user": user,
-                "roles": _role_labels(wanted),
-                "set_password_url": link,
-                "site_url": site_url.rstrip("/") + "/",
-                "platform_name": settings.PLATFORM_NAME,
-            }
-            subject = _("You have been invited to the staff of %(agency)s") % {
-                "agency": agency.name
-            }
-        transaction.on_commit(
-            partial(
-                _send,
-                template="accounts/email/staff_invitation.txt",
-                subject=subject,
-                to=email,
-                context=context,
-            )
-        )
+            roles_text = _role_labels(wanted)
+        context = {
+            "email": email,
+            "person_name": full_name or user.full_name or "ông/bà",
+            "roles": roles_text,
+            # A new person chooses a password; someone with an account signs in.
+            "link": link or site_url.rstrip("/") + reverse("account_login"),
+        }
+        transaction.on_commit(partial(_send_invitation, agency=agency, to=email, context=context))
     return Invitation(membership=membership, created_user=created, set_password_url=link)
 
 

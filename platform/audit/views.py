@@ -8,7 +8,6 @@ import csv
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, cast
 
-from django.contrib.admin.views.decorators import staff_member_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -22,6 +21,7 @@ from audit import selectors
 from audit.forms import TrailFilterForm
 from audit.labels import action_label, kind_label
 from audit.selectors import PROVIDER_KINDS, TrailRow
+from console.access import provider_staff_required
 from tenants.context import agency_context, public_context
 from tenants.http import AgencyRequest
 
@@ -220,7 +220,7 @@ def _provider_form(request: HttpRequest) -> TrailFilterForm:
     )
 
 
-@staff_member_required
+@provider_staff_required
 @require_GET
 def provider_trail(request: HttpRequest) -> HttpResponse:
     form = _provider_form(request)
@@ -234,7 +234,7 @@ def provider_trail(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_member_required
+@provider_staff_required
 @require_GET
 def provider_trail_export(request: HttpRequest) -> HttpResponse:
     form = _provider_form(request)

@@ -1,23 +1,25 @@
 """URLs of the public schema: landing page, provider console, accounts, health."""
 
-from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
 from audit import views as audit_views
 from billing import views as billing_views
 from console import views as console_views
+from console.access import admin_login
 from nationalsync.views import console_reconciliation
-from ops import language
+from ops import devinbox_views, language
 from ops import views as ops_views
 from reports import views as reports
 
 # The admin's own login form would check passwords outside allauth's limits on failed
-# sign-ins: send it to the one sign-in page instead.
-admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
+# sign-ins: send it to the staff's sign-in page (allauth's, in the console's clothes) instead.
+admin.site.login = admin_login  # type: ignore[method-assign]
 
 urlpatterns = [
     path("", console_views.landing, name="landing"),
+    path("console/", console_views.home, name="console-home"),
+    path("console/dang-nhap/", console_views.staff_login, name="console-login"),
     path("console/agencies/", console_views.agency_list, name="console-agencies"),
     path("console/billing/", billing_views.console_billing, name="console-billing"),
     path(
@@ -84,6 +86,13 @@ urlpatterns = [
     path("billing/stripe/webhook/", billing_views.stripe_webhook, name="stripe-webhook"),
     path("billing/bank/webhook/", billing_views.bank_webhook, name="bank-webhook"),
     path("health/", ops_views.health, name="health"),
+    # Development only (404 unless ops.devinbox is on): the mail and SMS sent, per agency.
+    path("dev/hop-thu/", devinbox_views.inbox, name="dev-inbox"),
+    path(
+        "dev/hop-thu/<str:schema>/<str:message_id>/",
+        devinbox_views.inbox_detail,
+        name="dev-inbox-message",
+    ),
     path("ping/", ops_views.ping, name="ping"),
     path("favicon.ico", ops_views.favicon),
 ]

@@ -8,7 +8,7 @@ from django.urls import include, path
 from api import views as api_views
 from api.v1 import api as api_v1
 from billing import views as billing_views
-from ops import language
+from ops import devinbox_views, language
 from ops import views as ops_views
 from portal import views as portal
 from reports import views as reports
@@ -79,6 +79,13 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("ngon-ngu/<str:code>/", language.choose_language, name="choose-language"),
     path("health/", ops_views.health, name="health"),
+    # Development only (404 unless ops.devinbox is on): the mail and SMS sent, per agency.
+    path("dev/hop-thu/", devinbox_views.inbox, name="dev-inbox"),
+    path(
+        "dev/hop-thu/<str:schema>/<str:message_id>/",
+        devinbox_views.inbox_detail,
+        name="dev-inbox-message",
+    ),
     path("ping/", ops_views.ping, name="ping"),
     path("favicon.ico", ops_views.favicon),
 ]

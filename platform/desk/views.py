@@ -27,6 +27,7 @@ from desk import deadlines, engine, selectors, services
 from desk.models import DossierProcess, ResultDocument, ReturnMethod, SupplementRequest
 from dossiers.models import Dossier, DossierStatus
 from notifications.models import Apology
+from notifications.selectors import apologies_to_sign
 from tenants.http import AgencyRequest
 from workdays.calendar import agency_calendar
 
@@ -69,6 +70,7 @@ def worklist(request: AgencyRequest) -> HttpResponse:
             "current": current,
             "items": items,
             "labels": engine.DeadlineState.LABELS,
+            "apologies": apologies_to_sign(user=request.user),
         },
     )
 

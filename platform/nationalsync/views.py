@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from console.access import provider_staff_required
 from nationalsync.selectors import failed_rows, reconciliation
 from nationalsync.services import SyncFailed, portal_acknowledged_keys
 
 
-@staff_member_required
+@provider_staff_required
 @require_GET
 def console_reconciliation(request: HttpRequest) -> HttpResponse:
     error = ""

@@ -8,6 +8,7 @@ the message may go through on a later attempt, ``PermanentDeliveryError`` when i
 from __future__ import annotations
 
 import functools
+from email.utils import parseaddr
 from typing import Protocol
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.core.mail import EmailMessage
 from django.utils.module_loading import import_string
 
 from notifications.models import ChannelName, Notification
+from tenants.db import connection
 
 
 class DeliveryError(Exception):
@@ -39,6 +41,15 @@ class SmsProvider(Protocol):
         ...
 
 
+def sender_address() -> str:
+    """The From of a message: the active agency's name (the platform's on the provider's own
+    host) with the platform's sending address."""
+    name = str(getattr(connection.tenant, "name", "") or settings.PLATFORM_NAME)
+    quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+    # Unencoded: Django's mail encodes the name (RFC 2047) when it sends the message.
+    return f'"{quoted}" <{parseaddr(settings.DEFAULT_FROM_EMAIL)[1]}>'
+
+
 class EmailChannel:
     name: str = ChannelName.EMAIL
 
@@ -46,7 +57,7 @@ class EmailChannel:
         message = EmailMessage(
             subject=notification.subject,
             body=notification.body,
-            from_email=settings.DEFAULT_FROM_EMAIL,
+            from_email=sender_address(),
             to=[notification.recipient],
             headers={"X-MotCua-Notification": idempotency_key},
         )

@@ -28,6 +28,22 @@ class TemplateKey(models.TextChoices):
     RESULT_READY = "result_ready", _("Result ready")
     APOLOGY = "apology", _("Apology and new appointment (Form 04)")
     DUE_SOON = "due_soon", _("Reminder to officers: dossiers due soon")
+    # The account mails (sent by allauth and the staff pages, in the agency's words).
+    ACCOUNT_CONFIRM = "account_confirm", _("Account: confirm the e-mail address")
+    PASSWORD_RESET = "password_reset", _("Account: choose a new password")
+    UNKNOWN_ACCOUNT = "unknown_account", _("Account: password asked for an unknown address")
+    ACCOUNT_EXISTS = "account_exists", _("Account: sign-up with an address already registered")
+    STAFF_INVITATION = "staff_invitation", _("Staff: invitation to the agency")
+
+
+#: Messages about a person's account, by e-mail only.
+ACCOUNT_KEYS = (
+    TemplateKey.ACCOUNT_CONFIRM,
+    TemplateKey.PASSWORD_RESET,
+    TemplateKey.UNKNOWN_ACCOUNT,
+    TemplateKey.ACCOUNT_EXISTS,
+    TemplateKey.STAFF_INVITATION,
+)
 
 
 class NotificationStatus(models.TextChoices):

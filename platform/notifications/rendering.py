@@ -42,6 +42,10 @@ CONTEXT_NAMES = (
     "officer_name",
     "dossiers",
     "count",
+    "link",
+    "email",
+    "person_name",
+    "roles",
 )
 
 SAMPLE_CONTEXT: dict[str, Any] = {
@@ -56,6 +60,10 @@ SAMPLE_CONTEXT: dict[str, Any] = {
     "officer_name": "Trần Thị B",
     "dossiers": ["AB-20260105-0001 (08/01/2026)", "AB-20260105-0002 (08/01/2026)"],
     "count": "2",
+    "link": "https://xa-an-binh.motcua.vn/accounts/confirm-email/MQ:1abcde/",
+    "email": "nguyenvana@example.vn",
+    "person_name": "Nguyễn Văn A",
+    "roles": "Cán bộ xử lý",
 }
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,8 +26,14 @@ from django.utils.translation import gettext as _
 from billing.models import Metric
 from billing.services import usage_record
 from dossiers.models import Dossier
-from notifications.channels import DeliveryError, PermanentDeliveryError, channel_get
+from notifications.channels import (
+    DeliveryError,
+    PermanentDeliveryError,
+    channel_get,
+    sender_address,
+)
 from notifications.models import (
+    ACCOUNT_KEYS,
     Apology,
     ApologyStatus,
     ChannelName,
@@ -35,7 +42,13 @@ from notifications.models import (
     NotificationTemplate,
     TemplateKey,
 )
-from notifications.rendering import SAMPLE_CONTEXT, Rendered, render_message, render_source
+from notifications.rendering import (
+    SAMPLE_CONTEXT,
+    Rendered,
+    render_default,
+    render_message,
+    render_source,
+)
 from tenants.db import connection
 
 logger = logging.getLogger(__name__)
@@ -54,6 +67,30 @@ def day_text(day: dt.date | None) -> str:
 
 def agency_name() -> str:
     return str(getattr(connection.tenant, "name", ""))
+
+
+# -- Account mails ---------------------------------------------------------------------------
+
+
+def account_mail_render(*, key: str, context: dict[str, Any]) -> Rendered:
+    """A mail about a person's account (confirm an address, choose a password, an invitation)
+    in the active agency's words: its own template if it wrote one, else the default; in
+    Vietnamese, signed with its name. On the provider's own host: the default, signed with
+    the platform's name."""
+    if key not in ACCOUNT_KEYS:
+        raise ValueError(f"not an account mail: {key}")
+    full = {"agency_name": agency_name() or settings.PLATFORM_NAME, **context}
+    if connection.schema_name == "public":
+        return render_default(key, ChannelName.EMAIL, full)
+    return render_message(key, ChannelName.EMAIL, full)
+
+
+def account_mail_send(*, key: str, to: str, context: dict[str, Any]) -> None:
+    """Send an account mail now (the person is waiting for it), from the agency's name."""
+    rendered = account_mail_render(key=key, context=context)
+    EmailMessage(
+        subject=rendered.subject, body=rendered.body, from_email=sender_address(), to=[to]
+    ).send()
 
 
 def dossier_context(dossier: Dossier, **extra: Any) -> dict[str, Any]:

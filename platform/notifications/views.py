@@ -16,7 +16,7 @@ from accounts.models import Role
 from accounts.permissions import agency_role_required
 from notifications import services
 from notifications.forms import TemplateForm
-from notifications.models import ChannelName, NotificationTemplate, TemplateKey
+from notifications.models import ACCOUNT_KEYS, ChannelName, NotificationTemplate, TemplateKey
 from notifications.rendering import Rendered, default_source
 from tenants.http import AgencyRequest
 
@@ -24,7 +24,9 @@ admin_required = agency_role_required(Role.ADMIN)
 
 #: Which channels each message goes by (officers' reminders are e-mail only).
 CHANNELS_OF = {
-    key: [ChannelName.EMAIL] if key == TemplateKey.DUE_SOON else list(ChannelName)
+    key: [ChannelName.EMAIL]
+    if key == TemplateKey.DUE_SOON or key in ACCOUNT_KEYS
+    else list(ChannelName)
     for key in TemplateKey
 }
 

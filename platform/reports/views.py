@@ -13,7 +13,6 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any, cast
 
-from django.contrib.admin.views.decorators import staff_member_required
 from django.core.cache import cache
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -24,6 +23,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.models import Role
 from accounts.permissions import agency_role_required
+from console.access import provider_staff_required
 from onboarding.units import provinces
 from reports import selectors
 from reports.forms import period_from
@@ -228,7 +228,7 @@ def _console(
     return render(request, "reports/console_dashboard.html", context, status=status)
 
 
-@staff_member_required
+@provider_staff_required
 @require_GET
 def console_dashboard(request: HttpRequest) -> HttpResponse:
     names = provinces()
@@ -240,14 +240,14 @@ def console_dashboard(request: HttpRequest) -> HttpResponse:
     return _console(request, Q(), extra, by_province=True)
 
 
-@staff_member_required
+@provider_staff_required
 @require_GET
 def console_province(request: HttpRequest, code: str) -> HttpResponse:
     name = _province_name(code)
     return _console(request, Q(province_code=code), {"heading": name, "province_code": code})
 
 
-@staff_member_required
+@provider_staff_required
 @require_GET
 def console_agency(request: HttpRequest, slug: str) -> HttpResponse:
     agency = get_object_or_404(Agency, slug=slug)

@@ -132,4 +132,9 @@ def test_the_django_admin_login_is_no_way_around_the_limit(agency_a: Any) -> Non
         "/admin/login/?next=/admin/", {"username": staff.email, "password": PASSWORD}
     )
     assert "_auth_user_id" not in admin.session  # no password is checked outside allauth
-    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    # It sends staff to their sign-in page: allauth's, with allauth's limits.
+    assert response.status_code == 302
+    assert response["Location"].startswith("/console/dang-nhap/")
+    console = admin.post("/console/dang-nhap/", {"login": staff.email, "password": PASSWORD})
+    assert "_auth_user_id" not in admin.session
+    assert console.status_code in (200, 429)

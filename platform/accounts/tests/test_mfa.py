@@ -103,7 +103,14 @@ def test_provider_staff_need_mfa_for_the_console_and_admin(citizen: User) -> Non
     visitor = Client(HTTP_HOST="localhost")
     visitor.force_login(citizen)
     assert visitor.get("/").status_code == 200
-    assert visitor.get("/console/agencies/")["Location"].startswith("/admin/login/")
+    refused = visitor.get("/console/agencies/")
+    assert refused.status_code == 403
+    assert (
+        "provider" in refused.content.decode().lower() or "nhà cung cấp" in refused.content.decode()
+    )
+    # Not signed in: the console's own sign-in page, not the Django admin's.
+    anonymous = Client(HTTP_HOST="localhost").get("/console/agencies/")
+    assert anonymous["Location"].startswith("/console/dang-nhap/?next=")
 
 
 @pytest.mark.django_db(transaction=True)  # allauth's activation signal fires on commit

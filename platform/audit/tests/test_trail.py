@@ -310,5 +310,8 @@ def test_provider_staff_read_the_provider_trail_and_filter_it(
 def test_the_provider_trail_is_for_provider_staff_only(db: None, citizen: User) -> None:
     client = Client(HTTP_HOST="localhost")
     client.force_login(citizen)
-    assert client.get("/console/nhat-ky/").status_code == 302  # to the staff sign-in
-    assert client.get("/console/nhat-ky/xuat.csv").status_code == 302
+    # A signed-in citizen is told the console is not theirs; nobody signed in is sent to the
+    # staff's sign-in page.
+    assert client.get("/console/nhat-ky/").status_code == 403
+    assert client.get("/console/nhat-ky/xuat.csv").status_code == 403
+    assert Client(HTTP_HOST="localhost").get("/console/nhat-ky/").status_code == 302

@@ -107,7 +107,8 @@ MIDDLEWARE = [
     "ops.inputs.RequestInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "tenants.routing.SessionAgencyBindingMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Vietnamese unless the person chose English (a cookie); not the browser's Accept-Language.
+    "ops.language.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

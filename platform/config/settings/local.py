@@ -1,9 +1,11 @@
-"""Local development: embedded PostgreSQL/Redis unless URLs are given, mail to the console."""
+"""Local development: embedded PostgreSQL/Redis unless URLs are given, mail and SMS kept in the
+development inbox (/dev/hop-thu/)."""
 
 from config.sentry import init_sentry
 from config.settings._services import services
 from config.settings.base import *  # noqa: F403
 from config.settings.base import (
+    BASE_DIR,
     DATABASE_OWNER_URL,
     DATABASE_URL,
     EXIT_PACK_ROOT,
@@ -20,7 +22,14 @@ SECRET_KEY = env.str(
 )
 PLATFORM_BASE_DOMAIN = env.str("PLATFORM_BASE_DOMAIN", default="localhost")
 PLATFORM_PUBLIC_HOSTS = env.list("PLATFORM_PUBLIC_HOSTS", default=["localhost", "127.0.0.1"])
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Nothing is delivered: every e-mail and SMS is kept in the development inbox (ops.devinbox),
+# listed per agency at /dev/hop-thu/ on every host.
+DEV_INBOX_DIR = env.path("DEV_INBOX_DIR", default=str(BASE_DIR / "var" / "dev-inbox"))
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="ops.devinbox.EmailBackend")
+NOTIFICATIONS_SMS_PROVIDER = env.str(
+    "NOTIFICATIONS_SMS_PROVIDER", default="ops.devinbox.SmsProvider"
+)
+NOTIFICATIONS_SMS_ENABLED = env.bool("NOTIFICATIONS_SMS_ENABLED", default=True)
 
 _services = services("local", DATABASE_URL, REDIS_URL, DATABASE_OWNER_URL)
 DATABASES = _services["DATABASES"]

@@ -49,6 +49,12 @@ def _nice_max(value: float) -> float:
     return float(10 * magnitude)
 
 
+def _svg(value: float) -> str:
+    """A coordinate for an SVG attribute: a plain number with a dot (never localised, which
+    would write "596,0" in Vietnamese and break the drawing)."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
 @register.inclusion_tag("charts/bars.html")
 def bar_chart(
     points: Sequence[tuple[Any, Any]],
@@ -70,15 +76,15 @@ def bar_chart(
         h = v / top * height
         bars.append(
             {
-                "x": round(i * (bar_w + gap), 2),
-                "y": round(height - h, 2),
-                "w": round(bar_w, 2),
-                "h": round(h, 2),
+                "x": _svg(i * (bar_w + gap)),
+                "y": _svg(height - h),
+                "w": _svg(bar_w),
+                "h": _svg(h),
                 "label": label,
                 "value": value,
             }
         )
-    ref_y = None if reference is None else round(height - float(reference) / top * height, 2)
+    ref_y = None if reference is None else _svg(height - float(reference) / top * height)
     return {
         "bars": bars,
         "title": title,
@@ -92,3 +98,23 @@ def bar_chart(
         "first_label": points[0][0] if points else "",
         "last_label": points[-1][0] if points else "",
     }
+
+
+@register.simple_tag
+def period_shortcuts() -> list[tuple[str, str, str]]:
+    """The periods people ask for most, as (label, start, end) in ISO dates: this month, last
+    month, the last 30 days, this year."""
+    import datetime as dt
+
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    today = timezone.localdate()
+    first = today.replace(day=1)
+    last_month_end = first - dt.timedelta(days=1)
+    return [
+        (_("This month"), first.isoformat(), today.isoformat()),
+        (_("Last month"), last_month_end.replace(day=1).isoformat(), last_month_end.isoformat()),
+        (_("Last 30 days"), (today - dt.timedelta(days=29)).isoformat(), today.isoformat()),
+        (_("This year"), today.replace(month=1, day=1).isoformat(), today.isoformat()),
+    ]
