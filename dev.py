@@ -228,8 +228,9 @@ CLOCK_MATRIX = {
     "first-of-month": "2027-03-01T07:15:00+07:00",  # the 1st; in UTC still 28 February
     "last-of-month": "2027-04-30T16:45:00+07:00",  # the 30/4 holiday, after the cut-off hour
     "leap-day": "2028-02-29T10:00:00+07:00",
-    "new-year-eve": "2026-12-31T23:58:30+07:00",  # the run crosses midnight into 2027
-    "new-year": "2027-01-01T06:30:00+07:00",  # a holiday; in UTC still 31 December
+    # the run crosses midnight into 2027: 31 December, then the 1 January holiday (in UTC still
+    # the old year); six instants run as three pairs on two cores
+    "new-year-eve": "2026-12-31T23:58:30+07:00",
     "tet": "2027-02-08T09:00:00+07:00",  # a Monday inside the Tết holiday
     "sunday": "2026-12-06T10:00:00+07:00",
 }
