@@ -131,13 +131,16 @@ def console_exit_pack_progress(request: HttpRequest, pk: int) -> JsonResponse:
 def console_exit_pack_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     run = get_object_or_404(ExitPackRun.objects.select_related("agency"), pk=pk)
     try:
-        path = offboarding.exit_pack_download(run=run, actor_email=request.user.email)  # type: ignore[union-attr]
+        stream, filename = offboarding.exit_pack_download(
+            run=run,
+            actor_email=request.user.email,  # type: ignore[union-attr]
+        )
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
         return redirect("console-agency", pk=run.agency_id)
     return FileResponse(
-        path.open("rb"), as_attachment=True, filename=path.name, content_type="application/zip"
+        stream, as_attachment=True, filename=filename, content_type="application/zip"
     )
 
 

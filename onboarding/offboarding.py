@@ -8,8 +8,13 @@ with an audit row naming the pack. The pack is the archive of the schema.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import psycopg
 from django.conf import settings
@@ -227,8 +232,31 @@ def exit_pack_run_execute(*, run_id: int) -> ExitPackRun:
     return run
 
 
+def _unavailable() -> ValidationError:
+    return ValidationError(
+        _("This exit pack is not available any more (not finished, or moved)."), code="no_pack"
+    )
+
+
+def _stored_pack_name(where: str) -> str | None:
+    """The name in the exit-pack storage of a pack kept in the bucket (``s3://bucket/loc/name``,
+    as :func:`exit_pack_keep` wrote it), or None when ``where`` is a local file."""
+    if not where.startswith("s3://"):
+        return None
+    packs = storages["exit_packs"]
+    bucket = getattr(packs, "bucket_name", "")
+    location = getattr(packs, "location", "")
+    prefix = f"s3://{bucket}/{location}/"
+    name = where.removeprefix(prefix)
+    if not bucket or name == where or not name or "/" in name or name.startswith("."):
+        raise _unavailable()  # kept in another bucket than the one configured now
+    if not packs.exists(name):
+        raise _unavailable()
+    return name
+
+
 def _finished_pack(run: ExitPackRun) -> Path:
-    """The file of a finished export, if it is still where the run wrote it."""
+    """The local file of a finished export, if it is still where the run wrote it."""
     path = Path(run.path) if run.path else None
     root = exit_pack_root().resolve()
     if (
@@ -237,27 +265,74 @@ def _finished_pack(run: ExitPackRun) -> Path:
         or not path.resolve().is_relative_to(root)
         or not path.is_file()
     ):
-        raise ValidationError(
-            _("This exit pack is not available any more (not finished, or moved)."),
-            code="no_pack",
-        )
+        raise _unavailable()
     return path
 
 
-def exit_pack_download(*, run: ExitPackRun, actor_email: str = "") -> Path:
-    """The pack of a finished export, for a member of the provider's staff to download; every
-    download is recorded in the agency's history (the pack holds all of its data)."""
-    path = _finished_pack(run)
+def exit_pack_download(*, run: ExitPackRun, actor_email: str = "") -> tuple[IO[bytes], str]:
+    """The pack of a finished export (an open stream and its file name), for a member of the
+    provider's staff to download, from local disk or the bucket; every download is recorded in
+    the agency's history (the pack holds all of its data)."""
+    if run.status != "finished":
+        raise _unavailable()
+    name = _stored_pack_name(run.path)
+    if name is not None:
+        stream: IO[bytes] = storages["exit_packs"].open(name, "rb")
+        filename = name
+    else:
+        path = _finished_pack(run)
+        stream, filename = path.open("rb"), path.name
     tenant_services._record_event(
         run.agency, "exit_pack_downloaded", actor_email=actor_email, run=run.pk, sha256=run.sha256
     )
-    return path
+    return stream, filename
+
+
+@contextmanager
+def _pack_at_hand(run: ExitPackRun) -> Iterator[Path]:
+    """A local file of the run's pack: the file itself on disk, or a checked copy fetched from
+    the bucket (its sha256 must be the run's), removed afterwards."""
+    if run.status != "finished":
+        raise _unavailable()
+    if run.path.startswith("s3://"):
+        with exit_pack_fetched(where=run.path, sha256=run.sha256) as path:
+            yield path
+    else:
+        yield _finished_pack(run)
+
+
+@contextmanager
+def exit_pack_fetched(*, where: str, sha256: str = "") -> Iterator[Path]:
+    """A local copy of a pack kept in the bucket (``s3://…`` as a run records it) in the
+    exit-pack folder, checked against ``sha256`` when given, removed afterwards."""
+    name = _stored_pack_name(where)
+    if name is None:
+        raise _unavailable()
+    root = exit_pack_root()
+    root.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    # A dot name, like a pack being written: files_to_bucket never copies it.
+    handle, temp = tempfile.mkstemp(prefix=".fetched-", suffix=".zip", dir=root)
+    try:
+        with os.fdopen(handle, "wb") as out, storages["exit_packs"].open(name, "rb") as stream:
+            while chunk := stream.read(exitpack.CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
+        if sha256 and digest.hexdigest() != sha256:
+            raise ValidationError(
+                _("The stored exit pack differs from the one exported; it was not used."),
+                code="pack_changed",
+            )
+        yield Path(temp)
+    finally:
+        Path(temp).unlink(missing_ok=True)
 
 
 def exit_pack_restore(
     *, run: ExitPackRun, slug: str, name: str = "", actor_email: str = ""
 ) -> Agency:
     """A new agency ``slug`` from a finished export: every table with its ids, and its files
-    (``exitpack.exit_pack_import``: all or nothing). The pack is verified again first."""
-    path = _finished_pack(run)
-    return exitpack.exit_pack_import(path=path, slug=slug, name=name, actor_email=actor_email)
+    (``exitpack.exit_pack_import``: all or nothing). The pack is verified again first; one kept
+    in the bucket is fetched and checked against the export's sha256 before that."""
+    with _pack_at_hand(run) as path:
+        return exitpack.exit_pack_import(path=path, slug=slug, name=name, actor_email=actor_email)

@@ -15,6 +15,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.test import Client
+from django.utils import translation
+from django.utils.translation import gettext
 
 from accounts.models import Membership, User
 from desk import services as desk
@@ -559,3 +561,58 @@ def test_export_run_keeps_the_pack_in_the_bucket_then_offboards(
     busy.refresh_from_db()
     assert busy.status == AgencyStatus.OFFBOARDED
     assert s3_files.keys("agencies/xa_an_binh/") == []  # its files went with its schema
+
+
+@pytest.mark.django_db
+def test_a_pack_kept_in_the_bucket_is_downloaded_and_restored_from_the_console(
+    s3_files: Any,
+    busy: Agency,
+    settings: Any,
+    tmp_path: Path,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """The console's download and restore buttons, and the import command, take a pack that
+    only the bucket holds (the worker's copy is gone); a changed object is refused."""
+    settings.EXIT_PACK_ROOT = tmp_path
+    run = ExitPackRun.objects.create(agency=busy, actor_email="ops@motcua.vn")
+    run = exit_pack_run_execute(run_id=run.pk)
+    assert run.path.startswith("s3://") and list(tmp_path.iterdir()) == []
+    key = "exit-packs/" + run.path.removeprefix(f"s3://{s3_files.name}/exit-packs/")
+    stored = s3_files.read(key)
+
+    staff = User.objects.create_user("ops@motcua.vn", "mat-khau-nhan-vien-2026", is_staff=True)
+    console = mfa_login(Client(HTTP_HOST="localhost"), staff)
+    download = console.get(f"/console/exit-packs/{run.pk}/download/")
+    assert download.status_code == 200, download
+    assert download["Content-Disposition"].startswith("attachment")
+    assert b"".join(download.streaming_content) == stored
+    assert AgencyEvent.objects.filter(agency=busy, event="exit_pack_downloaded").exists()
+
+    restored = console.post(
+        f"/console/exit-packs/{run.pk}/restore/", {"slug": "xa-an-binh-tu-kho"}, follow=True
+    )
+    assert restored.status_code == 200
+    copy = Agency.objects.get(slug="xa-an-binh-tu-kho")
+    assert _rows(copy) == _rows(busy)
+    assert list(tmp_path.iterdir()) == []  # the fetched copy is not left behind
+
+    call_command("exit_pack_import", run.path, "--slug", "xa-an-binh-lenh")
+    assert _rows(Agency.objects.get(slug="xa-an-binh-lenh")) == _rows(busy)
+
+    # Someone changes the object in the bucket: restore refuses with a message, makes nothing.
+    s3_files.client.put_object(Bucket=s3_files.name, Key=key, Body=stored + b"extra")
+    refused = console.post(
+        f"/console/exit-packs/{run.pk}/restore/", {"slug": "xa-an-binh-doi"}, follow=True
+    )
+    with translation.override("vi"):
+        changed = gettext("The stored exit pack differs from the one exported; it was not used.")
+        unavailable = gettext("This exit pack is not available any more (not finished, or moved).")
+    assert [str(m) for m in refused.context["messages"]] == [changed]
+    assert not Agency.objects.filter(slug="xa-an-binh-doi").exists()
+    # A pack the bucket no longer holds: the clear message, not a 500.
+    s3_files.client.delete_object(Bucket=s3_files.name, Key=key)
+    gone = console.get(f"/console/exit-packs/{run.pk}/download/", follow=True)
+    assert [str(m) for m in gone.context["messages"]] == [unavailable]
+    assert not Agency.objects.filter(slug="xa-an-binh-doi").exists()
+    with pytest.raises(CommandError):
+        call_command("exit_pack_import", run.path, "--slug", "xa-an-binh-mat")
