@@ -89,3 +89,6 @@ urlpatterns = [
     path("ping/", ops_views.ping, name="ping"),
     path("favicon.ico", ops_views.favicon),
 ]
+
+# A database that cannot be reached answers 503 with Retry-After, not 500 (ops.errors).
+handler500 = "ops.errors.server_error"
