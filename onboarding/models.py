@@ -161,6 +161,40 @@ class ApplicationEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.application_id}: {self.event}"
 
+    @property
+    def label(self) -> str:
+        """What happened, in the reader's language: a step's own label, else the state's."""
+        if self.event in APPLICATION_EVENT_LABELS:
+            return str(APPLICATION_EVENT_LABELS[self.event])
+        if self.event in ApplicationState.values:
+            return str(ApplicationState(self.event).label)
+        return self.event
+
+    @property
+    def from_state_label(self) -> str:
+        return _state_label(self.from_state)
+
+    @property
+    def to_state_label(self) -> str:
+        return _state_label(self.to_state)
+
+
+def _state_label(state: str) -> str:
+    return str(ApplicationState(state).label) if state in ApplicationState.values else state
+
+
+# Events that are not simply the state entered (a test keeps the list complete).
+APPLICATION_EVENT_LABELS = {
+    "submitted": _("Application submitted"),
+    "provisioning": _("Provisioning started"),
+    "retry": _("Provisioning retried"),
+    "resumed": _("Provisioning resumed"),
+    "step_done": _("Provisioning step done"),
+    "step_failed": _("Provisioning step failed"),
+    "queue_failed": _("Could not reach the task queue"),
+    "reactivated": _("Reactivated"),
+}
+
 
 class ExitPackRun(models.Model):
     """One export of an agency's exit pack (console action or command), and its progress.

@@ -161,3 +161,23 @@ class AgencyEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agency_id}: {self.event}"
+
+    @property
+    def label(self) -> str:
+        """What happened, in the reader's language (an unknown code shows as itself)."""
+        return str(AGENCY_EVENT_LABELS.get(self.event, self.event))
+
+
+# Every code tenants.services._record_event is given (a test keeps the list complete).
+AGENCY_EVENT_LABELS = {
+    "created": _("Agency created"),
+    "provisioned": _("Database schema provisioned"),
+    "schema_recreated": _("Database schema recreated"),
+    "status_changed": _("Status changed"),
+    "domain_added": _("Hostname added"),
+    "domain_removed": _("Hostname removed"),
+    "dossier_code_pattern_changed": _("Dossier code pattern changed"),
+    "exit_pack_downloaded": _("Exit pack downloaded"),
+    "imported": _("Imported from an exit pack"),
+    "offboarded": _("Offboarded"),
+}
