@@ -20,6 +20,7 @@ from billing import selectors
 from billing.bank_webhook import HEADER as BANK_SIGNATURE_HEADER
 from billing.bank_webhook import BankWebhookRejected, bank_webhook_receive
 from billing.corrections import AdjustmentLine, invoice_adjust, invoice_replace
+from billing.einvoice.services import einvoice_signing_problem
 from billing.forms import (
     AdjustmentForm,
     LineDismissForm,
@@ -97,6 +98,7 @@ def console_billing(request: HttpRequest) -> HttpResponse:
             "resolve_form": OverpaymentResolveForm(),
             "statement_queued": selectors.statement_lines_queued().count(),
             "einvoices_waiting": list(selectors.einvoices_waiting()[:100]),
+            "einvoice_signing_problem": einvoice_signing_problem(),
         },
     )
 

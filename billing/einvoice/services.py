@@ -8,6 +8,7 @@ cannot be reached leaves the invoice "to send": the periodic task tries again.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -23,6 +24,31 @@ from billing.einvoice.xml import invoice_xml
 from billing.models import BillingEvent, EInvoiceStatus, EInvoiceTransmission, Invoice
 
 WAITING = (EInvoiceStatus.PENDING, EInvoiceStatus.SENT)
+
+
+EXPIRY_WARNING_DAYS = 30
+
+
+def einvoice_signing_problem() -> str:
+    """Why e-invoices cannot be signed now ('' when they can, or when no provider is set):
+    the certificate missing, unreadable, with a wrong password, not valid yet or expired (the
+    tax authority refuses those), or expiring within EXPIRY_WARNING_DAYS. For staff to see
+    before the month's invoices pile up unsent."""
+    if not settings.EINVOICE_PROVIDER_URL:
+        return ""
+    try:
+        certificate = credentials_load().certificate
+    except SigningError as exc:
+        return str(exc)
+    now = timezone.now()
+    starts, ends = certificate.not_valid_before_utc, certificate.not_valid_after_utc
+    if now < starts:
+        return f"the signing certificate is not valid before {starts:%Y-%m-%d}"
+    if now >= ends:
+        return f"the signing certificate expired on {ends:%Y-%m-%d}"
+    if now + dt.timedelta(days=EXPIRY_WARNING_DAYS) >= ends:
+        return f"the signing certificate expires on {ends:%Y-%m-%d}"
+    return ""
 
 
 def submission_key(invoice: Invoice) -> str:

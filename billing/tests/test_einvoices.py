@@ -5,6 +5,7 @@ replacement and adjustment invoices referencing the original."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -338,3 +339,36 @@ def test_invoice_pages_show_the_legal_fields_and_the_vietqr(
         follow=True,
     ).content.decode()
     assert "can still be reduced by" in refused
+
+
+def test_a_signing_certificate_that_cannot_sign_is_shown_to_staff(
+    einvoice_provider: FakeEInvoiceProvider, signing: SigningIdentity, settings: Any,
+    admin_user: Any,
+) -> None:  # fmt: skip
+    """Invoices wait unsent while the certificate cannot sign: the console says why, the
+    provider's health check is degraded, and an expiry is told a month ahead."""
+    import time_machine
+
+    from billing.einvoice.services import einvoice_signing_problem
+
+    staff = mfa_login(Client(HTTP_HOST="localhost"), admin_user)
+    assert einvoice_signing_problem() == ""
+    assert "E-invoices cannot be signed" not in staff.get("/console/billing/").content.decode()
+    assert Client(HTTP_HOST="localhost").get("/health/").json()["checks"]["einvoice_signing"]["ok"]
+
+    settings.EINVOICE_SIGNING_PASSWORD = "wrong"
+    page = staff.get("/console/billing/").content.decode()
+    assert "E-invoices cannot be signed" in page and "password is wrong" in page
+    health = Client(HTTP_HOST="localhost").get("/health/")
+    assert health.status_code == 200 and health.json()["status"] == "degraded"
+    assert "password is wrong" in health.json()["checks"]["einvoice_signing"]["error"]
+
+    settings.EINVOICE_SIGNING_PASSWORD = signing.password
+    ends = signing.certificate.not_valid_after_utc
+    with time_machine.travel(ends - dt.timedelta(days=10), tick=False):
+        assert einvoice_signing_problem() == f"the signing certificate expires on {ends:%Y-%m-%d}"
+    with time_machine.travel(ends + dt.timedelta(days=1), tick=False):
+        assert einvoice_signing_problem() == f"the signing certificate expired on {ends:%Y-%m-%d}"
+    settings.EINVOICE_PROVIDER_URL = ""  # no provider: nothing to sign with, nothing to say
+    settings.EINVOICE_SIGNING_P12 = ""
+    assert einvoice_signing_problem() == ""

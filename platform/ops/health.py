@@ -78,6 +78,16 @@ def check_meter_outbox() -> dict[str, Any]:
     return figures
 
 
+def check_einvoice_signing() -> dict[str, Any]:
+    """The provider's e-invoice signing certificate can sign now (and is not about to expire)."""
+    from billing.einvoice.services import einvoice_signing_problem
+
+    problem = einvoice_signing_problem()
+    if problem:
+        raise CheckFailed(f"e-invoices: {problem}: see /console/billing/", {})
+    return {}
+
+
 CHECKS: dict[str, Callable[[], Any]] = {
     "database": check_database,
     "cache": check_cache,
@@ -86,6 +96,7 @@ CHECKS: dict[str, Callable[[], Any]] = {
 # Shown on the provider's (public) host only; failing them does not fail the endpoint.
 PROVIDER_CHECKS: dict[str, Callable[[], Any]] = {
     "meter_outbox": check_meter_outbox,
+    "einvoice_signing": check_einvoice_signing,
 }
 
 

@@ -14,8 +14,9 @@ def test_health_is_ok_with_every_service_up() -> None:
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
-    # On the provider's host, billing's meter events too (nothing stuck here).
-    assert set(body["checks"]) == {"database", "cache", "broker", "meter_outbox"}
+    # On the provider's host, billing's meter events and e-invoice signing too (all fine here).
+    checks = {"database", "cache", "broker", "meter_outbox", "einvoice_signing"}
+    assert set(body["checks"]) == checks
     assert all(check["ok"] for check in body["checks"].values())
     assert body["checks"]["meter_outbox"]["stuck"] == 0
 
