@@ -334,7 +334,9 @@ def cmd_check(_: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     ensure_venv()
     env = venv_env("config.settings.bench")
-    return subprocess.run([str(PY), "-m", "tests.perf", *args.names], cwd=ROOT, env=env).returncode
+    quick = ["--quick"] if args.quick else []
+    cmd = [str(PY), "-m", "tests.perf", *quick, *args.names]
+    return subprocess.run(cmd, cwd=ROOT, env=env).returncode
 
 
 def cmd_lock(_: argparse.Namespace) -> int:
@@ -413,6 +415,9 @@ def main() -> int:
     )
     bench = sub.add_parser("bench", help="run benchmarks")
     bench.add_argument("names", nargs="*")
+    bench.add_argument(
+        "--quick", action="store_true", help="every benchmark on small data (CI: they all run)"
+    )
     bench.set_defaults(func=cmd_bench)
     sub.add_parser("lock", help="re-resolve requirements.lock").set_defaults(func=cmd_lock)
     sub.add_parser("stop", help="stop embedded services").set_defaults(func=cmd_stop)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.perf.__main__ import BENCH_RE, Result, discover
 
 
@@ -26,3 +28,49 @@ def test_goals_are_judged_and_goal_none_is_only_reported() -> None:
     reported = parse("BENCH portal_detail_p99 12.5 ms goal=none")
     assert reported.met and reported.op == ""
     assert BENCH_RE.match("BENCH broken") is None
+
+
+def _sizes_in_a_fresh_process(quick: bool) -> list[str]:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "BENCH_QUICK"}
+    if quick:
+        env["BENCH_QUICK"] = "1"
+    code = (
+        "from tests.perf import deadline_job, invoicing, stats_dashboard, worklist;"
+        "print(deadline_job.AGENCIES, deadline_job.DOSSIERS, invoicing.AGENCIES,"
+        " stats_dashboard.ALL_AGENCIES, worklist.DOSSIERS)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    return out.stdout.split()
+
+
+def test_quick_mode_runs_every_benchmark_on_small_data_and_full_mode_is_unchanged() -> None:
+    assert _sizes_in_a_fresh_process(quick=False) == ["200", "5000", "4000", "4000", "50000"]
+    quick = [int(n) for n in _sizes_in_a_fresh_process(quick=True)]
+    assert quick == [10, 300, 100, 20, 6000]
+
+
+def test_a_crashing_benchmark_fails_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A missed goal is only reported; a benchmark that crashes makes the exit status 1."""
+    import sys
+
+    from tests.perf import __main__ as runner
+
+    monkeypatch.setenv("BENCH_QUICK", "0")  # --quick sets it: undone after the test
+    monkeypatch.setattr(runner, "discover", lambda: ["crashes", "misses"])
+
+    def fake_run_one(name: str) -> tuple[int, list[Result], float]:
+        if name == "crashes":
+            return 1, [], 0.1
+        return 0, [parse("BENCH misses 0.1 ratio goal=>=0.9")], 0.1
+
+    monkeypatch.setattr(runner, "run_one", fake_run_one)
+    monkeypatch.setattr(sys, "argv", ["tests.perf", "misses"])
+    assert runner.main() == 0
+    monkeypatch.setattr(sys, "argv", ["tests.perf", "--quick"])
+    assert runner.main() == 1

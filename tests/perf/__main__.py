@@ -13,6 +13,7 @@ only when a benchmark crashed or printed no result.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import subprocess
 import sys
@@ -79,7 +80,15 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="small data, to prove every benchmark runs (CI); figures are not the README's",
+    )
     args = parser.parse_args()
+    if args.quick:
+        os.environ["BENCH_QUICK"] = "1"
+    started = time.monotonic()
     available = discover()
     unknown = [n for n in args.names if n not in available]
     if unknown:
@@ -103,10 +112,15 @@ def main() -> int:
             continue
         goal = f"goal {entry.op}{entry.goal:g}" if entry.op else "(reported)"
         verdict = ("met" if entry.met else "MISSED") if entry.op else ""
-        print(f"  {entry.name:<24} {entry.value:>10.4g} {entry.unit:<6} {goal}  {verdict}")
+        print(
+            f"  {entry.name:<24} {entry.value:>10.4g} {entry.unit:<6} {goal}  {verdict:<6}"
+            f"  [{name}: {note}]"
+        )
     missed = [r.name for _n, r, _ in summary if r is not None and not r.met]
     if missed:
         print(f"goals missed: {', '.join(missed)}")
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"{len(names)} benchmark(s) in {time.monotonic() - started:.0f} s; load average {load}")
     if crashed:
         print(f"benchmarks that failed to run: {', '.join(crashed)}")
         return 1

@@ -34,6 +34,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from tests.perf.common import size
+
 ROOT = Path(__file__).resolve().parents[2]
 SLUG = "bench-api"
 PROCEDURE = "S-CT-001"  # one required component, one integer field
@@ -287,8 +289,8 @@ def load(
 def run() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.bench")
     os.environ.setdefault("MOTCUA_DATABASE_ROLE", "owner")  # creates and migrates its database
-    seconds = float(os.environ.get("BENCH_API_SECONDS", 30))
-    warmup = float(os.environ.get("BENCH_API_WARMUP", 3))
+    seconds = float(os.environ.get("BENCH_API_SECONDS", size(30, 4)))
+    warmup = float(os.environ.get("BENCH_API_WARMUP", size(3, 1)))
     host, key = prepare()
     from django.db import connections
 

@@ -21,6 +21,14 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = "config.settings.bench"
+# ``python3 dev.py bench --quick``: every benchmark on small data, to prove they all run (CI).
+# Its figures are not the README's: they come from full runs.
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+
+
+def size(full: Any, quick: Any) -> Any:
+    """The full run's size, or the quick run's."""
+    return quick if QUICK else full
 
 
 def setup_django(name: str) -> None:
@@ -77,13 +85,71 @@ def prepare_database() -> None:
     if not str(name).startswith("motcua_bench"):
         raise SystemExit(f"refusing to recreate database {name!r}: not a bench database")
     connections.close_all()
+    template = _migrated_template()
     with _admin_connection() as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if template:
+            admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            return
         admin.execute(f'CREATE DATABASE "{name}"')
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
     from tenants import services
 
     services.template_ensure()
+
+
+def _code_fingerprint() -> str:
+    """What a migrated bench database depends on: every migration and the agency template's
+    code. A change to any of them makes a new template database."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    files = sorted(ROOT.glob("**/migrations/*.py")) + sorted((ROOT / "tenants").glob("*.py"))
+    for path in files:
+        if ".venv" in path.parts or "var" in path.parts:
+            continue
+        digest.update(str(path.relative_to(ROOT)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _migrated_template() -> str:
+    """A database migrated once (shared migrations and the agency template) that each
+    benchmark's database is copied from (CREATE DATABASE … TEMPLATE: seconds less per
+    benchmark); made on first use, under an advisory lock. '' with BENCH_NO_TEMPLATE=1."""
+    from django.core.management import call_command
+    from django.db import connections
+
+    if os.environ.get("BENCH_NO_TEMPLATE") == "1":
+        return ""
+    template = f"motcua_bench__migrated_{_code_fingerprint()}"
+    with _admin_connection() as admin:
+        admin.execute("SELECT pg_advisory_lock(hashtext('motcua_bench_template'))")
+        exists = admin.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [template]
+        ).fetchone()
+        if not exists:
+            stale = "SELECT datname FROM pg_database WHERE datname LIKE %s"
+            for (old,) in admin.execute(stale, ["motcua\\_bench\\_\\_migrated\\_%"]).fetchall():
+                admin.execute(f'DROP DATABASE IF EXISTS "{old}" WITH (FORCE)')
+            building = f"{template}_building"
+            admin.execute(f'DROP DATABASE IF EXISTS "{building}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{building}"')
+            db = connections["default"].settings_dict
+            own_name = db["NAME"]
+            db["NAME"] = building
+            connections.close_all()
+            try:
+                call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
+                from tenants import services
+
+                services.template_ensure()
+            finally:
+                connections.close_all()
+                db["NAME"] = own_name
+            admin.execute(f'ALTER DATABASE "{building}" RENAME TO "{template}"')
+        admin.execute("SELECT pg_advisory_unlock(hashtext('motcua_bench_template'))")
+    return template
 
 
 def drop_database() -> None:
@@ -218,7 +284,7 @@ def _small_pdf(n: int) -> Any:
 
 
 def submission_overhead(
-    module: Any, attribute: str, *, submissions: int = 600, warm_up: int = 20
+    module: Any, attribute: str, *, submissions: int = 0, warm_up: int = 20
 ) -> tuple[float, float]:
     """Median seconds of one online submission with ``module.attribute`` as it is, and with it
     swapped for a no-op (in this process only): the cost of what that call does.
@@ -228,6 +294,8 @@ def submission_overhead(
     import statistics
 
     from django.contrib.auth import get_user_model
+
+    submissions = submissions or size(600, 30)
 
     from catalog.data import SAMPLE_CATALOG
     from catalog.services import catalog_import

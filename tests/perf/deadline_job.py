@@ -13,13 +13,20 @@ import datetime as dt
 import time
 from typing import TYPE_CHECKING
 
-from tests.perf.common import bench_line, create_agency, detail, prepare_database, setup_django
+from tests.perf.common import (
+    bench_line,
+    create_agency,
+    detail,
+    prepare_database,
+    setup_django,
+    size,
+)
 
 if TYPE_CHECKING:
     from tenants.models import Agency
 
-AGENCIES = 200
-DOSSIERS = 5_000
+AGENCIES = size(200, 10)
+DOSSIERS = size(5_000, 300)
 OFFICERS = 5
 COPIED = (
     "procedures_agencyprocedure",

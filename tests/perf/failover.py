@@ -9,6 +9,17 @@ from __future__ import annotations
 
 
 def run() -> None:
+    import os
+
+    from tests.perf.common import QUICK
+
+    if QUICK:  # small data; the same servers and steps
+        for name, value in {
+            "MOTCUA_FAILOVER_BEFORE": "4",
+            "MOTCUA_FAILOVER_AFTER": "25",
+            "MOTCUA_FAILOVER_CLIENTS": "2",
+        }.items():
+            os.environ.setdefault(name, value)
     from tests.ops.failover import run as prove
 
     prove()

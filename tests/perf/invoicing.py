@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-from tests.perf.common import bench_line, detail, prepare_database, setup_django
+from tests.perf.common import bench_line, detail, prepare_database, setup_django, size
 
-AGENCIES = 4_000
-ACCOUNTS = 300
+AGENCIES = size(4_000, 100)
+ACCOUNTS = size(300, 10)
 PERIOD = dt.date(2026, 10, 1)
 KINDS = ["commune"] * 80 + ["department"] * 12 + ["district"] * 6 + ["service_centre", "other"]
 
@@ -100,7 +100,10 @@ def run() -> None:
     invoices = Invoice.objects.filter(period_start=PERIOD)
     assert report.issued == ACCOUNTS == invoices.filter(status="issued").count(), report
     lines = InvoiceLine.objects.filter(invoice__period_start=PERIOD)
-    assert invoices.aggregate(t=Sum("total"))["t"] == lines.aggregate(t=Sum("amount"))["t"]
+    # Lines are before VAT: they add up to the invoices' subtotals; each total adds its VAT.
+    sums = invoices.aggregate(subtotal=Sum("subtotal"), vat=Sum("vat_amount"), total=Sum("total"))
+    assert sums["subtotal"] == lines.aggregate(t=Sum("amount"))["t"], sums
+    assert sums["total"] == sums["subtotal"] + sums["vat"], sums
     numbers = set(invoices.values_list("number", flat=True))
     assert len(numbers) == ACCOUNTS, "invoice numbers must be unique"
     detail(f"{report.prepared.lines:,} lines, total {report.prepared.total:,} VND")

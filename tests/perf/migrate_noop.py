@@ -14,9 +14,10 @@ from tests.perf.common import (
     detail,
     prepare_database,
     setup_django,
+    size,
 )
 
-AGENCIES = 200
+AGENCIES = size(200, 10)
 
 
 def _command(*args: str) -> float:

@@ -19,12 +19,13 @@ from tests.perf.common import (
     gunicorn_serving,
     prepare_database,
     setup_django,
+    size,
     warm,
 )
 from tests.perf.loadgen import interleaved
 
-ROUNDS = 3
-SECONDS = 10.0  # per path per round: 30 s per path in all
+ROUNDS = size(3, 1)
+SECONDS = size(10.0, 1.5)  # per path per round: 30 s per path in all
 PROCEDURE = "S-HT-001"
 BIRTH_FORM = {
     "child_full_name": "Nguyễn Văn B",

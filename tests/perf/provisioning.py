@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import statistics
 
-from tests.perf.common import bench_line, detail, prepare_database, setup_django
+from tests.perf.common import bench_line, detail, prepare_database, setup_django, size
 
-ROUNDS = 9
+ROUNDS = size(9, 2)
 
 
 def run() -> None:
@@ -36,7 +36,7 @@ def run() -> None:
     # into the clone function instead of the snapshot, then the snapshot again.
     snapshot_sql = SchemaState.objects.get(schema_name=schemas.TEMPLATE_SCHEMA).clone_sql
     schemas.template_clone_function_ensure("")
-    function_times = [provision("function", i) for i in range(3)]
+    function_times = [provision("function", i) for i in range(size(3, 1))]
     schemas.template_clone_function_ensure(snapshot_sql)
 
     clone = statistics.median(times["clone"])

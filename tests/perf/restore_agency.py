@@ -8,6 +8,16 @@ from __future__ import annotations
 
 
 def run() -> None:
+    import os
+
+    from tests.perf.common import QUICK
+
+    if QUICK:  # small data; the same servers and steps
+        for name, value in {
+            "MOTCUA_RESTORE_DOSSIERS": "500",
+            "MOTCUA_RESTORE_FILL_MB": "5",
+        }.items():
+            os.environ.setdefault(name, value)
     from tests.ops.backup_restore import run as prove
 
     prove()

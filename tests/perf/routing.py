@@ -13,12 +13,13 @@ from tests.perf.common import (
     gunicorn_serving,
     prepare_database,
     setup_django,
+    size,
     warm,
 )
 from tests.perf.loadgen import interleaved
 
-ROUNDS = 8
-SECONDS = 3.0
+ROUNDS = size(8, 1)
+SECONDS = size(3.0, 1.0)
 UNROUTED = "/_khong-dinh-tuyen"
 
 

@@ -23,15 +23,16 @@ from tests.perf.common import (
     detail,
     prepare_database,
     setup_django,
+    size,
     submission_overhead,
 )
 
 PROVINCE = "31"
-PROVINCE_AGENCIES = 130
-ALL_AGENCIES = 4000
+PROVINCE_AGENCIES = size(130, 5)
+ALL_AGENCIES = size(4000, 20)
 PROCEDURES = 12
-DAYS = 365
-REQUESTS = 10
+DAYS = size(365, 40)
+REQUESTS = size(10, 2)
 # (metric, n per day and procedure, total per day and procedure)
 DAILY = [
     ("received_online", 3, 0),
