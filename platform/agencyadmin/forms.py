@@ -55,6 +55,8 @@ class ProcedureSettingsForm(forms.Form):
         choices=[(0, _("None")), (1, _("Level 1")), (2, _("Level 2"))],
         coerce=int,
         initial=0,
+        required=False,
+        empty_value=0,
     )
 
 
