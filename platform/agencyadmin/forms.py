@@ -56,7 +56,7 @@ class ProcedureSettingsForm(forms.Form):
         coerce=int,
         initial=0,
         required=False,
-        empty_value=0,
+        empty_value=0,  # type: ignore[arg-type]  # stubs: str only
     )
 
 

@@ -126,7 +126,9 @@ class DossierForm(forms.Form):
             return None
 
     def applicant_data(self) -> dict[str, str]:
-        return {key: self.locked.get(key, self.data.get(key, "")) for key in APPLICANT_FIELDS}
+        return {
+            key: self.locked.get(key) or str(self.data.get(key, "")) for key in APPLICANT_FIELDS
+        }
 
     def uploads(self) -> dict[int, list[Any]]:
         found = {}
