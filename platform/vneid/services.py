@@ -78,3 +78,12 @@ LOCKED_APPLICANT_FIELDS = {
 
 def identity_applicant_values(identity: Identity) -> dict[str, str]:
     return {form: str(getattr(identity, attr)) for form, attr in LOCKED_APPLICANT_FIELDS.items()}
+
+
+def agency_staff_vneid_set(*, agency: Any, required: bool) -> None:
+    """Require (or not) the agency's staff to sign in with VNeID; routing sees it at once."""
+    from tenants.routing import invalidate_agency
+
+    agency.staff_vneid_required = required
+    agency.save(update_fields=["staff_vneid_required", "updated_at"])
+    transaction.on_commit(lambda: invalidate_agency(agency))

@@ -117,6 +117,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.ProviderStaffMFAMiddleware",
+    "vneid.middleware.StaffVNeIDMiddleware",
 ]
 
 TEMPLATES: list[dict[str, Any]] = [
