@@ -74,6 +74,14 @@ class Agency(TenantMixin):
         default="{code}-{yymmdd}-{seq:04}",
         help_text=_("Tokens: {code} {yyyy} {yy} {mm} {dd} {yymmdd} {seq} or {seq:N} (N digits)."),
     )
+    staff_vneid_required = models.BooleanField(
+        _("staff sign in with VNeID"),
+        default=False,
+        help_text=_(
+            "The agency's staff reach the desk and its administration only after "
+            "signing in with VNeID."
+        ),
+    )
     status = models.CharField(
         _("status"),
         max_length=20,

@@ -47,6 +47,17 @@ class ProcedureSettingsForm(forms.Form):
     )
     online_submission = forms.BooleanField(label=_("Online submission"), required=False)
     online_payment = forms.BooleanField(label=_("Online payment of the fee"), required=False)
+    fee_before_result = forms.BooleanField(
+        label=_("The fee must be paid before the result is returned"), required=False
+    )
+    identity_level_required = forms.TypedChoiceField(
+        label=_("VNeID identity required to submit online"),
+        choices=[(0, _("None")), (1, _("Level 1")), (2, _("Level 2"))],
+        coerce=int,
+        initial=0,
+        required=False,
+        empty_value=0,  # type: ignore[arg-type]  # stubs: str only
+    )
 
 
 class ComponentForm(forms.Form):

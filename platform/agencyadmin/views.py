@@ -158,6 +158,8 @@ def _configuration_forms(procedure: AgencyProcedure, data: Any = None) -> tuple[
             "cutoff_hour": procedure.cutoff_hour,
             "online_submission": procedure.online_submission,
             "online_payment": procedure.online_payment,
+            "fee_before_result": procedure.fee_before_result,
+            "identity_level_required": procedure.identity_level_required,
         },
     )
     component_formset = admin_forms.ComponentFormSet(

@@ -41,6 +41,7 @@ from desk.models import (
     StopNotice,
     SupplementRequest,
 )
+from dossiers.fees import fee_settled_required
 from dossiers.files import CheckedFile, check_file, files_delete
 from dossiers.models import Channel, Dossier, DossierEvent, DossierStatus
 from dossiers.services import Applicant, SubmitResult, documents_store, dossier_submit
@@ -790,6 +791,7 @@ def result_return(
             raise _refuse(
                 _("The applicant has no account to receive the result electronically."), "input"
             )
+        fee_settled_required(dossier=d)  # issue 14 item 5; the only fee rule here
         ctx.process.return_method = method
         ctx.process.returned_at = ctx.now
         _close(ctx.process)

@@ -107,3 +107,27 @@ def fee_payment_confirm(*, remote_id: str, amount: int, currency: str) -> str:
         )
         stats_dossier_event(procedure_id=dossier.procedure_id, metric=Metric.PAID_ONLINE, at=now)
     return "paid"
+
+
+def fee_settled_required(*, dossier: Dossier) -> None:
+    """Refuse to go on (return the result) while a fee the procedure wants paid first is not.
+
+    One guard for the desk's return-result action: the procedure's ``fee_before_result`` says
+    so, and a dossier with no fee (or a fee waived to 0) is always settled.
+    """
+    from procedures.models import AgencyProcedure
+
+    required = (
+        AgencyProcedure.objects.filter(pk=dossier.procedure_id)
+        .values_list("fee_before_result", flat=True)
+        .first()
+    )
+    if required and dossier.fee_amount > 0 and not dossier.fee_paid:
+        raise ValidationError(
+            _(
+                "The fee of %(amount)s VND is not paid yet: this procedure requires the fee "
+                "to be settled before the result is returned."
+            )
+            % {"amount": f"{dossier.fee_amount:,}".replace(",", ".")},
+            code="fee_unpaid",
+        )

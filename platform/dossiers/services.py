@@ -112,6 +112,36 @@ APPLICANT_MAX_LENGTHS = {
 }
 
 
+def _check_identity(
+    procedure: AgencyProcedure, applicant: Applicant, errors: dict[str, list[str]]
+) -> None:
+    """Online: details VNeID verified are the applicant's, unchanged; a procedure may require
+    a VNeID identity of some level to be submitted at all."""
+    from vneid.services import identity_applicant_values, identity_of
+
+    identity = identity_of(applicant.user)
+    if identity is not None:
+        given = {
+            "applicant_name": applicant.name.strip(),
+            "applicant_id_number": applicant.id_number.strip(),
+            "applicant_address": applicant.address.strip(),
+        }
+        for key, value in identity_applicant_values(identity).items():
+            if given[key] != value.strip():
+                errors.setdefault(key, []).append(
+                    _("This detail comes from your VNeID identity and cannot be changed.")
+                )
+    required = procedure.identity_level_required
+    if required and (identity is None or identity.level < required):
+        errors.setdefault("__all__", []).append(
+            _(
+                "This procedure can only be submitted online with a level-%(level)d VNeID "
+                "identity. Sign in with VNeID (level %(level)d) and submit again."
+            )
+            % {"level": required}
+        )
+
+
 def _check_applicant(applicant: Applicant, errors: dict[str, list[str]]) -> None:
     if not applicant.name.strip():
         errors.setdefault("applicant_name", []).append(_("The applicant's full name is required."))
@@ -261,6 +291,8 @@ def dossier_check(
         for key, messages in exc.message_dict.items():
             errors.setdefault(f"{FORM_ERROR_PREFIX}{key}", []).extend(messages)
     _check_applicant(applicant, errors)
+    if channel == Channel.ONLINE:
+        _check_identity(procedure, applicant, errors)
     draft_documents = list(draft.documents.all()) if draft is not None else []
     kept: dict[int, int] = {}
     for doc in draft_documents:

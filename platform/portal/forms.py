@@ -87,9 +87,17 @@ class DossierForm(forms.Form):
     # form again updates that draft, never makes a second one.
     draft_id = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, spec: ProcedureSpec, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, spec: ProcedureSpec, *args: Any, locked: dict[str, str] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.spec = spec
+        # Details from the person's VNeID identity: shown, not editable, and never read from
+        # the post (applicant_data); the services refuse any other value as well.
+        self.locked = dict(locked or {})
+        for key in self.locked:
+            self.fields[key].disabled = True
+            self.fields[key].help_text = _("From your VNeID identity.")
         for spec_field in spec.fields:
             field = _field_for(spec_field)
             field.widget.attrs["data-required"] = "1" if spec_field.required else "0"
@@ -118,7 +126,9 @@ class DossierForm(forms.Form):
             return None
 
     def applicant_data(self) -> dict[str, str]:
-        return {key: self.data.get(key, "") for key in APPLICANT_FIELDS}
+        return {
+            key: self.locked.get(key) or str(self.data.get(key, "")) for key in APPLICANT_FIELDS
+        }
 
     def uploads(self) -> dict[int, list[Any]]:
         found = {}

@@ -46,6 +46,7 @@ from portal.pagecache import cache_public_page
 from procedures.models import AgencyProcedure
 from procedures.selectors import published_procedures, published_sectors
 from tenants.http import AgencyRequest
+from vneid.services import identity_applicant_values, identity_of
 
 
 def _agency(request: HttpRequest) -> Any:
@@ -109,16 +110,24 @@ def _flash_errors(request: HttpRequest, exc: ValidationError) -> None:
         messages.error(request, message)
 
 
+def _locked(user: Any) -> dict[str, str]:
+    """The applicant details the person's VNeID identity fixes (none without one)."""
+    identity = identity_of(user)
+    return identity_applicant_values(identity) if identity is not None else {}
+
+
 def _applicant_initial(user: Any) -> dict[str, str]:
     return {
         "applicant_name": user.full_name,
         "applicant_id_number": user.personal_id_number,
         "applicant_phone": user.phone,
         "applicant_address": user.address,
+        **_locked(user),
     }
 
 
 def _applicant(user: Any, data: dict[str, str]) -> Applicant:
+    data = {**data, **_locked(user)}  # what VNeID verified, whatever was posted
     return Applicant(
         name=data.get("applicant_name", "").strip(),
         id_number=data.get("applicant_id_number", "").strip(),
@@ -145,6 +154,7 @@ def submission_start(request: AgencyRequest, code: str) -> HttpResponse:
         request.FILES if posted else None,
         # A new form names the draft it will fill, so saving it twice makes one draft.
         initial={**_applicant_initial(request.user), "draft_id": uuid.uuid4()},
+        locked=_locked(request.user),
     )
     if request.method == "POST":
         return _save_and_continue(request, form, procedure, draft=None)
@@ -169,12 +179,15 @@ def submission_edit(request: AgencyRequest, draft_id: str) -> HttpResponse:
         return redirect("portal-my-dossiers")
     initial = {**_applicant_initial(request.user), **draft.applicant_data, "draft_id": draft.pk}
     initial.update({f"f_{k}": v for k, v in draft.form_data.items()})
+    locked = _locked(request.user)
+    initial.update(locked)
     posted = request.method == "POST"
     form = DossierForm(
         procedure.published_version.spec,
         request.POST if posted else None,
         request.FILES if posted else None,
         initial=initial,
+        locked=locked,
     )
     if request.method == "POST":
         return _save_and_continue(request, form, procedure, draft=draft)

@@ -36,6 +36,12 @@ class AgencyProcedure(models.Model):
     cutoff_hour = models.PositiveSmallIntegerField(_("cut-off hour"), default=17)
     online_submission = models.BooleanField(_("online submission"), default=True)
     online_payment = models.BooleanField(_("online payment"), default=False)
+    # The desk may return the result only once the fee is settled (issue 14, item 5).
+    fee_before_result = models.BooleanField(_("fee settled before the result"), default=False)
+    # 2: online submission needs a level-2 VNeID identity (verified name, ID number, address).
+    identity_level_required = models.PositiveSmallIntegerField(
+        _("identity level required"), default=0, choices=[(0, "—"), (1, "1"), (2, "2")]
+    )
     result = models.CharField(_("result"), max_length=500, blank=True)
     legal_basis = models.TextField(_("legal basis"), blank=True)
     conditions = models.TextField(_("conditions"), blank=True)

@@ -374,8 +374,13 @@ def procedure_configure(
     extra_fields: Sequence[FieldInput],
     steps: Sequence[StepInput],
     actor: Any = None,
+    fee_before_result: bool | None = None,
+    identity_level_required: int | None = None,
 ) -> AgencyProcedure:
     """Save the agency's settings for a procedure (a draft until published).
+
+    ``fee_before_result`` and ``identity_level_required`` (None: unchanged) apply at once:
+    the desk and the portal read them from the procedure, not from its published version.
 
     The law's limits hold: a component the catalog requires stays required, the
     processing time cannot exceed the catalog's, and the steps must fit in it.
@@ -410,9 +415,17 @@ def procedure_configure(
         procedure.cutoff_hour = cutoff_hour
         procedure.online_submission = online_submission
         procedure.online_payment = online_payment
+        if fee_before_result is not None:
+            procedure.fee_before_result = fee_before_result
+        if identity_level_required is not None:
+            if identity_level_required not in (0, 1, 2):
+                raise ValidationError({"identity_level_required": _("Choose level 0, 1 or 2.")})
+            procedure.identity_level_required = identity_level_required
         procedure.has_unpublished_changes = True
         procedure.save(
             update_fields=[
+                "fee_before_result",
+                "identity_level_required",
                 "fee",
                 "processing_days",
                 "cutoff_hour",
@@ -468,6 +481,8 @@ def procedure_configure(
             cutoff_hour=cutoff_hour,
             online_submission=online_submission,
             online_payment=online_payment,
+            fee_before_result=procedure.fee_before_result,
+            identity_level_required=procedure.identity_level_required,
             extra_fields=[f.key for f in extra_fields],
             steps=len(steps),
         )

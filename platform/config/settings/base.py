@@ -49,6 +49,8 @@ SHARED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",
+    "vneid",  # VNeID sign-in (OpenID Connect), the identity it asserts
     "csp",  # django-csp: the Content-Security-Policy header (and its settings checks)
     "ninja",  # django-ninja: its API docs page and bundled Swagger UI assets (no CDN)
     "accounts",
@@ -115,6 +117,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.ProviderStaffMFAMiddleware",
+    "vneid.middleware.StaffVNeIDMiddleware",
 ]
 
 TEMPLATES: list[dict[str, Any]] = [
@@ -355,6 +358,29 @@ ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 # action): 10 a minute per client, 5 in 5 minutes per account. Counted once for the whole
 # platform, not per host (config.cache.make_key, accounts.adapter).
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# VNeID (the national e-identity) through OpenID Connect: one app for every agency host; the
+# redirect URI is https://<host>/accounts/vneid/callback/ (see vneid.provider).
+SOCIALACCOUNT_ADAPTER = "vneid.adapter.SocialAccountAdapter"
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # an e-mail account links VNeID only when signed in
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_PROVIDERS: dict[str, Any] = {
+    "vneid": {
+        "APPS": [
+            {
+                "provider_id": "vneid",
+                "name": "VNeID",
+                "client_id": env.str("VNEID_CLIENT_ID", default="motcua-cloud"),
+                "secret": env.str("VNEID_CLIENT_SECRET", default=""),
+                "settings": {
+                    "server_url": env.str("VNEID_SERVER_URL", default="https://vneid.gov.vn"),
+                    "oauth_pkce_enabled": True,
+                    "token_auth_method": "client_secret_post",
+                },
+            }
+        ],
+        "SCOPE": ["openid", "profile", "email"],
+    }
+}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = PLATFORM_NAME
 
