@@ -17,4 +17,5 @@ pytest_plugins = [
     "tests.fixtures.mfa",
     "tests.fixtures.s3",
     "tests.fixtures.axe",
+    "tests.fixtures.lifecycle",
 ]

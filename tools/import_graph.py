@@ -181,6 +181,7 @@ def scan() -> Graph:
         for node, in_function, type_checking in _walk(
             tree, in_function=False, in_type_checking=False
         ):
+            targets: list[tuple[str, tuple[str, ...]]]
             if isinstance(node, ast.Import):
                 targets = [(alias.name, ()) for alias in node.names]
                 for alias in node.names:
