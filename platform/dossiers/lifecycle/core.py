@@ -26,7 +26,7 @@ from catalog.spec import Step
 from desk import engine
 from desk.models import DossierProcess, HandOver, StepAssignment
 from dossiers.lifecycle import effects
-from dossiers.lifecycle.table import Transition, allowed_sources, transition
+from dossiers.lifecycle.table import ANY, Transition, allowed_sources, transition
 from dossiers.models import Dossier, DossierEvent
 
 MAX_NOTE = 4000
@@ -107,7 +107,8 @@ def move(ctx: LockedDossier, action: str, target: str | None = None) -> Transiti
             % {"status": ctx.dossier.get_status_display()},
             "status",
         )
-    ctx.dossier.status = row.target
+    if row.target != ANY:
+        ctx.dossier.status = row.target
     for recorder in list(_recorders):
         recorder(row)
     return row

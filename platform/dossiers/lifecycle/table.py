@@ -10,7 +10,8 @@ afterwards, the form (Decision 822/QĐ-VPCP numbering: 01 receipt, 02 supplement
 refusal, 04 apology and new appointment, 05 stop notice, 06 hand-over trail) the action
 writes, whether the legal clock stands still afterwards, and the statistics metric it
 counts. Actions that keep the status (taking, assigning, sending back, attaching a result,
-a fee paid, a Form 04) are rows too, from a status to itself.
+a fee paid, a Form 04) are rows too, from a status to itself (``ANY`` to ``ANY``: in
+whatever status the dossier is).
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ class Transition:
 
 OPEN = (S.RECEIVED, S.IN_PROCESSING, S.SUPPLEMENT_REQUESTED)
 HELD = (S.RECEIVED, S.IN_PROCESSING, S.SUPPLEMENT_REQUESTED, S.RESULT_READY)
-ALL = tuple(S.values)
+#: A row from ``ANY`` status to ``ANY`` keeps whatever status the dossier is in.
+ANY = "*"
 
 
 def _rows(
@@ -120,7 +122,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         form="04",
     ),
     # The fee, paid online in any status (it is recorded even after the dossier closed)
-    *_rows(ALL, "pay_fee", (GATEWAY,), metric="paid_online"),
+    Transition(ANY, "pay_fee", (GATEWAY,), ANY, metric="paid_online"),
 )
 
 _BY_KEY = {t.key: t for t in TRANSITIONS}
@@ -129,11 +131,17 @@ ACTIONS = tuple(dict.fromkeys(t.action for t in TRANSITIONS))
 
 def transition(source: str, action: str, target: str | None = None) -> Transition | None:
     """The row for this move (``target=None``: the action keeps the status), or None."""
-    return _BY_KEY.get((source, action, source if target is None else target))
+    row = _BY_KEY.get((source, action, source if target is None else target))
+    if row is None and source in S.values and (target is None or target == source):
+        row = _BY_KEY.get((ANY, action, ANY))
+    return row
 
 
 def allowed_sources(action: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(t.source for t in TRANSITIONS if t.action == action))
+    sources = [t.source for t in TRANSITIONS if t.action == action]
+    if ANY in sources:
+        return tuple(S.values)
+    return tuple(dict.fromkeys(sources))
 
 
 # -- The diagram -------------------------------------------------------------------------
@@ -171,7 +179,8 @@ def markdown_table() -> str:
     ]
     for t in TRANSITIONS:
         rows.append(
-            f"| {t.source or '(new)'} | `{t.action}` | {', '.join(t.roles)} | {t.target} "
+            f"| {t.source or '(new)'} | `{t.action}` | {', '.join(t.roles)} "
+            f"| {'(same)' if t.target == ANY else t.target} "
             f"| {t.form or ''} | {'paused' if t.clock_paused else ''} |"
         )
     return "\n".join(rows)
