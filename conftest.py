@@ -18,4 +18,5 @@ pytest_plugins = [
     "tests.fixtures.s3",
     "tests.fixtures.axe",
     "tests.fixtures.vneid",
+    "tests.fixtures.lifecycle",
 ]

@@ -618,7 +618,7 @@ def exit_pack_import(
                         stored = default_storage.save(wanted, File(src, name=wanted))
                     if stored != wanted:
                         raise RuntimeError(f"{wanted} was stored as {stored}")
-            tenant_services._record_event(
+            tenant_services.agency_event_record(
                 agency,
                 "imported",
                 actor_email=actor_email,

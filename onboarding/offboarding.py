@@ -108,7 +108,7 @@ def agency_offboard(
         if Subscription.objects.filter(agency=agency, ends_on__isnull=True).exists():
             # Billed up to and including today; the ledger and invoices stay (and are in the pack).
             subscription_end(agency=agency, ends_on=timezone.localdate(), actor_email=actor_email)
-        tenant_services._record_event(
+        tenant_services.agency_event_record(
             agency,
             "offboarded",
             actor_email=actor_email,
@@ -282,7 +282,7 @@ def exit_pack_download(*, run: ExitPackRun, actor_email: str = "") -> tuple[IO[b
     else:
         path = _finished_pack(run)
         stream, filename = path.open("rb"), path.name
-    tenant_services._record_event(
+    tenant_services.agency_event_record(
         run.agency, "exit_pack_downloaded", actor_email=actor_email, run=run.pk, sha256=run.sha256
     )
     return stream, filename

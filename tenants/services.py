@@ -62,7 +62,10 @@ def platform_hostname(slug: str) -> str:
     return f"{slug}.{settings.PLATFORM_BASE_DOMAIN}"
 
 
-def _record_event(agency: Agency, event: str, *, actor_email: str = "", **detail: Any) -> None:
+def agency_event_record(
+    agency: Agency, event: str, *, actor_email: str = "", **detail: Any
+) -> None:
+    """A line of the agency's lifecycle history (public schema), in the caller's transaction."""
     AgencyEvent.objects.create(agency=agency, event=event, detail=detail, actor_email=actor_email)
 
 
@@ -131,7 +134,7 @@ def agency_create(
             Domain.objects.create(
                 domain=hostname, tenant=agency, is_primary=True, kind=DomainKind.PLATFORM
             )
-            _record_event(agency, "created", actor_email=actor_email, slug=slug, kind=kind)
+            agency_event_record(agency, "created", actor_email=actor_email, slug=slug, kind=kind)
     except IntegrityError as exc:
         # Lost a race with a concurrent request for the same slug or hostname.
         raise ValidationError(
@@ -280,7 +283,9 @@ def agency_provision(*, agency: Agency, use_template: bool = True) -> ProvisionR
             agency.activated_at = timezone.now()
             agency.save(update_fields=["status", "activated_at", "updated_at"])
         seconds = time.perf_counter() - started
-        _record_event(agency, "provisioned", via=via, repaired=repaired, seconds=round(seconds, 3))
+        agency_event_record(
+            agency, "provisioned", via=via, repaired=repaired, seconds=round(seconds, 3)
+        )
         failpoint("provision.before_commit")
     return ProvisionResult(agency, via, time.perf_counter() - started, repaired)
 
@@ -306,7 +311,7 @@ def agency_set_status(
         old = agency.status
         agency.status = status
         agency.save(update_fields=["status", "updated_at"])
-        _record_event(
+        agency_event_record(
             agency, "status_changed", actor_email=actor_email, old=old, new=status, reason=reason
         )
     return agency
@@ -346,7 +351,7 @@ def agency_set_dossier_code_pattern(*, agency: Agency, pattern: str, actor: Any 
         agency.dossier_code_pattern = pattern
         agency.save(update_fields=["dossier_code_pattern", "updated_at"])
         actor_email = str(getattr(actor, "email", "") or "")
-        _record_event(
+        agency_event_record(
             agency, "dossier_code_pattern_changed", actor_email=actor_email, old=old, new=pattern
         )
         with agency_context(agency):
@@ -384,7 +389,7 @@ def domain_add(*, agency: Agency, hostname: str, make_primary: bool = False) -> 
         domain = Domain.objects.create(
             domain=host, tenant=agency, is_primary=make_primary, kind=DomainKind.CUSTOM
         )
-        _record_event(agency, "domain_added", hostname=host)
+        agency_event_record(agency, "domain_added", hostname=host)
     return domain
 
 
@@ -406,7 +411,7 @@ def domain_remove(*, agency: Agency, hostname: str) -> None:
         domain.delete()
         if was_primary:
             Domain.objects.filter(tenant=agency, kind=DomainKind.PLATFORM).update(is_primary=True)
-        _record_event(agency, "domain_removed", hostname=host)
+        agency_event_record(agency, "domain_removed", hostname=host)
 
 
 # -- Migrations across every agency --------------------------------------------------------
@@ -539,4 +544,4 @@ def _schema_recreate(schema_name: str) -> None:
                 "created_via": via,
             },
         )
-        _record_event(agency, "schema_recreated", via=via)
+        agency_event_record(agency, "schema_recreated", via=via)

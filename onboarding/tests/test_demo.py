@@ -91,9 +91,8 @@ def test_demo_month_has_dossiers_in_every_state_and_real_figures(demo_people) ->
     from billing.invoicing import previous_period
     from billing.models import UsageEvent
     from desk.models import Refusal
-    from dossiers.models import Dossier, DossierStatus
+    from dossiers.models import Apology, ApologyStatus, Dossier, DossierStatus
     from exchange.models import Exchange
-    from notifications.models import Apology, ApologyStatus
     from onboarding.demo_activity import demo_activity_seed
     from reports.models import DailyAgencyStat
     from results.models import Rating

@@ -11,11 +11,19 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
 from accounts.mfa import mfa_redirect, mfa_satisfied
-from accounts.models import Membership, Role
+from accounts.models import Membership, Role, User
 
 F = TypeVar("F", bound=Callable[..., HttpResponse])
 
 _CACHE_ATTR = "_agency_roles"
+
+
+def signed_in(request: HttpRequest) -> User:
+    """The signed-in user of a view that requires one (as the services' ``actor: User``)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied
+    return user
 
 
 def agency_roles(request: HttpRequest) -> frozenset[str]:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import Membership, Role
-from accounts.permissions import agency_role_required
+from accounts.permissions import agency_role_required, signed_in
 from desk.models import StepAssignment
 from desk.services import step_assignments_set
 from procedures.models import AgencyProcedure
@@ -40,7 +40,7 @@ def step_assignments(request: AgencyRequest, code: str) -> HttpResponse:
                         int(v) for v in request.POST.getlist(f"step_{position}") if v.isdigit()
                     }
                     step_assignments_set(
-                        actor=request.user,
+                        actor=signed_in(request),
                         procedure=procedure,
                         step_position=position,
                         users=[m.user for m in members if m.user_id in chosen],

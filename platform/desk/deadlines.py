@@ -10,8 +10,9 @@ waiting for a supplement is not counted) and:
 One statement per agency finds the dossiers and inserts the drafts (``INSERT … SELECT …
 ON CONFLICT DO NOTHING``), so a repeated run the same day changes nothing.
 
-``apology_sign``: a leader signs the draft; the dossier's due date moves to the new date and
-the applicant is notified — in one transaction.
+A leader signs a draft with ``dossiers.lifecycle.apology_sign`` (the lifecycle's ``extend``,
+named here too): the dossier's due date moves to the new date and the applicant is notified,
+in one transaction.
 """
 
 from __future__ import annotations
@@ -23,24 +24,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import connection as db_connection
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Role, User
-from audit.services import audit_record
+from accounts.models import User
 from desk import engine
 from desk.models import DossierProcess
-from dossiers.models import Dossier, DossierEvent, DossierStatus
-from notifications.models import Apology, ApologyStatus
-from notifications.services import day_text, notify_applicant, notify_officer_due_soon
+from dossiers.lifecycle import apology_sign
+from dossiers.models import Apology, ApologyStatus, Dossier, DossierStatus
+from notifications.services import day_text, notify_officer_due_soon
 from tenants.context import for_each_agency
 from tenants.models import Agency
 from workdays.calendar import WorkCalendar, agency_calendar
 
 logger = logging.getLogger(__name__)
+
+__all__ = ["AgencyScan", "ScanReport", "apology_sign", "deadline_scan", "deadline_scan_agency"]
 
 #: Open with the clock running (a supplement request pauses it; its due date will move).
 RUNNING = (DossierStatus.RECEIVED, DossierStatus.IN_PROCESSING, DossierStatus.TRANSFERRED)
@@ -153,76 +154,3 @@ def deadline_scan(*, today: dt.date | None = None, days: int | None = None) -> S
         report.reminders += scan.reminders
         report.per_agency[schema] = scan
     return report
-
-
-def apology_sign(
-    *,
-    dossier: Dossier,
-    actor: Any,
-    reason: str = "",
-    new_due_date: dt.date | None = None,
-    at: dt.datetime | None = None,
-) -> Apology:
-    """A leader signs the dossier's draft apology (Form 04): the due date moves to the new
-    appointment and the applicant is notified, all in one transaction."""
-    if Role.LEADER not in engine.roles_of(actor):
-        raise ValidationError(_("Only a leader signs the apology (Form 04)."), code="role")
-    now = at or timezone.now()
-    with transaction.atomic():
-        fresh = (
-            Dossier.objects.select_for_update(of=("self",))
-            .select_related("procedure")
-            .filter(pk=dossier.pk, code=dossier.code)
-            .first()
-        )
-        if fresh is None:
-            raise ValidationError(_("This dossier does not exist in this agency."), code="missing")
-        apology = Apology.objects.select_for_update().filter(dossier=fresh).first()
-        if apology is None or apology.status != ApologyStatus.DRAFT:
-            raise ValidationError(
-                _("There is no apology waiting for a signature on this dossier."), code="status"
-            )
-        if not fresh.is_open:
-            raise ValidationError(
-                _("This is not possible while the dossier is “%(status)s”.")
-                % {"status": fresh.get_status_display()},
-                code="status",
-            )
-        new_due = new_due_date or apology.new_due_date
-        if new_due <= fresh.due_date or not agency_calendar().is_working_day(new_due):
-            raise ValidationError(
-                _("The new appointment must be a working day after the current due date."),
-                code="input",
-            )
-        text = reason.strip() or apology.reason
-        old_due = fresh.due_date
-        apology.reason, apology.new_due_date, apology.old_due_date = text, new_due, old_due
-        apology.status, apology.signed_at, apology.signed_by = ApologyStatus.SIGNED, now, actor
-        apology.save()
-        fresh.due_date = new_due
-        fresh.save(update_fields=["due_date", "updated_at"])
-        DossierEvent.objects.create(
-            dossier=fresh,
-            at=now,
-            actor=actor,
-            action="apology",
-            from_status=fresh.status,
-            to_status=fresh.status,
-            note=_("New appointment: %(date)s. %(reason)s")
-            % {"date": day_text(new_due), "reason": text},
-        )
-        audit_record(
-            action="apology.signed",
-            actor=actor,
-            target=fresh.code,
-            old_due=old_due.isoformat(),
-            new_due=new_due.isoformat(),
-        )
-        notify_applicant(
-            dossier=fresh,
-            key="apology",
-            due_date=day_text(old_due),
-            new_due_date=day_text(new_due),
-            reason=text,
-        )
-    return apology

@@ -4,8 +4,8 @@ Steps come from the dossier's pinned procedure version (data, not code). The
 *decision step* is the last leader step (else the last officer step, else the
 last step): forwarding stops there and the dossier is approved or rejected.
 Steps after it hand the result back; a procedure without one gets a return
-step for the desk. ``process_start`` is called by ``dossier_submit`` inside its
-transaction, so every dossier has its process from the first moment.
+step for the desk. The lifecycle (``dossiers.lifecycle``) opens a dossier's process when
+it receives it, so every dossier has its process from the first moment.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Membership, Role
 from catalog.spec import Step
-from desk.models import DossierProcess, HandOver, HandOverAction, Outcome, StepAssignment
+from desk.models import DossierProcess, Outcome, StepAssignment
 from dossiers.models import Dossier, DossierStatus
 from tenants.db import connection
 from workdays.calendar import WorkCalendar, agency_calendar
@@ -87,28 +87,6 @@ def enter_step(
     process.step_started_at = at
     process.step_due_date = step_due(calendar or agency_calendar(), at, step.days)
     return step
-
-
-def process_start(*, dossier: Dossier, received_by: Any = None) -> DossierProcess:
-    """Open the process of a newly received dossier at its first step. A dossier received at
-    the desk stays with the receptionist who took it; an online one waits for the desk."""
-    steps = steps_of(dossier)
-    process = DossierProcess(dossier=dossier, procedure_id=dossier.procedure_id)
-    step = enter_step(process, steps, 0, at=dossier.received_at, assignee=received_by)
-    # The first step counts from the dossier's counting start (the cut-off hour applies).
-    process.step_due_date = agency_calendar().add_working_days(dossier.counting_start, step.days)
-    process.save(force_insert=True)
-    HandOver.objects.create(
-        dossier=dossier,
-        at=dossier.received_at,
-        actor=received_by or dossier.applicant,
-        action=HandOverAction.RECEIVED,
-        to_step=0,
-        to_step_name=step.name,
-        to_status=DossierStatus.RECEIVED,
-        assignee=received_by,
-    )
-    return process
 
 
 # -- Who may act ---------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import Role, User
-from accounts.permissions import agency_role_required
+from accounts.permissions import agency_role_required, signed_in
 from desk.forms import RefusalForm
 from desk.services import desk_receive, desk_refuse
 from dossiers.services import Applicant
@@ -62,7 +62,7 @@ def intake(request: AgencyRequest, code: str) -> HttpResponse:
         try:
             result = desk_receive(
                 agency=request.tenant,
-                actor=request.user,
+                actor=signed_in(request),
                 procedure=procedure,
                 applicant=applicant,
                 form_data=form.form_data(),
@@ -106,7 +106,7 @@ def intake_refuse(request: AgencyRequest, code: str) -> HttpResponse:
             try:
                 refusal = desk_refuse(
                     agency=request.tenant,
-                    actor=request.user,
+                    actor=signed_in(request),
                     procedure=procedure,
                     applicant=Applicant(
                         name=data["applicant_name"],

@@ -21,12 +21,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role, User
-from accounts.permissions import agency_role_required, agency_roles
+from accounts.permissions import agency_role_required, agency_roles, signed_in
 from audit.services import dossier_view_record
 from desk import deadlines, engine, selectors, services
 from desk.models import DossierProcess, ResultDocument, ReturnMethod, SupplementRequest
-from dossiers.models import Dossier, DossierStatus
-from notifications.models import Apology
+from dossiers.models import Apology, Dossier, DossierStatus
 from notifications.selectors import apologies_to_sign
 from tenants.http import AgencyRequest
 from workdays.calendar import agency_calendar
@@ -178,63 +177,65 @@ def _user(request: AgencyRequest, field: str) -> Any:
 
 
 ACTIONS: dict[str, Callable[[AgencyRequest, Dossier], Any]] = {
-    "claim": lambda r, d: services.dossier_claim(dossier=d, actor=r.user, expected_step=_step(r)),
+    "claim": lambda r, d: services.dossier_claim(
+        dossier=d, actor=signed_in(r), expected_step=_step(r)
+    ),
     "assign": lambda r, d: services.dossier_assign(
-        dossier=d, actor=r.user, to=_required_user(r), expected_step=_step(r)
+        dossier=d, actor=signed_in(r), to=_required_user(r), expected_step=_step(r)
     ),
     "forward": lambda r, d: services.dossier_forward(
-        dossier=d, actor=r.user, note=r.POST.get("note", ""), expected_step=_step(r)
+        dossier=d, actor=signed_in(r), note=r.POST.get("note", ""), expected_step=_step(r)
     ),
     "send-back": lambda r, d: services.dossier_send_back(
         dossier=d,
-        actor=r.user,
+        actor=signed_in(r),
         to_step=int(r.POST.get("to_step") or -1),
         note=r.POST.get("note", ""),
         expected_step=_step(r),
     ),
     "supplement": lambda r, d: services.supplement_request(
         dossier=d,
-        actor=r.user,
+        actor=signed_in(r),
         items=r.POST.get("items", "").splitlines(),
         note=r.POST.get("note", ""),
         expected_step=_step(r),
     ),
     "supplemented": lambda r, d: services.supplement_receive(
         dossier=d,
-        actor=r.user,
+        actor=signed_in(r),
         files={int(k.split("_")[1]): r.FILES.getlist(k) for k in r.FILES if k.startswith("c_")},
         note=r.POST.get("note", ""),
     ),
     "attach": lambda r, d: services.result_attach(
         dossier=d,
-        actor=r.user,
+        actor=signed_in(r),
         file=_required_file(r),
         number=r.POST.get("number", ""),
         expected_step=_step(r),
     ),
     "approve": lambda r, d: services.dossier_approve(
-        dossier=d, actor=r.user, note=r.POST.get("note", ""), expected_step=_step(r)
+        dossier=d, actor=signed_in(r), note=r.POST.get("note", ""), expected_step=_step(r)
     ),
     "reject": lambda r, d: services.dossier_reject(
-        dossier=d, actor=r.user, reason=r.POST.get("note", ""), expected_step=_step(r)
+        dossier=d, actor=signed_in(r), reason=r.POST.get("note", ""), expected_step=_step(r)
     ),
     "return": lambda r, d: services.result_return(
-        dossier=d, actor=r.user, method=r.POST.get("method", ""), expected_step=_step(r)
+        dossier=d, actor=signed_in(r), method=r.POST.get("method", ""), expected_step=_step(r)
     ),
     "refuse": lambda r, d: services.dossier_refuse(
         dossier=d,
-        actor=r.user,
+        actor=signed_in(r),
         reasons=r.POST.get("reasons", "").splitlines(),
         expected_step=_step(r),
     ),
     "stop": lambda r, d: services.dossier_stop(
-        dossier=d, actor=r.user, reason=r.POST.get("note", "")
+        dossier=d, actor=signed_in(r), reason=r.POST.get("note", "")
     ),
     "withdraw": lambda r, d: services.dossier_withdraw(
-        dossier=d, actor=r.user, reason=r.POST.get("note", "")
+        dossier=d, actor=signed_in(r), reason=r.POST.get("note", "")
     ),
     "apology-sign": lambda r, d: deadlines.apology_sign(
-        dossier=d, actor=r.user, reason=r.POST.get("note", "")
+        dossier=d, actor=signed_in(r), reason=r.POST.get("note", "")
     ),
 }
 

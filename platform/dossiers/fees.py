@@ -17,9 +17,8 @@ from django.utils.translation import gettext as _
 
 from billing.gateways import GatewayError, gateway_get
 from billing.models import Gateway
-from dossiers.models import Dossier, DossierEvent, FeePayment, FeePaymentStatus
-from reports.models import Metric
-from reports.services import stats_dossier_event
+from dossiers.lifecycle import dossier_fee_paid
+from dossiers.models import Dossier, FeePayment, FeePaymentStatus
 from tenants.db import connection
 
 # A Checkout Session lives 24 hours; an older pending one is replaced by a new one.
@@ -96,38 +95,10 @@ def fee_payment_confirm(*, remote_id: str, amount: int, currency: str) -> str:
     payment.status, payment.paid_at = FeePaymentStatus.PAID, now
     payment.save(update_fields=["status", "paid_at"])
     dossier = Dossier.objects.select_for_update().get(pk=payment.dossier_id)
-    if not dossier.fee_paid:
-        dossier.fee_paid = True
-        dossier.save(update_fields=["fee_paid", "updated_at"])
-        DossierEvent.objects.create(
-            dossier=dossier,
-            at=now,
-            action="fee_paid_online",
-            note=f"{payment.amount} VND ({payment.gateway} {payment.remote_id})",
-        )
-        stats_dossier_event(procedure_id=dossier.procedure_id, metric=Metric.PAID_ONLINE, at=now)
-    return "paid"
-
-
-def fee_settled_required(*, dossier: Dossier) -> None:
-    """Refuse to go on (return the result) while a fee the procedure wants paid first is not.
-
-    One guard for the desk's return-result action: the procedure's ``fee_before_result`` says
-    so, and a dossier with no fee (or a fee waived to 0) is always settled.
-    """
-    from procedures.models import AgencyProcedure
-
-    required = (
-        AgencyProcedure.objects.filter(pk=dossier.procedure_id)
-        .values_list("fee_before_result", flat=True)
-        .first()
+    dossier_fee_paid(
+        dossier=dossier,
+        amount=payment.amount,
+        reference=f"{payment.gateway} {payment.remote_id}",
+        at=now,
     )
-    if required and dossier.fee_amount > 0 and not dossier.fee_paid:
-        raise ValidationError(
-            _(
-                "The fee of %(amount)s VND is not paid yet: this procedure requires the fee "
-                "to be settled before the result is returned."
-            )
-            % {"amount": f"{dossier.fee_amount:,}".replace(",", ".")},
-            code="fee_unpaid",
-        )
+    return "paid"

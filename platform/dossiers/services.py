@@ -1,23 +1,39 @@
 """Receiving dossiers and keeping drafts, in the active agency's schema.
 
 ``dossier_submit`` is the one way a dossier comes into being (online, API,
-national portal, desk). It validates everything first and then writes the
-dossier, its documents, its first history event and its usage events in one
-transaction: all or nothing. Files written before a failed commit are removed.
+national portal, desk). It validates everything first and then has the lifecycle
+(``dossiers.lifecycle.dossier_receive``) write the dossier, its documents, its first
+history event and its effects in one transaction: all or nothing. Files written before
+a failed commit are removed.
 """
 
 from __future__ import annotations
+
+# Applicant, SubmitResult and documents_store are imported from dossiers.submission and
+# named here too: callers of dossier_submit build and read them from this module.
+__all__ = [
+    "Applicant",
+    "CheckedSubmission",
+    "ExternalIdConflict",
+    "SubmitResult",
+    "documents_store",
+    "dossier_check",
+    "dossier_lookup",
+    "dossier_submit",
+    "draft_delete",
+    "draft_for_user",
+    "draft_save",
+    "drafts_purge_expired",
+]
 
 import datetime as dt
 import hmac
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import File
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -25,57 +41,33 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.validators import validate_personal_id, validate_phone
-from billing.models import Metric
 from billing.selectors import agency_billing_restricted
-from billing.services import usage_record
-from desk.engine import process_start
 from dossiers import codes
 from dossiers.files import CheckedFile, check_file, check_total, files_delete
 from dossiers.formdata import check_draft_answers, clean_form_data, too_long
+from dossiers.lifecycle.intake import dossier_receive
 from dossiers.models import (
     Channel,
     Dossier,
-    DossierDocument,
     DossierDraft,
-    DossierEvent,
-    DossierStatus,
     DraftDocument,
 )
-from notifications.services import notify_applicant
+from dossiers.submission import (
+    Applicant,
+    CheckedSubmission,
+    SubmitResult,
+    documents_store,
+)
 from ops.failpoints import failpoint
 from procedures.models import AgencyProcedure, ProcedureVersion
-from reports.services import stats_dossier_received
 from tenants.context import on_commit_in_schema
 from tenants.models import Agency, AgencyStatus
-from workdays.calendar import agency_calendar
 
 logger = logging.getLogger(__name__)
 
 DRAFT_LIFETIME = dt.timedelta(days=30)
 FORM_ERROR_PREFIX = "form."
 ONLINE_CHANNELS = (Channel.ONLINE, Channel.NATIONAL_PORTAL)
-
-
-@dataclass(frozen=True)
-class Applicant:
-    name: str
-    id_number: str = ""
-    phone: str = ""
-    email: str = ""
-    address: str = ""
-    user: Any = None
-
-    @classmethod
-    def from_user(cls, user: Any, **overrides: str) -> Applicant:
-        values = {
-            "name": user.full_name or "",
-            "id_number": user.personal_id_number or "",
-            "phone": user.phone or "",
-            "email": user.email or "",
-            "address": user.address or "",
-        }
-        values.update({k: v for k, v in overrides.items() if v})
-        return cls(user=user, **values)
 
 
 class ExternalIdConflict(Exception):
@@ -93,13 +85,6 @@ def _known_external(external_id: str, fingerprint: str) -> SubmitResult | None:
     if fingerprint and existing.external_fingerprint != fingerprint:
         raise ExternalIdConflict(existing)
     return SubmitResult(existing, created=False)
-
-
-@dataclass
-class SubmitResult:
-    dossier: Dossier
-    created: bool = True
-    documents: list[DossierDocument] = field(default_factory=list)
 
 
 # The longest value each applicant detail may have (the Dossier columns' sizes).
@@ -257,14 +242,6 @@ def _check_documents(
     return checked
 
 
-@dataclass
-class CheckedSubmission:
-    version: ProcedureVersion
-    cleaned: dict[str, Any]
-    files: dict[int, list[CheckedFile]]
-    draft_documents: list[DraftDocument]
-
-
 def dossier_check(
     *,
     agency: Agency,
@@ -337,75 +314,25 @@ def dossier_submit(
         draft=draft,
         channel=channel,
     )
-    version, cleaned = checked_submission.version, checked_submission.cleaned
-    checked, draft_documents = checked_submission.files, checked_submission.draft_documents
-    spec = version.spec
+    draft_documents = checked_submission.draft_documents
 
     received = received_at or timezone.now()
-    calendar = agency_calendar()
-    counting_start = calendar.counting_start(received, spec.cutoff_hour)
-    due = calendar.due_date(received, spec.processing_days, spec.cutoff_hour)
     written: list[str] = []
     try:
         with transaction.atomic():
-            dossier = Dossier.objects.create(
-                code=codes.provisional_code(),
-                lookup_secret=codes.new_secret(),
-                procedure_id=procedure.pk,
-                procedure_version=version,
-                channel=channel,
-                external_id=external_id or None,
-                external_fingerprint=external_fingerprint if external_id else "",
-                applicant=applicant.user,
-                applicant_name=applicant.name.strip(),
-                applicant_id_number=applicant.id_number,
-                applicant_phone=applicant.phone,
-                applicant_email=applicant.email,
-                applicant_address=applicant.address,
-                form_data=cleaned,
-                status=DossierStatus.RECEIVED,
-                received_at=received,
-                counting_start=counting_start,
-                due_date=due,
-                fee_amount=spec.fee,
-                received_by=received_by,
-            )
-            documents = documents_store(dossier, version, checked, written, draft_documents)
-            failpoint("dossier.after_documents")
-            DossierEvent.objects.create(
-                dossier=dossier,
-                at=received,
-                actor=received_by or applicant.user,
-                action="received",
-                to_status=DossierStatus.RECEIVED,
-                # Language-neutral: rendered in the reader's language (DossierEvent.summary).
-                details={"channel": channel},
-            )
-            process_start(dossier=dossier, received_by=received_by)
-            stats_dossier_received(dossier=dossier)
-            key = f"{agency.schema_name}:dossier:{dossier.pk}"
-            usage_record(
+            dossier, documents = dossier_receive(
                 agency=agency,
-                metric=Metric.DOSSIER_RECEIVED,
-                idempotency_key=f"{key}:received",
-                occurred_at=received,
+                procedure_id=procedure.pk,
+                applicant=applicant,
+                submission=checked_submission,
+                channel=channel,
+                received=received,
+                received_by=received_by,
+                external_id=external_id,
+                external_fingerprint=external_fingerprint,
+                written=written,
+                draft_documents=draft_documents,
             )
-            if channel in ONLINE_CHANNELS:
-                usage_record(
-                    agency=agency,
-                    metric=Metric.DOSSIER_ONLINE,
-                    idempotency_key=f"{key}:online",
-                    occurred_at=received,
-                )
-            # The sequence number comes last: its counter row stays locked until commit,
-            # so concurrent submissions queue only for this step and the commit.
-            dossier.code = codes.next_code(
-                pattern=agency.dossier_code_pattern,
-                agency_code=codes.agency_code_prefix(agency),
-                on=timezone.localtime(received).date(),
-            )
-            Dossier.objects.filter(pk=dossier.pk).update(code=dossier.code)
-            notify_applicant(dossier=dossier, key="receipt")
             failpoint("dossier.before_commit")
             if draft is not None:
                 draft_files = [d.file.name for d in draft_documents]
@@ -422,50 +349,6 @@ def dossier_submit(
         files_delete(written)
         raise
     return SubmitResult(dossier, created=True, documents=documents)
-
-
-def documents_store(
-    dossier: Dossier,
-    version: ProcedureVersion,
-    checked: Mapping[int, Sequence[CheckedFile]],
-    written: list[str],
-    draft_documents: Sequence[DraftDocument] = (),
-) -> list[DossierDocument]:
-    """Store checked uploads (and a draft's documents) as the dossier's documents, in the
-    caller's transaction; every file written is listed in ``written`` for clean-up on failure."""
-    components = version.spec.components
-    rows: list[DossierDocument] = []
-    for doc in draft_documents:
-        if doc.component_position >= len(components):
-            continue
-        row = DossierDocument(
-            dossier=dossier,
-            component_position=doc.component_position,
-            component_name=components[doc.component_position].name,
-            original_name=doc.original_name,
-            content_type=doc.content_type,
-            size=doc.size,
-            sha256=doc.sha256,
-        )
-        with doc.file.open("rb") as fh:
-            row.file.save(doc.file.name.rsplit("/", 1)[-1], File(fh), save=False)
-        written.append(row.file.name)
-        rows.append(row)
-    for position, files in checked.items():
-        for item in files:
-            row = DossierDocument(
-                dossier=dossier,
-                component_position=position,
-                component_name=components[position].name,
-                original_name=item.original_name,
-                content_type=item.content_type,
-                size=item.size,
-                sha256=item.sha256,
-            )
-            row.file.save(item.stored_name(), item.upload, save=False)
-            written.append(row.file.name)
-            rows.append(row)
-    return DossierDocument.objects.bulk_create(rows)
 
 
 # -- Drafts -------------------------------------------------------------------------------

@@ -17,10 +17,12 @@ trail. The applicant keeps one dossier, one code and one due date (the sender's)
 
 The receiver reaches into the sender's storage only in ``exchange_accept`` (copying
 the documents sent) and the sender's schema only in ``_resume_sender`` (giving the
-dossier back), both through ``agency_context`` and nowhere else.
+dossier back), both through ``agency_context`` and nowhere else. Every write to the
+sender's dossier (status, trail, events) is the lifecycle's (``dossiers.lifecycle``:
+``transfer_begin`` and ``dossier_transfer_out``, ``dossier_transfer_in``).
 
 Refusals are ``ValidationError`` with a code: ``missing``, ``status``, ``role``,
-``assignee``, ``moved``, ``input`` (as in ``desk.services``).
+``assignee``, ``moved``, ``input`` (as in ``dossiers.lifecycle``).
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -44,8 +45,8 @@ from django.utils.translation import gettext as _
 from accounts.models import Role, User
 from audit.services import audit_record
 from desk import engine
-from desk import services as desk
-from desk.models import DossierProcess, HandOverAction
+from desk.models import HandOverAction
+from dossiers import lifecycle
 from dossiers.files import check_file
 from dossiers.models import Dossier, DossierDocument, DossierStatus
 from exchange.models import (
@@ -57,8 +58,6 @@ from exchange.models import (
 )
 from exchange.selectors import exchange_receivers
 from ops.failpoints import failpoint
-from reports.models import Metric
-from reports.services import stats_dossier_event
 from tenants.context import agency_context
 from tenants.db import connection
 from tenants.models import Agency
@@ -79,7 +78,7 @@ def _check_agency(agency: Agency) -> None:
         raise RuntimeError("the agency's schema must be active")
 
 
-def _require_roles(actor: Any, allowed: frozenset[str]) -> None:
+def _require_roles(actor: User, allowed: frozenset[str]) -> None:
     if not engine.roles_of(actor) & allowed:
         raise _refuse(_("Your role in this agency does not allow this action."), "role")
 
@@ -91,7 +90,7 @@ def exchange_send(
     *,
     agency: Agency,
     dossier: Dossier,
-    actor: Any,
+    actor: User,
     receiver: Agency,
     document_ids: Iterable[int] | None = None,
     note: str = "",
@@ -101,19 +100,11 @@ def exchange_send(
     chosen ones) to another agency. The dossier leaves the sender's worklists (status
     ``transferred``) in the same transaction as the transfer is written."""
     _check_agency(agency)
-    text = desk._text(note)
+    text = lifecycle.clean_text(note)
     with transaction.atomic():
-        ctx = desk._lock(dossier, actor)
-        desk._require_status(ctx, S.IN_PROCESSING)
-        desk._require_assignee(ctx, actor, expected_step)
+        ctx = lifecycle.transfer_begin(dossier=dossier, actor=actor, expected_step=expected_step)
         position = ctx.process.step_position
         assert position is not None
-        if not engine.step_at(ctx.steps, position).transfer:
-            raise _refuse(
-                _("The step “%(step)s” does not hand dossiers to another agency.")
-                % {"step": ctx.process.step_name},
-                "status",
-            )
         d = ctx.dossier
         if not exchange_receivers(sender=agency, dossier=d).filter(pk=receiver.pk).exists():
             raise _refuse(
@@ -159,21 +150,7 @@ def exchange_send(
         )
         _event(exchange, agency, actor, ExchangeState.SENT, text, at=ctx.now)
         failpoint("exchange.send.after_exchange")
-        before, here = d.status, desk._here(ctx)
-        desk._close(ctx.process)
-        d.status = S.TRANSFERRED
-        desk._save(ctx, "status")
-        trail_note = receiver.name + (f": {text}" if text else "")
-        desk._trail(
-            ctx,
-            actor,
-            HandOverAction.TRANSFERRED,
-            from_step=here,
-            from_status=before,
-            note=trail_note,
-        )
-        desk._public_event(ctx, actor, "transferred", before, receiver.name)
-        stats_dossier_event(procedure_id=d.procedure_id, metric=Metric.TRANSFERRED, at=ctx.now)
+        lifecycle.dossier_transfer_out(ctx, actor=actor, receiver_name=receiver.name, note=text)
     return exchange
 
 
@@ -203,7 +180,7 @@ def _require_state(exchange: Exchange, state: str) -> None:
 
 
 def _event(
-    exchange: Exchange, agency: Agency, actor: Any, action: str, note: str, *, at: dt.datetime
+    exchange: Exchange, agency: Agency, actor: User, action: str, note: str, *, at: dt.datetime
 ) -> None:
     ExchangeEvent.objects.create(
         exchange=exchange, at=at, agency=agency, actor=actor, action=action, note=note
@@ -228,7 +205,7 @@ def _extension(name: str) -> str:
     return name.rsplit(".", 1)[-1].lower()[:8] if "." in name else "bin"
 
 
-def exchange_accept(*, agency: Agency, exchange: Exchange | int, actor: Any) -> Exchange:
+def exchange_accept(*, agency: Agency, exchange: Exchange | int, actor: User) -> Exchange:
     """The receiving agency takes the transfer on: the documents sent are copied into its
     own storage, and it starts on its part."""
     _check_agency(agency)
@@ -271,13 +248,13 @@ def exchange_accept(*, agency: Agency, exchange: Exchange | int, actor: Any) -> 
 
 
 def exchange_refuse(
-    *, agency: Agency, exchange: Exchange | int, actor: Any, reason: str
+    *, agency: Agency, exchange: Exchange | int, actor: User, reason: str
 ) -> Exchange:
     """The receiving agency declines a transfer it has not accepted, saying why: the
     dossier goes back to the sender's officer at the transfer step."""
     _check_agency(agency)
     _require_roles(actor, RECEIVING_ROLES)
-    text = desk._text(reason, required=_("Say why the transfer is refused."))
+    text = lifecycle.clean_text(reason, required=_("Say why the transfer is refused."))
     with transaction.atomic():
         ex = _lock_received(agency, exchange)
         _require_state(ex, ExchangeState.SENT)
@@ -296,7 +273,7 @@ def exchange_return(
     *,
     agency: Agency,
     exchange: Exchange | int,
-    actor: Any,
+    actor: User,
     note: str = "",
     files: Sequence[UploadedFile] = (),
 ) -> Exchange:
@@ -305,7 +282,7 @@ def exchange_return(
     with the returned documents copied into its own storage."""
     _check_agency(agency)
     _require_roles(actor, ANSWERING_ROLES)
-    text = desk._text(note)
+    text = lifecycle.clean_text(note)
     if not files and not text:
         raise _refuse(_("Attach the result of your part or describe it."), "input")
     checked = [check_file(f, component=_("Result")) for f in files]
@@ -353,7 +330,7 @@ def exchange_return(
     return ex
 
 
-def _answer(ex: Exchange, actor: Any, state: str, text: str, *, at: dt.datetime) -> None:
+def _answer(ex: Exchange, actor: User, state: str, text: str, *, at: dt.datetime) -> None:
     """Close the transfer: ownership goes back to the sender with the state, in one write."""
     ex.state = state
     ex.owner = ex.sender
@@ -371,7 +348,7 @@ class _Resumed:
 
 def _resume_sender(
     ex: Exchange,
-    actor: Any,
+    actor: User,
     action: str,
     note: str,
     copies: Sequence[tuple[ExchangeDocument, bytes]],
@@ -379,37 +356,21 @@ def _resume_sender(
     at: dt.datetime,
     written: list[str] | None = None,
 ) -> _Resumed:
-    """In the sender's schema (same transaction): the dossier comes back into processing,
-    the returned documents are stored with it, and its trail says so.
-
-    Returned: the step after the transfer step, or the transfer step itself when it is the
-    decision step (its officer then decides with the result in hand). Refused: the
-    transfer step, back with the officer who sent it."""
+    """In the sender's schema (same transaction): the dossier comes back into processing
+    (the lifecycle's ``transfer_in``) and the returned documents are stored with it."""
     with agency_context(ex.sender):
-        try:
-            d = (
-                Dossier.objects.select_for_update(of=("self",))
-                .select_related("procedure_version")
-                .get(pk=ex.dossier_id, code=ex.dossier_code)
-            )
-        except Dossier.DoesNotExist:  # pragma: no cover - the sender cannot delete dossiers
-            raise RuntimeError(f"transferred dossier {ex.dossier_code} is missing") from None
-        if d.status != S.TRANSFERRED:  # pragma: no cover - guarded by the exchange's state
-            raise RuntimeError(f"dossier {d.code} is {d.status}, not transferred")
-        process = DossierProcess.objects.get(dossier=d)
-        steps = engine.steps_of(d)
-        position = ex.step_position
-        holder: Any = None
-        if action == HandOverAction.TRANSFER_RETURNED and position < engine.decision_position(
-            steps
-        ):
-            position += 1
-        else:
-            holder = _still_eligible(ex.sent_by_id, d, position, steps)
-        ctx = desk._Locked(d, process, steps, frozenset(), at)
-        engine.enter_step(process, steps, position, at=at, assignee=holder)
-        d.status = S.IN_PROCESSING
-        desk._save(ctx, "status")
+        ctx = lifecycle.dossier_transfer_in(
+            dossier_id=ex.dossier_id,
+            dossier_code=ex.dossier_code,
+            actor=actor,
+            returned=action == HandOverAction.TRANSFER_RETURNED,
+            step_position=ex.step_position,
+            sent_by_id=ex.sent_by_id,
+            receiver_name=ex.receiver.name,
+            note=note,
+            at=at,
+        )
+        d = ctx.dossier
         components = len(d.procedure_version.spec.components)
         label = _("Returned by %(agency)s") % {"agency": ex.receiver.name}
         for doc, content in copies:
@@ -432,18 +393,6 @@ def _resume_sender(
             row.save()
             doc.copy_path = row.file.name
             doc.save(update_fields=["copy_path"])
-        desk._trail(ctx, actor, action, from_step=(None, ""), from_status=S.TRANSFERRED, note=note)
-        desk._public_event(ctx, actor, action, S.TRANSFERRED, ex.receiver.name)
+        position = ctx.process.step_position
+        assert position is not None
     return _Resumed(d, position)
-
-
-def _still_eligible(user_id: int | None, dossier: Dossier, position: int, steps: Any) -> Any:
-    if user_id is None:
-        return None
-    user = User.objects.filter(pk=user_id, is_active=True).first()
-    step = engine.step_at(steps, position)
-    if user is not None and engine.may_take_step(
-        user, procedure_id=dossier.procedure_id, position=position, role=step.role
-    ):
-        return user
-    return None

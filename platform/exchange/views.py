@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
-from accounts.permissions import agency_role_required, agency_roles
+from accounts.permissions import agency_role_required, agency_roles, signed_in
 from desk import selectors as desk_selectors
 from exchange import selectors, services
 from exchange.models import Direction, Exchange, ExchangeState
@@ -100,14 +100,14 @@ def document(request: AgencyRequest, pk: int, doc: int) -> HttpResponse:
 
 
 ACTIONS: dict[str, Callable[[AgencyRequest, Agency, int], Any]] = {
-    "accept": lambda r, a, pk: services.exchange_accept(agency=a, exchange=pk, actor=r.user),
+    "accept": lambda r, a, pk: services.exchange_accept(agency=a, exchange=pk, actor=signed_in(r)),
     "refuse": lambda r, a, pk: services.exchange_refuse(
-        agency=a, exchange=pk, actor=r.user, reason=r.POST.get("note", "")
+        agency=a, exchange=pk, actor=signed_in(r), reason=r.POST.get("note", "")
     ),
     "return": lambda r, a, pk: services.exchange_return(
         agency=a,
         exchange=pk,
-        actor=r.user,
+        actor=signed_in(r),
         note=r.POST.get("note", ""),
         files=r.FILES.getlist("files"),
     ),
@@ -155,7 +155,7 @@ def send(request: AgencyRequest, code: str) -> HttpResponse:
         services.exchange_send(
             agency=agency,
             dossier=dossier,
-            actor=request.user,
+            actor=signed_in(request),
             receiver=receiver,
             document_ids=ids or None,
             note=request.POST.get("note", ""),

@@ -5,8 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class NationalSyncConfig(AppConfig):
     name = "nationalsync"
     verbose_name = _("National portal sync")
-
-    def ready(self) -> None:
-        from nationalsync import hooks
-
-        hooks.connect()

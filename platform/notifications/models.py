@@ -4,9 +4,7 @@
 that causes it and delivered afterwards by a Celery task, so a failing channel never blocks or
 rolls back the processing of a dossier. ``NotificationTemplate`` is an agency's own wording
 for one message on one channel (the defaults are files in templates/notifications/).
-``Apology`` is Form 04 (apology and new appointment), prepared by the daily deadline job
-(desk/deadlines.py) and signed by a leader; it lives here, beside the message it causes, to
-keep the desk app's migrations untouched.
+Form 04 (``Apology``) lives with the dossier, in ``dossiers.models``.
 """
 
 from __future__ import annotations
@@ -117,39 +115,3 @@ class NotificationTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}/{self.channel}"
-
-
-class ApologyStatus(models.TextChoices):
-    DRAFT = "draft", _("Draft, waiting for a leader's signature")
-    SIGNED = "signed", _("Signed")
-    SENT = "sent", _("Sent to the applicant")
-
-
-class Apology(models.Model):
-    """Form 04: the agency apologises that the result will be late and sets a new date."""
-
-    dossier = models.OneToOneField(
-        "dossiers.Dossier", on_delete=models.PROTECT, related_name="apology"
-    )
-    reason = models.TextField(_("reason"))
-    old_due_date = models.DateField(_("original due date"))
-    new_due_date = models.DateField(_("new appointment date"))
-    status = models.CharField(
-        _("status"), max_length=10, choices=ApologyStatus.choices, default=ApologyStatus.DRAFT
-    )
-    prepared_at = models.DateTimeField(_("prepared"))
-    signed_at = models.DateTimeField(_("signed"), null=True, blank=True)
-    signed_by = public_user_fk(verbose_name=_("signed by"))
-    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("apology (Form 04)")
-        verbose_name_plural = _("apologies (Form 04)")
-        indexes = [
-            models.Index(
-                fields=["prepared_at"], name="apology_draft", condition=models.Q(status="draft")
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.dossier_id}: {self.old_due_date} → {self.new_due_date}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from accounts.models import Role
-from notifications.models import Apology, ApologyStatus
+from dossiers.models import Apology, ApologyStatus
 
 APOLOGY_LIST_LIMIT = 50
 

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from billing.models import Metric
 from billing.services import usage_record
-from dossiers.models import Dossier
+from dossiers.models import Apology, ApologyStatus, Dossier
 from notifications.channels import (
     DeliveryError,
     PermanentDeliveryError,
@@ -34,8 +34,6 @@ from notifications.channels import (
 )
 from notifications.models import (
     ACCOUNT_KEYS,
-    Apology,
-    ApologyStatus,
     ChannelName,
     Notification,
     NotificationStatus,

@@ -19,7 +19,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.permissions import agency_roles
+from accounts.permissions import agency_roles, signed_in
 from accounts.services import profile_update
 from desk import selectors as desk_selectors
 from desk.services import supplement_receive
@@ -495,7 +495,10 @@ def my_dossier_supplement(request: AgencyRequest, code: str) -> HttpResponse:
     }
     try:
         supplement_receive(
-            dossier=dossier, actor=request.user, files=files, note=request.POST.get("note", "")
+            dossier=dossier,
+            actor=signed_in(request),
+            files=files,
+            note=request.POST.get("note", ""),
         )
     except ValidationError as exc:
         for message in exc.messages:

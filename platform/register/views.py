@@ -18,8 +18,7 @@ from accounts.permissions import agency_role_required
 from desk import engine, selectors
 from desk.models import DossierProcess, Refusal, StopNotice, SupplementRequest
 from desk.views import STAFF
-from dossiers.models import Dossier
-from notifications.models import Apology
+from dossiers.models import Apology, Dossier
 from register.export import register_export_xlsx
 from register.forms import RegisterFilterForm
 from register.selectors import register_dossiers

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.permissions import signed_in
 from desk.services import dossier_withdraw
 from docstore.services import documents_of, stored_document_for, stored_document_open
 from dossiers.models import Dossier
@@ -76,7 +77,7 @@ def withdraw(request: AgencyRequest, code: str) -> HttpResponse:
     if request.method == "POST":
         try:
             dossier_withdraw(
-                dossier=dossier, actor=request.user, reason=request.POST.get("reason", "")
+                dossier=dossier, actor=signed_in(request), reason=request.POST.get("reason", "")
             )
         except ValidationError as exc:
             _flash(request, exc)

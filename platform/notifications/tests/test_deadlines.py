@@ -13,8 +13,8 @@ from django.test import Client
 from desk import services
 from desk.deadlines import apology_sign, deadline_scan
 from desk.tests.conftest import staff_of
-from dossiers.models import Dossier, DossierEvent
-from notifications.models import Apology, Notification
+from dossiers.models import Apology, Dossier, DossierEvent
+from notifications.models import Notification
 from notifications.tests.conftest import HOST, submit
 from tenants.context import agency_context
 from tests.fixtures.mfa import mfa_login

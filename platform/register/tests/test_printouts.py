@@ -100,7 +100,7 @@ def test_the_apology_prints_as_form_04(commune, staff, submit_shop) -> None:
 
     from django.utils import timezone
 
-    from notifications.models import Apology
+    from dossiers.models import Apology
 
     with agency_context(commune):
         d = submit_shop()
