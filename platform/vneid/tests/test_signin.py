@@ -108,3 +108,27 @@ def test_an_e_mail_account_links_vneid_when_signed_in(commune, vneid, vneid_citi
     user.refresh_from_db()
     assert user.personal_id_number == "001190012345" and user.vneid_identity.level == 2
     assert not User.objects.filter(email=vneid_citizen.email).exists()  # no second account
+
+
+@pytest.mark.django_db
+def test_vneid_out_of_reach_is_said_plainly_and_changes_nothing(commune, vneid, settings, caplog):
+    """VNeID's discovery endpoint does not answer (outage, DNS): a 503 page saying so and how
+    to go on, never a 500 or a stack trace in the log; nothing is created."""
+    import logging
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    app = settings.SOCIALACCOUNT_PROVIDERS["vneid"]["APPS"][0]
+    app["settings"] = {**app["settings"], "server_url": f"http://127.0.0.1:{closed}"}
+    users = User.objects.count()
+    client = Client(HTTP_HOST=HOST, raise_request_exception=False)
+    assert client.get("/accounts/vneid/login/").status_code == 200  # the "continue" page
+    response = client.post("/accounts/vneid/login/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "60"
+    page = response.content.decode()
+    assert "VNeID" in page and ("cannot be reached" in page or "không kết nối được" in page)
+    assert User.objects.count() == users and not SocialAccount.objects.exists()
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
