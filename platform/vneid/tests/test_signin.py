@@ -108,3 +108,24 @@ def test_an_e_mail_account_links_vneid_when_signed_in(commune, vneid, vneid_citi
     user.refresh_from_db()
     assert user.personal_id_number == "001190012345" and user.vneid_identity.level == 2
     assert not User.objects.filter(email=vneid_citizen.email).exists()  # no second account
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("how", "says"),
+    [
+        ("forged", "Chữ ký của mã định danh VNeID không hợp lệ."),
+        ("expired", "Mã định danh VNeID đã hết hạn. Vui lòng đăng nhập lại."),
+        ("audience", "Mã định danh VNeID được cấp cho một dịch vụ khác."),
+    ],
+)
+def test_a_bad_id_token_is_refused_in_vietnamese_by_default(
+    commune, vneid, vneid_citizen, how, says
+) -> None:
+    vneid.sign_in_as(vneid_citizen)
+    vneid.tamper_next(how)
+    client = Client(HTTP_HOST=HOST)
+    response = _sign_in(client, vneid)
+    assert response.status_code == 400
+    assert says in response.content.decode()
+    assert not User.objects.filter(email=vneid_citizen.email).exists()
