@@ -132,3 +132,23 @@ def test_vneid_out_of_reach_is_said_plainly_and_changes_nothing(commune, vneid, 
     assert "VNeID" in page and ("cannot be reached" in page or "không kết nối được" in page)
     assert User.objects.count() == users and not SocialAccount.objects.exists()
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+
+
+@pytest.mark.parametrize(
+    ("how", "says"),
+    [
+        ("forged", "Chữ ký của mã định danh VNeID không hợp lệ."),
+        ("expired", "Mã định danh VNeID đã hết hạn. Vui lòng đăng nhập lại."),
+        ("audience", "Mã định danh VNeID được cấp cho một dịch vụ khác."),
+    ],
+)
+def test_a_bad_id_token_is_refused_in_vietnamese_by_default(
+    commune, vneid, vneid_citizen, how, says
+) -> None:
+    vneid.sign_in_as(vneid_citizen)
+    vneid.tamper_next(how)
+    client = Client(HTTP_HOST=HOST)
+    response = _sign_in(client, vneid)
+    assert response.status_code == 400
+    assert says in response.content.decode()
+    assert not User.objects.filter(email=vneid_citizen.email).exists()
