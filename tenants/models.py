@@ -176,7 +176,7 @@ class AgencyEvent(models.Model):
         return str(AGENCY_EVENT_LABELS.get(self.event, self.event))
 
 
-# Every code tenants.services._record_event is given (a test keeps the list complete).
+# Every code tenants.services.agency_event_record is given (a test keeps the list complete).
 AGENCY_EVENT_LABELS = {
     "created": _("Agency created"),
     "provisioned": _("Database schema provisioned"),

@@ -26,6 +26,7 @@ READ_ONLY = {
     "accounts.AccountEvent",
     "account.EmailAddress",
     "mfa.Authenticator",
+    "socialaccount.SocialAccount",  # a VNeID link, made only by the person's own sign-in
     "billing.WebhookEvent",
     "billing.MeterEventOutbox",
     "billing.GatewayObject",

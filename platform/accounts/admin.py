@@ -12,6 +12,8 @@ from allauth.account.admin import EmailAddressAdmin
 from allauth.account.models import EmailAddress
 from allauth.mfa.admin import AuthenticatorAdmin
 from allauth.mfa.models import Authenticator
+from allauth.socialaccount.admin import SocialAccountAdmin
+from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
@@ -72,6 +74,11 @@ class AccountEventAdmin(ReadOnlyModelAdmin):
 admin.site.unregister(Group)
 admin.site.unregister(EmailAddress)
 admin.site.unregister(Authenticator)
+# VNeID links: seen, never edited here (a link is made by the person's own sign-in). The app's
+# credentials come from settings and no tokens are stored, so those two pages would be empty.
+admin.site.unregister(SocialAccount)
+admin.site.unregister(SocialApp)
+admin.site.unregister(SocialToken)
 
 
 @admin.register(EmailAddress)
@@ -81,4 +88,9 @@ class ReadOnlyEmailAddressAdmin(ReadOnlyModelAdmin, EmailAddressAdmin):  # type:
 
 @admin.register(Authenticator)
 class ReadOnlyAuthenticatorAdmin(ReadOnlyModelAdmin, AuthenticatorAdmin):  # type: ignore[misc]
+    actions = None
+
+
+@admin.register(SocialAccount)
+class ReadOnlySocialAccountAdmin(ReadOnlyModelAdmin, SocialAccountAdmin):  # type: ignore[misc]
     actions = None
