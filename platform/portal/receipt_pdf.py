@@ -108,13 +108,13 @@ def receipt_pdf(facts: ReceiptFacts) -> bytes:
     text_width = right - left
 
     # Header: the agency on the left, the national motto on the right (Decree 30/2020 layout).
-    agency_lines = simpleSplit(facts.agency_name.upper(), FONT, 11, text_width * 0.42)
-    _centered_lines(
-        canvas,
-        [(line, FONT, 11) for line in agency_lines] + [(_("ONE-STOP DESK"), FONT_BOLD, 11)],
-        left + text_width * 0.21,
-        top,
-    )
+    column = text_width * 0.42 - 4 * mm
+    agency_lines = [
+        (line, FONT, 10.5) for line in simpleSplit(facts.agency_name.upper(), FONT, 10.5, column)
+    ] + [
+        (line, FONT_BOLD, 10.5) for line in simpleSplit(_("ONE-STOP DESK"), FONT_BOLD, 10.5, column)
+    ]
+    agency_bottom = _centered_lines(canvas, agency_lines, left + text_width * 0.21, top)
     y = _centered_lines(
         canvas,
         [
@@ -124,7 +124,7 @@ def receipt_pdf(facts: ReceiptFacts) -> bytes:
         left + text_width * 0.71,
         top,
     )
-    y = min(y, top - 11 * 1.35 * (len(agency_lines) + 1)) - 8 * mm
+    y = min(y, agency_bottom) - 8 * mm
     canvas.setFont(FONT, 10)
     canvas.drawRightString(right, y, _("Form 01"))
     y -= 9 * mm
@@ -142,7 +142,7 @@ def receipt_pdf(facts: ReceiptFacts) -> bytes:
     canvas.drawCentredString(
         right - qr_size / 2, qr_top - qr_size - 10, _("Scan to track this dossier")
     )
-    label_width = 38 * mm
+    label_width = 46 * mm
     value_width = text_width - label_width - qr_size - 6 * mm
     rows = [
         (_("Dossier code"), facts.code),
@@ -156,13 +156,16 @@ def receipt_pdf(facts: ReceiptFacts) -> bytes:
     for label, value in rows:
         if not value:
             continue
+        label_y = value_y = y
         canvas.setFont(FONT_BOLD, 11)
-        canvas.drawString(left, y, label)
+        for line in simpleSplit(label, FONT_BOLD, 11, label_width - 3 * mm):
+            canvas.drawString(left, label_y, line)
+            label_y -= 15
         canvas.setFont(FONT, 11)
         for line in simpleSplit(value, FONT, 11, value_width):
-            canvas.drawString(left + label_width, y, line)
-            y -= 15
-        y -= 3
+            canvas.drawString(left + label_width, value_y, line)
+            value_y -= 15
+        y = min(label_y, value_y) - 3
     y = min(y, qr_top - qr_size - 24) - 4 * mm
 
     canvas.setFont(FONT_BOLD, 12)
