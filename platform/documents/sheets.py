@@ -113,7 +113,7 @@ def form_sheet(*, agency: Agency, dossier: Dossier, form: str, verify_url: str) 
     """Forms 02–06 of one dossier; LookupError when the dossier has no such form."""
     from desk import engine, selectors
     from desk.models import Refusal, StopNotice, SupplementRequest
-    from notifications.models import Apology
+    from dossiers.models import Apology
 
     sheet: Sheet
     if form == "02":
