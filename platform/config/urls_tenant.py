@@ -32,6 +32,7 @@ urlpatterns = [
         name="portal-submission-discard",
     ),
     path("ho-so/<str:code>/bien-nhan/", portal.receipt, name="portal-receipt"),
+    path("ho-so/<str:code>/bien-nhan.pdf", portal.receipt_pdf, name="portal-receipt-pdf"),
     path("tra-cuu/", portal.tracking, name="portal-tracking"),
     path("ho-so-cua-toi/", portal.my_dossiers, name="portal-my-dossiers"),
     path("ho-so-cua-toi/<str:code>/", portal.my_dossier_detail, name="portal-my-dossier"),

@@ -43,6 +43,8 @@ from portal.branding import (
 from portal.forms import DossierForm, ProfileForm, TrackingForm
 from portal.lookup_limits import LookupCounters
 from portal.pagecache import cache_public_page
+from portal.receipt_pdf import receipt_facts as receipt_pdf_facts
+from portal.receipt_pdf import receipt_pdf as draw_receipt_pdf
 from procedures.models import AgencyProcedure
 from procedures.selectors import published_procedures, published_sectors
 from tenants.http import AgencyRequest
@@ -357,6 +359,28 @@ def receipt(request: AgencyRequest, code: str) -> HttpResponse:
             "documents": dossier.documents.all(),
         },
     )
+
+
+@login_required
+def receipt_pdf(request: AgencyRequest, code: str) -> FileResponse:
+    """Form 01 as an A4 PDF (fonts embedded), to the same people as the HTML receipt."""
+    dossier = _own_dossier(request, code)
+    tracking_url = request.build_absolute_uri(
+        reverse("portal-tracking") + f"?ma={dossier.code}&bi-mat={dossier.lookup_secret}"
+    )
+    agency_name = request.agency.name if request.agency else ""
+    facts = receipt_pdf_facts(
+        dossier=dossier,
+        agency_name=current_branding().display_name or agency_name,
+        tracking_url=tracking_url,
+    )
+    response = FileResponse(
+        io.BytesIO(draw_receipt_pdf(facts)),
+        content_type="application/pdf",
+        filename=f"bien-nhan-{dossier.code}.pdf",
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @require_http_methods(["GET", "POST"])

@@ -77,6 +77,7 @@ TENANT_APPS = [
     "api",
     "agencyadmin",
     "notifications",
+    "documents",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -336,6 +337,14 @@ EINVOICE_PROVIDER_URL = env.str("EINVOICE_PROVIDER_URL", default="")
 EINVOICE_PROVIDER_TOKEN = env.str("EINVOICE_PROVIDER_TOKEN", default="")
 EINVOICE_SIGNING_P12 = env.str("EINVOICE_SIGNING_P12", default="")
 EINVOICE_SIGNING_PASSWORD = env.str("EINVOICE_SIGNING_PASSWORD", default="")
+
+# Signed documents (documents app): each agency's PKCS#12 key material under its own folder of
+# SIGNING_KEY_ROOT (never the database or the repository; see documents/keys.py), the trusted
+# roots a signature must chain to, and the RFC 3161 timestamp server (none: no timestamp).
+SIGNING_KEY_ROOT = env.path("SIGNING_KEY_ROOT", default=str(BASE_DIR / "var" / "signing"))
+SIGNING_P12_PASSWORD = env.str("SIGNING_P12_PASSWORD", default="")
+SIGNING_TRUST_ROOTS = env.list("SIGNING_TRUST_ROOTS", default=[])
+SIGNING_TSA_URL = env.str("SIGNING_TSA_URL", default="")
 
 # --- Auth and accounts ------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

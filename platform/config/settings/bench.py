@@ -15,6 +15,8 @@ DEBUG = False
 SECRET_KEY = "bench-only-not-a-secret-1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d"  # noqa: S105
 PLATFORM_BASE_DOMAIN = "localhost"
 PLATFORM_PUBLIC_HOSTS = ["localhost", "127.0.0.1"]
+SIGNING_KEY_ROOT = BASE_DIR / "var" / "bench-signing"
+SIGNING_P12_PASSWORD = "bench-only-signing-key-password"  # noqa: S105
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "var" / "bench-media"))
 EXIT_PACK_ROOT = BASE_DIR / "var" / "bench-exit-packs"

@@ -22,6 +22,8 @@ SECRET_KEY = env.str(
 )
 PLATFORM_BASE_DOMAIN = env.str("PLATFORM_BASE_DOMAIN", default="localhost")
 PLATFORM_PUBLIC_HOSTS = env.list("PLATFORM_PUBLIC_HOSTS", default=["localhost", "127.0.0.1"])
+# Development keys (python manage.py signing_dev_ca) under var/signing/, with this password.
+SIGNING_P12_PASSWORD = env.str("SIGNING_P12_PASSWORD", default="local-only-signing-password")
 # Nothing is delivered: every e-mail and SMS is kept in the development inbox (ops.devinbox),
 # listed per agency at /dev/hop-thu/ on every host.
 DEV_INBOX_DIR = env.path("DEV_INBOX_DIR", default=str(BASE_DIR / "var" / "dev-inbox"))
