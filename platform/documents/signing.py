@@ -11,10 +11,13 @@ checked after the certificate expires or is rotated.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from asn1crypto import x509 as asn1_x509
 from django.conf import settings
@@ -105,6 +108,21 @@ class Attachment:
     description: str = ""
 
 
+T = TypeVar("T")
+
+
+def outside_event_loop(call: Callable[[], T]) -> T:
+    """Run ``call`` where no asyncio loop runs: pyHanko's synchronous API drives its own loop
+    (``asyncio.run``), which fails inside a running one (an ASGI worker, a browser test's
+    process); there it runs in a short-lived thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return call()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call).result()
+
+
 def pdf_sign(
     data: bytes,
     signer: Signer,
@@ -139,9 +157,10 @@ def pdf_sign(
             md_algorithm="sha256",
         )
         out = io.BytesIO()
-        signers.PdfSigner(meta, signer=signer.pyhanko_signer(), timestamper=timestamper()).sign_pdf(
-            writer, output=out
+        pdf_signer = signers.PdfSigner(
+            meta, signer=signer.pyhanko_signer(), timestamper=timestamper()
         )
+        outside_event_loop(lambda: pdf_signer.sign_pdf(writer, output=out))
     except SigningError:
         raise
     except Exception as exc:

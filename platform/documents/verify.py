@@ -25,6 +25,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
 from documents import keys
+from documents.signing import outside_event_loop
 
 logger = logging.getLogger(__name__)
 
@@ -128,8 +129,10 @@ def _check_one(sig: Any) -> SignatureCheck:
         )
     except Exception:  # an odd SAN is no reason to fail the check
         check.email = ""
-    first = validate_pdf_signature(
-        sig, signer_validation_context=_context(), ts_validation_context=_context()
+    first = outside_event_loop(
+        lambda: validate_pdf_signature(
+            sig, signer_validation_context=_context(), ts_validation_context=_context()
+        )
     )
     ts = first.timestamp_validity
     if ts is not None and ts.intact and ts.valid and ts.trusted:
@@ -150,8 +153,12 @@ def _check_one(sig: Any) -> SignatureCheck:
         status = (
             first
             if moment is None
-            else validate_pdf_signature(
-                sig, signer_validation_context=_context(moment), ts_validation_context=_context()
+            else outside_event_loop(
+                lambda: validate_pdf_signature(
+                    sig,
+                    signer_validation_context=_context(moment),
+                    ts_validation_context=_context(),
+                )
             )
         )
         when = check.signed_at or dt.datetime.now(dt.UTC)

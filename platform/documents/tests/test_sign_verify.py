@@ -132,3 +132,15 @@ def test_register_draws_every_row() -> None:
         texts=sheets.texts(),
     )
     assert n == 300 and out.getvalue().startswith(b"%PDF-")
+
+
+def test_signing_and_verifying_work_inside_a_running_event_loop(pki: keys.Authority) -> None:
+    """An ASGI worker (or a browser test's process) has a loop running in its thread:
+    pyHanko's own asyncio.run would fail there; both calls still answer."""
+    import asyncio
+
+    async def inside() -> str:
+        signed = signing.pdf_sign(_pdf(), signing.organisation_signer(SCHEMA), field_name="Org")
+        return verify.pdf_verify(signed).code
+
+    assert asyncio.run(inside()) == verify.VALID
