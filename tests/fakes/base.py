@@ -25,17 +25,27 @@ class JsonFakeServer:
     def handle(self, method: str, path: str, headers: Any, body: bytes) -> tuple[int, Any]:
         raise NotImplementedError
 
+    def respond(
+        self, method: str, path: str, headers: Any, body: bytes
+    ) -> tuple[int, dict[str, str], Any]:
+        """Status, extra response headers and the JSON payload (a fake that sends headers,
+        such as redirects, overrides this instead of ``handle``)."""
+        status, payload = self.handle(method, path, headers, body)
+        return status, {}, payload
+
     def start(self) -> None:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                status, payload = fake.handle(
+                status, extra, payload = fake.respond(
                     self.command, self.path, self.headers, self.rfile.read(length)
                 )
                 data = json.dumps(payload).encode()
                 self.send_response(status)
+                for name, value in extra.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()

@@ -16,15 +16,15 @@ import base64
 import hashlib
 import json
 import secrets
-import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.fakes.base import JsonFakeServer
 
 
 @dataclass
@@ -66,18 +66,12 @@ class _Client:
     redirect_uris: list[str] = field(default_factory=list)
 
 
-class FakeVNeID:
+class FakeVNeID(JsonFakeServer):
     def __init__(self, *, port: int = 0) -> None:
-        self.port = port
-        self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
+        super().__init__(port=port)
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.kid = "vneid-" + secrets.token_hex(4)
         self.reset()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     def reset(self) -> None:
         with self._lock:
@@ -192,7 +186,9 @@ class FakeVNeID:
             "id_token": self.id_token(grant, form["client_id"]),
         }
 
-    def handle(self, method: str, path: str, headers: Any, body: bytes) -> tuple[int, Any, Any]:
+    def respond(
+        self, method: str, path: str, headers: Any, body: bytes
+    ) -> tuple[int, dict[str, str], Any]:
         url = urlparse(path)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         self.log.append(f"{method} {url.path}")
@@ -213,37 +209,3 @@ class FakeVNeID:
                 return 401, {"WWW-Authenticate": "Bearer"}, {"error": "invalid_token"}
             return 200, {}, citizen.userinfo()
         return 404, {}, {"error": "not_found"}
-
-    def start(self) -> None:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                status, extra, payload = fake.handle(
-                    self.command, self.path, self.headers, self.rfile.read(length)
-                )
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                for name, value in extra.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = _serve
-            do_POST = _serve
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.port = int(self._server.server_address[1])
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
