@@ -7,6 +7,7 @@ import os
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytest_plugins = [
+    "tests.fixtures.parts",  # first: other fixture modules import it
     "tests.fixtures.database",
     "tests.fixtures.http",
     "tests.fixtures.worker",

@@ -259,10 +259,101 @@ def cmd_test(args: argparse.Namespace) -> int:
         else:
             ensure_chromium()
             pytest_args = args.pytest_args
+            if not pytest_args and args.parts > 1:
+                return run_parts(env, args.parts)
         return subprocess.run([str(PY), "-m", "pytest", *pytest_args], cwd=ROOT, env=env).returncode
     finally:
         if "running" not in was_running and not args.keep_services:
             embedded("stop", settings)
+
+
+TEST_PATHS = ["tests", "tenants", "platform", "onboarding", "billing"]  # pyproject's testpaths
+SEED_DURATIONS = ROOT / "tests" / "durations.json"  # seconds per test file, for a fresh clone
+DURATIONS = VAR / "test-durations.json"  # the same, from the last run here
+
+
+def plan_parts(files: list[str], seconds: dict[str, float], parts: int) -> list[list[str]]:
+    """Share the test files between ``parts`` runs so they take about as long: the longest
+    first, each to the part with the least so far. The browser tests stay in one part (one
+    Chromium, one axe-core install); a file never timed counts as an average one."""
+    known = [seconds[f] for f in files if f in seconds]
+    default = sum(known) / len(known) if known else 1.0
+    groups: dict[str, list[str]] = {}
+    for f in files:
+        groups.setdefault("tests/browser" if f.startswith("tests/browser/") else f, []).append(f)
+    weight = {g: sum(seconds.get(f, default) for f in members) for g, members in groups.items()}
+    plan: list[list[str]] = [[] for _ in range(parts)]
+    load = [0.0] * parts
+    for group in sorted(groups, key=lambda g: (-weight[g], g)):
+        least = load.index(min(load))
+        plan[least].extend(groups[group])
+        load[least] += weight[group]
+    return [sorted(p) for p in plan if p]
+
+
+def run_parts(env: dict[str, str], parts: int) -> int:
+    """The whole suite as ``parts`` runs side by side (each its own shard: test database,
+    Redis databases, files), planned from the last run's time per file; afterwards the
+    lifecycle table's coverage is checked over all of them (tests/fixtures/lifecycle.py)."""
+    import json
+
+    files = sorted(
+        str(f.relative_to(ROOT))
+        for top in TEST_PATHS
+        for f in (ROOT / top).rglob("test_*.py")
+        if ".venv" not in f.parts
+    )
+    source = DURATIONS if DURATIONS.exists() else SEED_DURATIONS
+    seconds = json.loads(source.read_text()) if source.exists() else {}
+    plan = plan_parts(files, seconds, parts)
+    logs = VAR / "test-logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    for stale in [*logs.glob("lifecycle-seen-*.txt"), *logs.glob("durations-*.json")]:
+        stale.unlink()
+    procs: dict[int, tuple[subprocess.Popen[bytes], float]] = {}
+    for shard, members in enumerate(plan, start=1):
+        guess = sum(seconds.get(f, 0.0) for f in members)
+        log(f"part {shard}/{len(plan)}: {len(members)} test files (about {guess:.0f} s last time)")
+        with (logs / f"part-{shard}.log").open("wb") as out:
+            procs[shard] = (
+                subprocess.Popen(
+                    [str(PY), "-m", "pytest", "-p", "no:cacheprovider", *members],
+                    cwd=ROOT,
+                    env=dict(env, MOTCUA_TEST_SHARD=str(shard), MOTCUA_TEST_PART=str(shard)),
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                ),
+                time.monotonic(),
+            )
+    rcs: dict[int, int] = {}
+    while len(rcs) < len(procs):
+        for shard, (proc, started) in procs.items():
+            if shard in rcs or proc.poll() is None:
+                continue
+            rcs[shard] = proc.returncode
+            tail = (logs / f"part-{shard}.log").read_text(errors="replace").splitlines()
+            summary = next(
+                (ln for ln in reversed(tail) if re.search(r"\d+ (passed|failed|error)", ln)), ""
+            )
+            took = time.monotonic() - started
+            outcome = summary.strip("= ") or f"exit {proc.returncode}"
+            log(f"part {shard}: {outcome} ({took:.0f} s)")
+            if proc.returncode != 0:
+                start = next((i for i, ln in enumerate(tail) if "= FAILURES =" in ln), -200)
+                print("\n".join(tail[max(start, -400) :]), flush=True)
+        time.sleep(0.5)
+    merged = dict(seconds)
+    for part in logs.glob("durations-*.json"):
+        merged.update(json.loads(part.read_text()))
+    DURATIONS.write_text(json.dumps(dict(sorted(merged.items())), indent=1) + "\n")
+    seen = sorted(str(f) for f in logs.glob("lifecycle-seen-*.txt"))
+    coverage = 0
+    if len(seen) == len(plan) and all(rc == 0 for rc in rcs.values()):
+        coverage = subprocess.run(
+            [str(PY), "-m", "tests.fixtures.lifecycle", *seen], cwd=ROOT, env=env
+        ).returncode
+    log(f"logs: {logs.relative_to(ROOT)}/part-*.log")
+    return 0 if coverage == 0 and all(rc == 0 for rc in rcs.values()) else 1
 
 
 def run_clock_matrix(env: dict[str, str], extra: list[str], parallel: int = 2) -> int:
@@ -408,6 +499,13 @@ def main() -> int:
         "--clock-matrix",
         action="store_true",
         help="run the date-sensitive tests once at every boundary instant (what CI runs)",
+    )
+    test.add_argument(
+        "--parts",
+        type=int,
+        default=2,
+        metavar="N",
+        help="run the whole suite as N runs side by side (default 2; 1: one run, in order)",
     )
     test.set_defaults(func=cmd_test)
     sub.add_parser("check", help="lint, types, migrations, translations").set_defaults(

@@ -58,6 +58,7 @@ if _shard := env.int("MOTCUA_TEST_SHARD", default=0):
         _services["EFFECTIVE_REDIS_URL"], db=2 * _shard
     )
     MEDIA_ROOT = BASE_DIR / "var" / f"test-media-{_shard}"
+    SIGNING_KEY_ROOT = BASE_DIR / "var" / f"test-signing-{_shard}"
 EXIT_PACK_ROOT = Path(MEDIA_ROOT).parent / f"{Path(MEDIA_ROOT).name}-exit-packs"
 # Local files (tests/fixtures/s3.py switches a test to the bucket of a loopback S3 server).
 STORAGES = file_storages(
