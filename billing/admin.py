@@ -17,7 +17,7 @@ from billing.models import (
     WebhookEvent,
     WebhookStatus,
 )
-from ops.admin import ReadOnlyModelAdmin as ReadOnlyAdmin
+from core.admin import ReadOnlyModelAdmin as ReadOnlyAdmin
 
 
 @admin.register(WebhookEvent)

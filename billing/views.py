@@ -16,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import agency_role_required
+from accounts.provider_staff import provider_staff_required
 from billing import selectors
 from billing.bank_webhook import HEADER as BANK_SIGNATURE_HEADER
 from billing.bank_webhook import BankWebhookRejected, bank_webhook_receive
@@ -42,9 +43,8 @@ from billing.overpayments import overpayment_resolve
 from billing.reconciliation import statement_line_dismiss, statement_line_resolve
 from billing.statements import MAX_BYTES, StatementFileError, statement_import
 from billing.webhooks import WebhookRejected, webhook_event_receive
-from console.access import provider_staff_required
+from core.inputs import keeps_raw_body
 from onboarding.units import provinces
-from ops.inputs import keeps_raw_body
 
 
 @agency_role_required("admin")

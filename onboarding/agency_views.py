@@ -18,13 +18,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.provider_staff import provider_staff_required
 from billing.selectors import (
     agency_invoice_shares,
     agency_usage_month,
     current_subscription,
     received_per_day,
 )
-from console.access import provider_staff_required
 from onboarding import offboarding
 from onboarding.models import ExitPackRun
 from onboarding.selectors import agency_health

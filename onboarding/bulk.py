@@ -22,10 +22,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.models import BillingAccount
+from core import inputs
 from onboarding import services
 from onboarding.models import OPEN_STATES, Application, ApplicationState, ProvinceRun
 from onboarding.units import DepartmentSpec, communes_of, department_slug, provinces
-from ops import inputs
 from tenants.models import Agency, AgencyKind
 from tenants.validators import SLUG_RE
 
@@ -52,7 +52,7 @@ class DepartmentRow:
 def departments_parse(raw: bytes | str) -> list[DepartmentRow]:
     """Read a departments file (format of departments.sample.json); every bad row is reported."""
     try:
-        # Text in NFC, NUL characters refused: the one rule for all input (ops.inputs).
+        # Text in NFC, NUL characters refused: the one rule for all input (core.inputs).
         data = inputs.loads(raw, where="")
     except inputs.NulCharacter as exc:
         raise ValidationError(exc.message()) from None

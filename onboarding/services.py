@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Membership, Role, User
 from accounts.services import membership_grant
 from billing.models import BillingAccount, Plan
+from core.failpoints import failpoint
 from onboarding import selectors
 from onboarding.models import (
     OPEN_STATES,
@@ -37,7 +38,6 @@ from onboarding.models import (
     ApplicationState,
 )
 from onboarding.units import Commune, communes_of, province_codename, provinces
-from ops.failpoints import failpoint
 from tenants import services as tenant_services
 from tenants.context import agency_context
 from tenants.models import Agency, AgencyKind, Domain

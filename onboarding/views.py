@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from console.access import provider_staff_required
+from accounts.provider_staff import provider_staff_required
 from onboarding import bulk, selectors, services
 from onboarding.forms import (
     ApplicationFilterForm,

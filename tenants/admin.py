@@ -4,7 +4,7 @@ history; the admin never edits the rows behind their back."""
 
 from django.contrib import admin
 
-from ops.admin import ReadOnlyModelAdmin
+from core.admin import ReadOnlyModelAdmin
 from tenants.models import Agency, AgencyEvent, Domain, SchemaState
 
 

@@ -13,13 +13,3 @@ def agency(request: HttpRequest) -> dict[str, Any]:
         "agency": getattr(request, "agency", None),
         "platform_name": settings.PLATFORM_NAME,
     }
-
-
-def branding(request: HttpRequest) -> dict[str, Any]:
-    """The agency's branding on its own pages (cached per agency)."""
-    if getattr(request, "agency", None) is None:
-        return {}
-    from portal.branding import branding_stylesheet_version, current_branding
-
-    branding = current_branding()
-    return {"branding": branding, "branding_version": branding_stylesheet_version(branding)}

@@ -219,7 +219,7 @@ class AgencyRoutingMiddleware:
         request.agency = agency
         request.tenant = agency
         if settings.SENTRY_DSN:
-            from config.sentry import tag_agency
+            from core.sentry import tag_agency
 
             tag_agency(schema_name=agency.schema_name, agency_name=agency.name)
         return self.get_response(request)

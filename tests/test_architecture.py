@@ -66,6 +66,31 @@ def test_the_lifecycle_sits_below_the_apps_that_call_it() -> None:
     assert bad == []
 
 
+# The bottom of the graph, lowest first: each may import only those before it (issue 11).
+LOWER_APPS = ("core", "tenants", "audit", "accounts", "workdays", "catalog")
+
+
+def test_the_lower_apps_import_only_lower_ones() -> None:
+    """``core`` imports no app of ours; ``tenants`` only ``core``; and so on up the list: an
+    import from a lower app into a higher one (at module level or inside a function) fails,
+    naming its line."""
+    rank = {app: n for n, app in enumerate(LOWER_APPS)}
+    bad = [
+        f"{i.module}:{i.line} imports {i.target}"
+        for i in GRAPH.scan().imports
+        if i.app in rank
+        and i.target_app != i.app
+        and not i.type_checking
+        and rank.get(i.target_app, len(LOWER_APPS)) > rank[i.app]
+    ]
+    assert bad == []
+
+
+def test_the_lower_apps_are_in_no_cycle() -> None:
+    cycles = GRAPH.scan().cycles()
+    assert [sorted(set(c) & set(LOWER_APPS)) for c in cycles if set(c) & set(LOWER_APPS)] == []
+
+
 def _writes(path: Path) -> list[str]:
     """Assignments to ``<x>.status`` of a dossier and creations of the lifecycle's rows."""
     tree = ast.parse(path.read_text(encoding="utf-8"))

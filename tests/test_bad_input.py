@@ -416,7 +416,7 @@ def test_uploaded_file_names_and_query_keys_are_composed(rf) -> None:
     """The middleware itself, on a request built by hand: every text it carries."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from ops.inputs import RequestInputMiddleware
+    from core.inputs import RequestInputMiddleware
 
     seen: dict[str, Any] = {}
 
@@ -448,7 +448,7 @@ def test_json_bodies_are_composed_except_for_views_that_keep_the_raw_body(rf) ->
     from django.http import JsonResponse
     from django.urls import path
 
-    from ops.inputs import RequestInputMiddleware, keeps_raw_body
+    from core.inputs import RequestInputMiddleware, keeps_raw_body
 
     def echo(request: Any) -> Any:
         return JsonResponse({"body": request.body.decode()})

@@ -16,7 +16,7 @@ Failed sign-ins are counted per account and per client for the whole platform: t
 counters sit in a platform-wide key space (``config.cache.make_key``), the account's
 counter is named by the address alone (allauth adds the host, which would give every
 agency's host a fresh budget), and the client is told apart the way our own rate limits
-do it (``ops.ratelimit.client_ip``: only trusted proxies' X-Forwarded-For).
+do it (``core.ratelimit.client_ip``: only trusted proxies' X-Forwarded-For).
 """
 
 from __future__ import annotations
@@ -32,20 +32,19 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import translation
 
+from accounts import mail
 from accounts.mfa import SESSION_KEY, user_has_totp
 from accounts.models import Role
-from notifications.channels import sender_address
-from notifications.models import TemplateKey
-from notifications.services import account_mail_send, agency_name
-from ops.ratelimit import client_ip
+from core.mail import agency_name, sender_address
+from core.ratelimit import client_ip
 
 # allauth's mails that are the agency's account mails, and the link each one carries.
 ACCOUNT_MAILS = {
-    "account/email/email_confirmation_signup": (TemplateKey.ACCOUNT_CONFIRM, "activate_url"),
-    "account/email/email_confirmation": (TemplateKey.ACCOUNT_CONFIRM, "activate_url"),
-    "account/email/password_reset_key": (TemplateKey.PASSWORD_RESET, "password_reset_url"),
-    "account/email/unknown_account": (TemplateKey.UNKNOWN_ACCOUNT, "signup_url"),
-    "account/email/account_already_exists": (TemplateKey.ACCOUNT_EXISTS, "password_reset_url"),
+    "account/email/email_confirmation_signup": (mail.ACCOUNT_CONFIRM, "activate_url"),
+    "account/email/email_confirmation": (mail.ACCOUNT_CONFIRM, "activate_url"),
+    "account/email/password_reset_key": (mail.PASSWORD_RESET, "password_reset_url"),
+    "account/email/unknown_account": (mail.UNKNOWN_ACCOUNT, "signup_url"),
+    "account/email/account_already_exists": (mail.ACCOUNT_EXISTS, "password_reset_url"),
 }
 
 
@@ -84,7 +83,7 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]  # allauth is
         key, link_name = known
         user = context.get("user")
         person = (getattr(user, "full_name", "") or "").strip() if user is not None else ""
-        account_mail_send(
+        mail.account_mail_send(
             key=key,
             to=email,
             context={

@@ -22,7 +22,7 @@ from django.http import HttpRequest, HttpResponse
 
 from accounts.models import AccountEvent, User
 from accounts.services import STAFF_EDITABLE_FIELDS, user_update_by_staff
-from ops.admin import ReadOnlyModelAdmin
+from core.admin import ReadOnlyModelAdmin
 
 
 @admin.register(User)

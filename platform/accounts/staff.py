@@ -25,11 +25,10 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from accounts import mail
 from accounts.models import Membership, Role, User
 from accounts.services import membership_grant
 from audit.services import audit_record
-from notifications.models import TemplateKey
-from notifications.services import account_mail_send
 from tenants.context import agency_context
 from tenants.models import Agency
 
@@ -122,7 +121,7 @@ def _send_invitation(*, agency: Agency, to: str, context: dict[str, Any]) -> Non
     """The invitation, in the agency's words (its notification template ``staff_invitation``)
     and from its name."""
     with agency_context(agency):
-        account_mail_send(key=TemplateKey.STAFF_INVITATION, to=to, context=context)
+        mail.account_mail_send(key=mail.STAFF_INVITATION, to=to, context=context)
 
 
 def _role_labels(roles: Iterable[str]) -> str:

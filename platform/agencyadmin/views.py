@@ -22,14 +22,18 @@ from accounts.models import Role
 from accounts.permissions import agency_role_required
 from agencyadmin import forms as admin_forms
 from catalog.models import CatalogProcedure
-from dossiers.codes import agency_code_prefix, preview_next_code, validate_pattern
+from dossiers.codes import (
+    agency_code_prefix,
+    agency_set_dossier_code_pattern,
+    preview_next_code,
+    validate_pattern,
+)
 from portal.branding import branding_update, current_branding
 from procedures import services as procedure_services
 from procedures.models import AgencyProcedure
 from procedures.selectors import catalog_not_adopted, procedures_for_admin
 from tenants.http import AgencyRequest
 from tenants.models import Agency
-from tenants.services import agency_set_dossier_code_pattern
 from workdays.models import CalendarOverride
 from workdays.services import calendar_override_remove, calendar_override_set
 

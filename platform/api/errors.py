@@ -25,8 +25,8 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaValidationError
 from pydantic import ValidationError as PydanticValidationError
 
+from core.inputs import NUL, NulCharacter
 from dossiers.services import ExternalIdConflict
-from ops.inputs import NUL, NulCharacter
 
 
 class ApiError(Exception):
@@ -109,7 +109,7 @@ def service_fields(exc: ValidationError) -> dict[str, list[str]]:
 
 
 def nul_character_error(exc: NulCharacter) -> ApiError:
-    """A NUL character in the request (see ``ops.inputs``): named where it was found."""
+    """A NUL character in the request (see ``core.inputs``): named where it was found."""
     field = "path" if exc.kind == "path" else exc.where.replace(NUL, "␀")[:60]
     return ApiError(
         400,
@@ -120,12 +120,19 @@ def nul_character_error(exc: NulCharacter) -> ApiError:
 
 
 def request_data_error(exc: Exception) -> ApiError:
-    """The request's data could not be read (see ``ops.inputs.UNREADABLE``)."""
+    """The request's data could not be read (see ``core.inputs.UNREADABLE``)."""
     if isinstance(exc, RequestDataTooBig):
         return ApiError(413, "too_large", _("The request's non-file fields are too large."))
     if isinstance(exc, TooManyFilesSent | TooManyFieldsSent):
         return ApiError(413, "too_large", _("The request has too many files or fields."))
     return ApiError(400, "unreadable", _("The request's data could not be read."))
+
+
+def input_refusal(exc: Exception) -> JsonResponse:
+    """``core.inputs``' refusal of an API request (``settings.INPUT_JSON_REFUSAL``)."""
+    if isinstance(exc, NulCharacter):
+        return error_response(nul_character_error(exc))
+    return error_response(request_data_error(exc))
 
 
 def install(api: NinjaAPI) -> None:

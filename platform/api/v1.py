@@ -40,10 +40,10 @@ from api.selectors import (
     procedure_ref_by_code,
 )
 from api.services import ApiKeyRefused, api_key_authenticate, dossier_receive_inbound
+from core import inputs
+from core.ratelimit import rate_hit
 from dossiers.models import Channel, Dossier, DossierStatus
 from dossiers.services import Applicant, SubmitResult, dossier_submit
-from ops import inputs
-from ops.ratelimit import rate_hit
 from procedures.models import AgencyProcedure
 from procedures.selectors import published_procedures
 from tenants.db import connection
@@ -157,7 +157,7 @@ _doc_components = (
 
 
 def _parse(model: type[BaseModel], raw: str) -> Any:
-    """The JSON ``data`` part, in NFC and free of NUL characters (``ops.inputs``), as
+    """The JSON ``data`` part, in NFC and free of NUL characters (``core.inputs``), as
     ``model``; pydantic's errors → 400 with data.<path> keys."""
     try:
         document = inputs.loads(raw, where="data")

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from catalog.models import CatalogProcedure, CatalogVersion, Sector
 from catalog.spec import ProcedureSpec, SpecError, parse_spec
-from ops import inputs
+from core import inputs
 from tenants.models import AgencyKind
 
 
@@ -40,7 +40,7 @@ def content_hash(spec: ProcedureSpec) -> str:
 def parse_catalog(raw: bytes | str | dict[str, Any]) -> list[ProcedureSpec]:
     """Parse a catalog file (format of procedures.sample.json); every error, row by row."""
     try:
-        # Text in NFC, NUL characters refused: the one rule for all input (ops.inputs).
+        # Text in NFC, NUL characters refused: the one rule for all input (core.inputs).
         data = (
             inputs.loads(raw, where="")
             if isinstance(raw, bytes | str)

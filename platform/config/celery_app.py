@@ -27,7 +27,7 @@ app.autodiscover_tasks()
 
 @task_prerun.connect
 def _tag_sentry_with_agency(**_: object) -> None:
-    from config.sentry import tag_agency
+    from core.sentry import tag_agency
 
     tenant = getattr(connection, "tenant", None)
     tag_agency(

@@ -3,10 +3,10 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from audit import views as audit_views
+from accounts.provider_staff import admin_login
 from billing import views as billing_views
+from console import trail_views
 from console import views as console_views
-from console.access import admin_login
 from nationalsync.views import console_reconciliation
 from ops import devinbox_views, language
 from ops import views as ops_views
@@ -67,10 +67,8 @@ urlpatterns = [
         name="console-meter-events-requeue",
     ),
     path("console/dong-bo/", console_reconciliation, name="nationalsync-console"),
-    path("console/nhat-ky/", audit_views.provider_trail, name="audit-provider"),
-    path(
-        "console/nhat-ky/xuat.csv", audit_views.provider_trail_export, name="audit-provider-export"
-    ),
+    path("console/nhat-ky/", trail_views.trail, name="audit-provider"),
+    path("console/nhat-ky/xuat.csv", trail_views.trail_export, name="audit-provider-export"),
     path("console/thong-ke/", reports.console_dashboard, name="reports-console"),
     path("console/thong-ke/tinh/<str:code>/", reports.console_province, name="reports-province"),
     path(

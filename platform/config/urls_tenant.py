@@ -5,6 +5,7 @@ Citizen-facing paths are Vietnamese, as people type and share them.
 
 from django.urls import include, path
 
+from agencyadmin import trail_views as agencyadmin_trail
 from api import views as api_views
 from api.v1 import api as api_v1
 from billing import views as billing_views
@@ -75,7 +76,8 @@ urlpatterns = [
     path("minh-bach/", reports.agency_transparency, name="reports-transparency"),
     path("quan-tri/thong-bao/", include("notifications.urls")),
     path("quan-tri/nhan-su/", include("accounts.staff_urls")),
-    path("quan-tri/nhat-ky/", include("audit.urls")),
+    path("quan-tri/nhat-ky/", agencyadmin_trail.trail, name="audit-agency"),
+    path("quan-tri/nhat-ky/xuat.csv", agencyadmin_trail.trail_export, name="audit-agency-export"),
     path("quan-tri/", include("agencyadmin.urls")),
     path("accounts/", include("allauth.urls")),
     path("ngon-ngu/<str:code>/", language.choose_language, name="choose-language"),

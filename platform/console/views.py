@@ -13,8 +13,8 @@ from django.shortcuts import render
 from django.urls import reverse_lazy
 from django.utils import timezone
 
+from accounts.provider_staff import provider_staff_required
 from billing.selectors import unpaid_invoices
-from console.access import provider_staff_required
 from nationalsync.models import OutboxStatus, PortalOutbox
 from onboarding.models import Application, ApplicationState, ExitPackRun
 from onboarding.units import provinces

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.validators import validate_phone
 from catalog.spec import FormField, ProcedureSpec
-from ops import inputs
+from core import inputs
 
 # The longest answer a form field takes (the same for the portal, the desk and the API).
 ANSWER_MAX_LENGTH = 4000

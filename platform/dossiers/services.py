@@ -42,6 +42,7 @@ from django.utils.translation import gettext as _
 
 from accounts.validators import validate_personal_id, validate_phone
 from billing.selectors import agency_billing_restricted
+from core.failpoints import failpoint
 from dossiers import codes
 from dossiers.files import CheckedFile, check_file, check_total, files_delete
 from dossiers.formdata import check_draft_answers, clean_form_data, too_long
@@ -58,7 +59,6 @@ from dossiers.submission import (
     SubmitResult,
     documents_store,
 )
-from ops.failpoints import failpoint
 from procedures.models import AgencyProcedure, ProcedureVersion
 from tenants.context import on_commit_in_schema
 from tenants.models import Agency, AgencyStatus

@@ -44,6 +44,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from audit.services import audit_record
+from core.failpoints import failpoint
 from desk import engine
 from desk.models import HandOverAction
 from dossiers import lifecycle
@@ -57,7 +58,6 @@ from exchange.models import (
     ExchangeState,
 )
 from exchange.selectors import exchange_receivers
-from ops.failpoints import failpoint
 from tenants.context import agency_context
 from tenants.db import connection
 from tenants.models import Agency

@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from console.access import provider_staff_required
+from accounts.provider_staff import provider_staff_required
 from nationalsync.selectors import failed_rows, reconciliation
 from nationalsync.services import SyncFailed, portal_acknowledged_keys
 

@@ -8,15 +8,14 @@ the message may go through on a later attempt, ``PermanentDeliveryError`` when i
 from __future__ import annotations
 
 import functools
-from email.utils import parseaddr
 from typing import Protocol
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.utils.module_loading import import_string
 
+from core.mail import sender_address
 from notifications.models import ChannelName, Notification
-from tenants.db import connection
 
 
 class DeliveryError(Exception):
@@ -39,15 +38,6 @@ class SmsProvider(Protocol):
     def send(self, *, to: str, text: str, idempotency_key: str) -> str:
         """Hand one SMS to the provider; return its message id. Raises DeliveryError."""
         ...
-
-
-def sender_address() -> str:
-    """The From of a message: the active agency's name (the platform's on the provider's own
-    host) with the platform's sending address."""
-    name = str(getattr(connection.tenant, "name", "") or settings.PLATFORM_NAME)
-    quoted = name.replace("\\", "\\\\").replace('"', '\\"')
-    # Unencoded: Django's mail encodes the name (RFC 2047) when it sends the message.
-    return f'"{quoted}" <{parseaddr(settings.DEFAULT_FROM_EMAIL)[1]}>'
 
 
 class EmailChannel:

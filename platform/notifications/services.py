@@ -25,12 +25,12 @@ from django.utils.translation import gettext as _
 
 from billing.models import Metric
 from billing.services import usage_record
+from core.mail import agency_name, sender_address
 from dossiers.models import Apology, ApologyStatus, Dossier
 from notifications.channels import (
     DeliveryError,
     PermanentDeliveryError,
     channel_get,
-    sender_address,
 )
 from notifications.models import (
     ACCOUNT_KEYS,
@@ -61,10 +61,6 @@ APPLICANT_KEYS = (
 
 def day_text(day: dt.date | None) -> str:
     return f"{day:%d/%m/%Y}" if day else ""
-
-
-def agency_name() -> str:
-    return str(getattr(connection.tenant, "name", ""))
 
 
 # -- Account mails ---------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from django.core.cache import caches
 from django.db import connection as django_connection
 from tenant_schemas_celery.task import TenantTask
 
-from ops.failpoints import failpoint
+from core.failpoints import failpoint
 from tenants.schemas import advisory_key
 
 logger = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from audit.services import audit_record
-from ops.failpoints import failpoint
+from core.failpoints import failpoint
 from portal.models import Branding
 from portal.pagecache import portal_pages_changed
 from tenants.context import on_commit_in_schema

@@ -30,7 +30,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from ops.ratelimit import RateDecision, client_bucket, rate_decision, rate_hit, rate_key
+from core.ratelimit import RateDecision, client_bucket, rate_decision, rate_hit, rate_key
 from tenants.db import connection
 
 WINDOW = 600

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.models import Role
 from accounts.permissions import agency_role_required
-from console.access import provider_staff_required
+from accounts.provider_staff import provider_staff_required
 from onboarding.units import provinces
 from reports import selectors
 from reports.forms import period_from

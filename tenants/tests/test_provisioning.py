@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from ops.failpoints import FailpointError
+from core.failpoints import FailpointError
 from tenants import privileges, schemas, services
 from tenants.db import connection
 from tenants.models import Agency, AgencyEvent, AgencyStatus, Domain, SchemaState

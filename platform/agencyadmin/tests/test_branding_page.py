@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from audit.models import AuditEntry
-from ops.failpoints import FailpointError
+from core.failpoints import FailpointError
 from portal.branding import branding_update, current_branding
 from portal.models import Branding
 from tenants.context import agency_context

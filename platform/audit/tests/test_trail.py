@@ -18,7 +18,6 @@ from accounts.services import membership_grant, user_update_by_staff
 from audit.labels import DOCUMENT_VIEWED, VIEWED
 from audit.models import AuditEntry
 from audit.services import audit_record
-from audit.views import EXPORT_BATCH, PAGE_SIZE
 from dossiers.models import Dossier
 from dossiers.services import Applicant, dossier_submit
 from procedures.models import AgencyProcedure
@@ -26,6 +25,7 @@ from tenants.context import agency_context
 from tenants.models import Agency
 from tests.files import pdf
 from tests.fixtures.mfa import mfa_login
+from trails.pages import EXPORT_BATCH, PAGE_SIZE
 
 TRAIL = "/quan-tri/nhat-ky/"
 EXPORT = "/quan-tri/nhat-ky/xuat.csv"

@@ -107,7 +107,7 @@ MIDDLEWARE = [
     "ops.headers.PermissionsPolicyMiddleware",
     "tenants.routing.AgencyRoutingMiddleware",
     # NUL characters refused, text normalised to NFC, before anything reads the request.
-    "ops.inputs.RequestInputMiddleware",
+    "core.inputs.RequestInputMiddleware",  # its API refusals: INPUT_JSON_REFUSAL
     "django.contrib.sessions.middleware.SessionMiddleware",
     "tenants.routing.SessionAgencyBindingMiddleware",
     # Vietnamese unless the person chose English (a cookie); not the browser's Accept-Language.
@@ -133,7 +133,7 @@ TEMPLATES: list[dict[str, Any]] = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.agency",
-                "tenants.context_processors.branding",
+                "portal.context_processors.branding",
             ],
         },
     }
@@ -363,6 +363,10 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[MotCua] "
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+# Account mails are written by notifications (the agency's templates); accounts hands them over.
+ACCOUNT_MAIL_SENDER = "notifications.services.account_mail_send"
+# What core.inputs answers an API request it refuses (a NUL, unreadable data): the API's shape.
+INPUT_JSON_REFUSAL = "api.errors.input_refusal"
 # Failed sign-ins, passwords and second-factor codes alike (allauth counts both as this
 # action): 10 a minute per client, 5 in 5 minutes per account. Counted once for the whole
 # platform, not per host (config.cache.make_key, accounts.adapter).

@@ -1,7 +1,6 @@
 """Local development: embedded PostgreSQL/Redis unless URLs are given, mail and SMS kept in the
 development inbox (/dev/hop-thu/)."""
 
-from config.sentry import init_sentry
 from config.settings._services import services
 from config.settings.base import *  # noqa: F403
 from config.settings.base import (
@@ -15,6 +14,7 @@ from config.settings.base import (
     env,
     file_storages,
 )
+from core.sentry import init_sentry
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env.str(

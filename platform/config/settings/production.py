@@ -2,7 +2,6 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.sentry import init_sentry
 from config.settings.base import *  # noqa: F403
 from config.settings.base import (
     DATABASE_OWNER_URL,
@@ -18,6 +17,7 @@ from config.settings.base import (
     env,
     logging_config,
 )
+from core.sentry import init_sentry
 
 if not DATABASE_URL or not REDIS_URL:
     raise ImproperlyConfigured("Production needs DATABASE_URL and REDIS_URL.")

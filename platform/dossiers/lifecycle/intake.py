@@ -13,6 +13,7 @@ import datetime as dt
 from django.utils import timezone
 
 from accounts.models import User
+from core.failpoints import failpoint
 from desk import engine
 from desk.models import DossierProcess, HandOver, HandOverAction
 from dossiers import codes
@@ -21,7 +22,6 @@ from dossiers.lifecycle.core import public_event, record_new
 from dossiers.lifecycle.table import transition
 from dossiers.models import Dossier, DossierDocument, DossierStatus, DraftDocument
 from dossiers.submission import Applicant, CheckedSubmission, documents_store
-from ops.failpoints import failpoint
 from tenants.models import Agency
 from workdays.calendar import agency_calendar
 

@@ -206,7 +206,7 @@ def test_lookup_needs_code_and_secret(commune, citizen) -> None:
 @pytest.mark.django_db
 @pytest.mark.parametrize("point", ["dossier.after_documents", "dossier.before_commit"])
 def test_a_crash_mid_submission_leaves_nothing(commune, citizen, monkeypatch, point) -> None:
-    from ops.failpoints import FailpointError
+    from core.failpoints import FailpointError
 
     with agency_context(commune):
         birth = AgencyProcedure.objects.get(code="S-HT-001")

@@ -1,5 +1,5 @@
 """Never lost, never owned twice: racing officers on real PostgreSQL (threads, row locks),
-and crashes injected between the steps of each hand-off (ops.failpoints)."""
+and crashes injected between the steps of each hand-off (core.failpoints)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 
+from core.failpoints import FailpointError
 from desk.models import DossierProcess, HandOver
 from desk.tests.conftest import staff_of
 from desk.tests.test_trail_and_races import race
 from dossiers.models import Dossier, DossierStatus
 from exchange import services
 from exchange.models import Exchange, ExchangeEvent, ExchangeState
-from ops.failpoints import FailpointError
 from procedures.services import procedures_adopt_for_kind
 from tenants.context import agency_context
 from tenants.models import AgencyKind

@@ -10,7 +10,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from notifications.channels import sender_address
+from core.mail import sender_address
 from tenants.context import agency_context
 
 HOST = "xa-an-binh.localhost"
@@ -105,3 +105,12 @@ def test_an_agency_name_with_a_comma_stays_one_sender(commune) -> None:
     (sender,) = parsed["From"].addresses
     assert sender.display_name == 'Sở Văn hóa, Thể thao và Du lịch "mẫu"'
     assert sender.addr_spec == "no-reply@motcua.vn"
+
+
+def test_the_account_mails_accounts_names_are_the_templates_notifications_writes() -> None:
+    from accounts import mail
+    from notifications.models import ACCOUNT_KEYS
+
+    assert list(mail.KEYS) == [str(key) for key in ACCOUNT_KEYS]
+    with pytest.raises(ValueError, match="not an account mail"):
+        mail.account_mail_send(key="receipt", to="a@example.vn", context={})

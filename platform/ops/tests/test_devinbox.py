@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from notifications.channels import sender_address
+from core.mail import sender_address
 from ops.devinbox import SmsProvider, inbox_messages
 from tenants.context import agency_context
 

@@ -19,7 +19,7 @@ from django.test import Client, RequestFactory
 from django.utils import timezone
 
 from config.celery_app import app
-from config.sentry import init_sentry
+from core.sentry import init_sentry
 from ops.logs import ContextFilter, RequestContextMiddleware, json_formatter
 from ops.tests.test_sentry_tags import CapturingTransport
 from tenants.context import agency_context

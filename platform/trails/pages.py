@@ -1,6 +1,7 @@
-"""The trail's pages: the agency admin's (``/quan-tri/nhat-ky/`` on the agency's host) and the
-provider's (``/console/nhat-ky/`` on the public host). Thin: check who may read, parse the
-filter, call the selector, render a page of it or stream all of it as CSV."""
+"""The trail's pages, for the apps that serve them (agency admin, provider console).
+
+A lower layer: who may read a trail is the serving app's decision (its decorators); here are
+the filter forms, the paginated page and the streamed CSV export."""
 
 from __future__ import annotations
 
@@ -8,22 +9,17 @@ import csv
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, cast
 
+from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
 
-from accounts.models import Role
-from accounts.permissions import agency_role_required
-from audit import selectors
-from audit.forms import TrailFilterForm
 from audit.labels import action_label, kind_label
-from audit.selectors import PROVIDER_KINDS, TrailRow
-from console.access import provider_staff_required
-from tenants.context import agency_context, public_context
-from tenants.http import AgencyRequest
+from trails import selectors
+from trails.forms import TrailFilterForm
+from trails.selectors import PROVIDER_KINDS, TrailRow
 
 PAGE_SIZE = 50
 EXPORT_BATCH = 1000
@@ -31,14 +27,12 @@ EXPORT_BATCH = 1000
 
 def _people(rows: list[TrailRow]) -> dict[int, str]:
     """Who each actor id is (e-mail, and name if known), in one query per batch."""
-    from accounts.models import User
-
     ids = {row.actor_id for row in rows if row.actor_id is not None}
     return {
         pk: f"{name} <{email}>" if name else email
-        for pk, email, name in User.objects.filter(pk__in=ids).values_list(
-            "pk", "email", "full_name"
-        )
+        for pk, email, name in get_user_model()
+        .objects.filter(pk__in=ids)
+        .values_list("pk", "email", "full_name")
     }
 
 
@@ -117,7 +111,7 @@ def _take(iterator: Iterator[Any], n: int) -> list[Any]:
     return out
 
 
-def _page(
+def trail_page(
     request: HttpRequest,
     *,
     template: str,
@@ -140,7 +134,7 @@ def _page(
     return render(request, template, context)
 
 
-def _export(
+def trail_export(
     request: HttpRequest, form: TrailFilterForm, trail: Any, name: str, enter: Callable[[], Any]
 ) -> HttpResponse | None:
     if form.is_bound and not form.is_valid():
@@ -155,99 +149,19 @@ def _export(
     return cast(HttpResponse, response)
 
 
-# -- The agency's trail --------------------------------------------------------------------
+# -- The forms of the two trails --------------------------------------------------------------
 
-admin_required = agency_role_required(Role.ADMIN)
 AGENCY_TEMPLATE = "audit/agency_trail.html"
-
-
-def _agency_form(request: HttpRequest) -> TrailFilterForm:
-    return TrailFilterForm(request.GET or None, actions=selectors.agency_trail_actions())
-
-
-@admin_required
-@require_GET
-def agency_trail(request: AgencyRequest) -> HttpResponse:
-    if request.agency is None:  # pragma: no cover - the tenant URLconf serves agencies only
-        raise Http404
-    form = _agency_form(request)
-    return _page(
-        request,
-        template=AGENCY_TEMPLATE,
-        form=form,
-        trail=selectors.agency_trail(form.to_filter()),
-        export_url="audit-agency-export",
-        extra={"section": "audit"},
-    )
-
-
-@admin_required
-@require_GET
-def agency_trail_export(request: AgencyRequest) -> HttpResponse:
-    agency = request.agency
-    if agency is None:  # pragma: no cover
-        raise Http404
-    form = _agency_form(request)
-    response = _export(
-        request,
-        form,
-        selectors.agency_trail(form.to_filter()),
-        agency.slug,
-        lambda: agency_context(agency),
-    )
-    if response is None:
-        return _page(
-            request,
-            template=AGENCY_TEMPLATE,
-            form=form,
-            trail=None,
-            export_url="audit-agency-export",
-            extra={"section": "audit"},
-        )
-    return response
-
-
-# -- The provider's trail ------------------------------------------------------------------
-
 PROVIDER_TEMPLATE = "audit/provider_trail.html"
 
 
-def _provider_form(request: HttpRequest) -> TrailFilterForm:
+def agency_trail_form(request: HttpRequest) -> TrailFilterForm:
+    return TrailFilterForm(request.GET or None, actions=selectors.agency_trail_actions())
+
+
+def provider_trail_form(request: HttpRequest) -> TrailFilterForm:
     return TrailFilterForm(
         request.GET or None,
         actions=selectors.provider_trail_actions(),
         kinds=[(kind, kind_label(kind)) for kind in PROVIDER_KINDS],
     )
-
-
-@provider_staff_required
-@require_GET
-def provider_trail(request: HttpRequest) -> HttpResponse:
-    form = _provider_form(request)
-    return _page(
-        request,
-        template=PROVIDER_TEMPLATE,
-        form=form,
-        trail=selectors.provider_trail(form.to_filter()),
-        export_url="audit-provider-export",
-        extra={},
-    )
-
-
-@provider_staff_required
-@require_GET
-def provider_trail_export(request: HttpRequest) -> HttpResponse:
-    form = _provider_form(request)
-    response = _export(
-        request, form, selectors.provider_trail(form.to_filter()), "nha-cung-cap", public_context
-    )
-    if response is None:
-        return _page(
-            request,
-            template=PROVIDER_TEMPLATE,
-            form=form,
-            trail=None,
-            export_url="audit-provider-export",
-            extra={},
-        )
-    return response

@@ -20,7 +20,7 @@ import json
 import logging
 import unicodedata
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import (
@@ -33,6 +33,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
 from django.utils import translation
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 logger = logging.getLogger(__name__)
@@ -161,6 +162,12 @@ def _wants_json(request: HttpRequest) -> bool:
     return _is_api(request) or request.content_type == "application/json"
 
 
+def json_refusal(exc: Exception) -> HttpResponse:
+    """A refusal in the shape the API answers with: written by the API app and named in
+    ``settings.INPUT_JSON_REFUSAL`` (this module sits below every app)."""
+    return cast(HttpResponse, import_string(settings.INPUT_JSON_REFUSAL)(exc))
+
+
 class RequestInputMiddleware:
     """Refuse NUL characters and normalise text to NFC in everything a request carries.
 
@@ -266,17 +273,13 @@ class RequestInputMiddleware:
         with translation.override(self._language(request)):
             message = exc.message()
             if _wants_json(request):
-                from api.errors import error_response, nul_character_error
-
-                return error_response(nul_character_error(exc))
+                return json_refusal(exc)
             return self._page(request, _("The request cannot be accepted"), message, 400)
 
     def _unreadable(self, request: HttpRequest, exc: Exception) -> HttpResponse:
         with translation.override(self._language(request)):
             if _wants_json(request):
-                from api.errors import error_response, request_data_error
-
-                return error_response(request_data_error(exc))
+                return json_refusal(exc)
             if isinstance(exc, RequestDataTooBig):
                 message = _("What you sent is too large. Send smaller files, or fewer at a time.")
                 status = 413

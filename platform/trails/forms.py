@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from audit.labels import action_label
-from audit.selectors import TrailFilter
+from trails.selectors import TrailFilter
 
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 MAX_PERIOD_DAYS = 3660  # ten years: beyond that a typo, not a question
