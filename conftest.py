@@ -18,5 +18,6 @@ pytest_plugins = [
     "tests.fixtures.s3",
     "tests.fixtures.axe",
     "tests.fixtures.vneid",
+    "tests.fixtures.national_payment",
     "tests.fixtures.lifecycle",
 ]

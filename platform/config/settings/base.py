@@ -306,6 +306,12 @@ STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 # endpoint, if it is not the webhook endpoint's own.
 STRIPE_EVENT_DESTINATION_SECRET = env.str("STRIPE_EVENT_DESTINATION_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+# The National Public Service Portal's payment platform (Cổng DVCQG, "nền tảng thanh toán"),
+# a gateway for citizens' fees: its base URL, our partner code there and the shared secret that
+# signs requests, callbacks and reconciliation files (HMAC-SHA256). Empty URL: not offered.
+NATIONAL_PAYMENT_URL = env.str("NATIONAL_PAYMENT_URL", default="")
+NATIONAL_PAYMENT_PARTNER = env.str("NATIONAL_PAYMENT_PARTNER", default="MOTCUA")
+NATIONAL_PAYMENT_SECRET = env.str("NATIONAL_PAYMENT_SECRET", default="")
 
 # The provider as the seller on its invoices (legal e-invoices) and the account agencies pay
 # into by bank transfer (VietQR: the bank's 6-digit NAPAS BIN and the account number).
