@@ -105,6 +105,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "ops.headers.PermissionsPolicyMiddleware",
+    "ops.headers.ExternalFormTargetsMiddleware",
     "tenants.routing.AgencyRoutingMiddleware",
     # NUL characters refused, text normalised to NFC, before anything reads the request.
     "ops.inputs.RequestInputMiddleware",
