@@ -652,3 +652,26 @@ def fee_national_reconcile_fetch(*, day: dt.date, actor: object = None) -> FeeIm
             _("The payment platform cannot be reached right now. Please try again later.")
         ) from None
     return fee_national_reconcile(data=data, filename=f"dvcqg-{day:%Y%m%d}.txt", actor=actor)
+
+
+def fee_national_reconcile_for_each_agency(*, day: dt.date | None = None) -> dict[str, str]:
+    """The daily job: every active agency that offers the national platform fetches and imports
+    its file of ``day`` (default: yesterday, Vietnam time). One agency's failure (the platform
+    unreachable, a refused file) is reported for it and does not stop the others; running it
+    twice applies nothing twice."""
+    from tenants.context import for_each_agency
+
+    if not national_platform_configured():
+        return {}
+    day = day or (timezone.localdate(timezone.now(), VN) - dt.timedelta(days=1))
+
+    def one(agency: object) -> str:
+        if FeeChannel.NATIONAL not in fee_settings().channels:
+            return "not offered"
+        try:
+            report = fee_national_reconcile_fetch(day=day)
+        except ValidationError as exc:
+            return "refused: " + " ".join(exc.messages)
+        return f"applied {report.applied}, queued {report.queued}, known {report.already_known}"
+
+    return {schema: outcome for schema, outcome in for_each_agency(one).items()}

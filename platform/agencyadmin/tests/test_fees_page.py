@@ -24,7 +24,11 @@ from tests.fakes.bank import FakeBank
 
 HOST = "xa-an-binh.localhost"
 FEE = 100_000
-ACCOUNT = {"bank_bin": "970436", "bank_account": "0451000123456", "bank_account_name": "ubnd xã an bình"}  # fmt: skip
+ACCOUNT = {
+    "bank_bin": "970436",
+    "bank_account": "0451000123456",
+    "bank_account_name": "ubnd xã an bình",
+}
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 

@@ -257,6 +257,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.einvoices_send_due",
         "schedule": crontab(minute="*/10"),
     },
+    # Yesterday's reconciliation files of the national payment platform (citizens' fees).
+    "dossiers-fee-national-reconcile": {
+        "task": "dossiers.tasks.fee_national_reconcile_daily",
+        "schedule": crontab(hour=6, minute=20),
+    },
     # Webhook events whose processing was lost or failed.
     "billing-webhook-events-retry": {
         "task": "billing.tasks.webhook_events_retry",

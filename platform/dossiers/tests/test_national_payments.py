@@ -277,18 +277,21 @@ def test_the_file_applies_a_lost_notification_once_and_queues_what_disagrees(
     order_id = start(client, dossier, national_payment)
     national_payment.pay(order_id, notify=False)  # the IPN never arrives
     # An order on the platform that this agency never started.
-    stranger = Order(token="x", request={"order_id": "xa_an_binh:AB-XXXX:1", "amount": "7000",
-                                         "agency": "xa_an_binh", "ipn_url": "http://x/"})  # fmt: skip
+    stranger = Order(
+        token="x",
+        request={"order_id": "xa_an_binh:AB-XXXX:1", "amount": "7000", "agency": "xa_an_binh",
+                 "ipn_url": "http://x/"},
+    )  # fmt: skip
     national_payment.orders[stranger.order_id] = stranger
     national_payment.pay(stranger.order_id, notify=False)
     # A second dossier, marked paid here through the platform, missing from the platform's file.
     second = _dossier(commune, citizen)
     with agency_context(commune):
         FeePayment.objects.create(
-            dossier=second, gateway="dvcqg", remote_id=f"xa_an_binh:{second.code}:1",
-            amount=FEE, status=FeePaymentStatus.PAID, paid_at=national_payment.orders[order_id].paid_at,
+            dossier=second, gateway="dvcqg", remote_id=f"xa_an_binh:{second.code}:1", amount=FEE,
+            status=FeePaymentStatus.PAID, paid_at=national_payment.orders[order_id].paid_at,
         )  # fmt: skip
-    day = national_payment.orders[order_id].paid_at.astimezone(VN).date()  # type: ignore[union-attr]
+    day = national_payment.orders[order_id].paid_at.astimezone(VN).date()
 
     with agency_context(commune):
         report = fee_national_reconcile_fetch(day=day)
@@ -328,7 +331,7 @@ def test_a_wrong_reconciliation_file_is_refused_whole(
 ) -> None:
     order_id = start(client, dossier, national_payment)
     national_payment.pay(order_id, notify=False)
-    day = national_payment.orders[order_id].paid_at.astimezone(VN).date()  # type: ignore[union-attr]
+    day = national_payment.orders[order_id].paid_at.astimezone(VN).date()
     good = national_payment.reconciliation_file("xa_an_binh", day).decode()
     if data == "cut":
         data = good.rsplit("SIG|", 1)[0].encode()
@@ -342,3 +345,29 @@ def test_a_wrong_reconciliation_file_is_refused_whole(
         assert says in " ".join(refused.value.messages)
         assert not FeeReconciliationLine.objects.exists()
         assert not Dossier.objects.get(pk=dossier.pk).fee_paid
+
+
+def test_the_daily_job_imports_each_offering_agencys_file_once(
+    commune: Any,
+    client: Client,
+    dossier: Dossier,
+    national_payment: FakeNationalPayment,
+    make_agency: Any,
+) -> None:
+    from dossiers.fees import fee_national_reconcile_for_each_agency
+    from dossiers.tasks import fee_national_reconcile_daily
+
+    make_agency("phuong-hoa-an", name="Phường Hòa An", code="HA")
+    order_id = start(client, dossier, national_payment)
+    national_payment.pay(order_id, notify=False)
+    day = national_payment.orders[order_id].paid_at.astimezone(VN).date()
+
+    first = fee_national_reconcile_for_each_agency(day=day)
+    assert first["xa_an_binh"] == "applied 1, queued 0, known 0"
+    assert first["phuong_hoa_an"] == "not offered"
+    assert fee_national_reconcile_for_each_agency(day=day)["xa_an_binh"].endswith("known 1")
+    assert fee_events(commune) == 1
+    # The beat task runs yesterday's files (the same day's, if the clock just crossed
+    # midnight): nothing is applied again.
+    assert fee_national_reconcile_daily()["xa_an_binh"].startswith("applied 0, queued 0")
+    assert fee_events(commune) == 1
