@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.request import RawPostDataException
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -147,10 +148,12 @@ _IPN_ANSWERS = {
 @require_POST
 def fee_national_ipn(request: HttpRequest) -> JsonResponse:
     """The platform's server-to-server notification (IPN), JSON, signed."""
-    try:
-        params = json.loads(request.body or b"{}")
-    except ValueError:
-        params = None
+    params: Any = None
+    if request.content_type == "application/json":
+        try:
+            params = json.loads(request.body or b"{}")
+        except (ValueError, RawPostDataException):
+            params = None
     if not isinstance(params, dict):
         return JsonResponse({"code": "99", "message": "Invalid JSON body"}, status=400)
     outcome = fee_national_callback(params={str(k): str(v) for k, v in params.items()})
