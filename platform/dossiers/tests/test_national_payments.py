@@ -201,6 +201,9 @@ def test_one_agencys_callback_cannot_mark_anothers_fee(
     # A valid notification of xa-an-binh's order, delivered on phuong-hoa-an's host.
     response = ipn(client, fields, host="phuong-hoa-an.localhost")
     assert response.status_code == 404 and response.json()["code"] == "01"
+    # The citizen's return, on the other agency's host: nothing either.
+    back = Client(HTTP_HOST="phuong-hoa-an.localhost").get(RETURN, fields)
+    assert back.status_code == 302 and back["Location"] == "/ho-so-cua-toi/"
     with agency_context(commune):
         assert not Dossier.objects.get(pk=dossier.pk).fee_paid
     with agency_context(other):
@@ -246,6 +249,23 @@ def test_the_status_query_settles_a_payment_whose_notifications_were_lost(
     assert national_payment.queries == 2
     with agency_context(commune):
         assert Dossier.objects.get(pk=dossier.pk).fee_paid
+
+
+@pytest.mark.usefixtures("english")
+def test_a_status_answer_that_does_not_verify_changes_nothing(
+    commune: Any,
+    client: Client,
+    dossier: Dossier,
+    national_payment: FakeNationalPayment,
+    settings: Any,
+) -> None:
+    order_id = start(client, dossier, national_payment)
+    national_payment.pay(order_id, notify=False)
+    settings.NATIONAL_PAYMENT_SECRET = "not-the-platforms-secret"
+    answer = client.post(f"/ho-so-cua-toi/{dossier.code}/nop-phi/kiem-tra/", follow=True)
+    assert "cannot be asked right now" in answer.text
+    with agency_context(commune):
+        assert not Dossier.objects.get(pk=dossier.pk).fee_paid
 
 
 def test_another_amount_is_flagged_and_queued_for_staff(
