@@ -232,9 +232,11 @@ class FeePaymentStatus(models.TextChoices):
 
 
 class FeePayment(models.Model):
-    """An online payment of a dossier's fee through a payment gateway (Stripe Checkout, VND).
+    """An online payment of a dossier's fee through a payment gateway (Stripe Checkout; the
+    national payment platform), in VND.
 
-    Lives in the agency's schema with its dossier; ``remote_id`` is the gateway's session id.
+    Lives in the agency's schema with its dossier; ``remote_id`` is the gateway's session id
+    (Stripe) or our order id (the national platform: ``<schema>:<dossier code>:<attempt>``).
     """
 
     dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="fee_payments")

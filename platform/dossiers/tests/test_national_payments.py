@@ -391,3 +391,21 @@ def test_the_daily_job_imports_each_offering_agencys_file_once(
     # midnight): nothing is applied again.
     assert fee_national_reconcile_daily()["xa_an_binh"].startswith("applied 0, queued 0")
     assert fee_events(commune) == 1
+
+
+def test_the_command_imports_a_given_day_and_refuses_a_bad_date(
+    commune: Any, client: Client, dossier: Dossier, national_payment: FakeNationalPayment
+) -> None:
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    order_id = start(client, dossier, national_payment)
+    national_payment.pay(order_id, notify=False)
+    day = national_payment.orders[order_id].paid_at.astimezone(VN).date()
+    out = StringIO()
+    call_command("fee_reconcile_national", "--date", day.isoformat(), stdout=out)
+    assert "xa_an_binh: applied 1, queued 0, known 0" in out.getvalue()
+    with pytest.raises(CommandError, match="is not a date"):
+        call_command("fee_reconcile_national", "--date", "31/12/2026")
+    assert fee_events(commune) == 1
