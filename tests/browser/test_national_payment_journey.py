@@ -1,7 +1,7 @@
 """Issue 14's citizen journey: a citizen signs in with (fake) VNeID, submits a dossier with a fee,
 pays through the (fake) national payment platform of the National Public Service Portal, which
 notifies the agency's host (IPN) and sends the browser back; the dossier shows it paid, and so
-does the officer's desk."""
+does the officer's desk; the admin's reconciliation with the platform's file of the day agrees."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.files import PDF
+from tests.fixtures.axe import axe_check
 from tests.fixtures.mfa import totp_code, totp_enable
 from tests.fixtures.vneid import CLIENT_ID, CLIENT_SECRET
 
@@ -36,7 +37,7 @@ def agency(commune: Any, national_payment: Any) -> dict[str, Any]:
         )  # fmt: skip
     officer = User.objects.create_user("canbo@anbinh.gov.vn", "mat-khau-can-bo-2026")
     EmailAddress.objects.create(user=officer, email=officer.email, verified=True, primary=True)
-    membership_grant(user=officer, agency=commune, roles=["receptionist", "officer"])
+    membership_grant(user=officer, agency=commune, roles=["receptionist", "officer", "admin"])
     return {"officer_totp": totp_enable(officer)}
 
 
@@ -83,6 +84,7 @@ def test_vneid_citizen_submits_and_pays_through_the_national_platform(
     page.locator(".status-unpaid").wait_for()
     assert page.locator(".vietqr svg").count() == 1
     assert page.locator(".fee-channel-stripe").count() == 0
+    axe_check(page, label="dossier page with its fee to pay")
     page.locator(".fee-channel-dvcqg button").click()
 
     # The platform's payment page: pay.
@@ -113,4 +115,16 @@ def test_vneid_citizen_submits_and_pays_through_the_national_platform(
     officer.wait_for_url(re.compile(rf".*/mot-cua/ho-so/{re.escape(code)}/$"))
     fee = officer.locator(".dossier-fee")
     assert "2.000" in fee.inner_text() and fee.locator(".status-paid").count() == 1
+
+    # As the agency's admin too: the fee settings and the reconciliation pages (on a phone).
+    officer.set_viewport_size({"width": 390, "height": 844})
+    officer.goto(f"{portal}/quan-tri/thu-phi/")
+    assert officer.locator("input[name=channels][value=dvcqg]").is_checked()
+    assert officer.locator("select[name=bank_bin]").input_value() == "970436"
+    axe_check(officer, label="fee settings")
+    officer.goto(f"{portal}/quan-tri/thu-phi/doi-soat/")
+    officer.locator("button[name=fetch]").click()
+    officer.locator(".msg-success").wait_for()
+    assert officer.locator(".fee-line-matched").count() == 1  # paid, as the IPN said
+    axe_check(officer, label="fee reconciliation")
     desk.close()
