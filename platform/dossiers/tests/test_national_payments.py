@@ -101,7 +101,11 @@ def fee_events(agency: Any) -> int:
 
 
 def test_the_dossier_page_offers_only_the_chosen_channels(
-    commune: Any, client: Client, dossier: Dossier, national_payment: FakeNationalPayment
+    commune: Any,
+    client: Client,
+    dossier: Dossier,
+    national_payment: FakeNationalPayment,
+    vneid: Any,
 ) -> None:
     response = client.get(f"/ho-so-cua-toi/{dossier.code}/")
     # The browser checks the form's redirect against form-action: the platform must be in it.
@@ -109,6 +113,7 @@ def test_the_dossier_page_offers_only_the_chosen_channels(
         d for d in response["Content-Security-Policy"].split(";") if "form-action" in d
     )
     assert national_payment.url in form_action and "'self'" in form_action
+    assert vneid.url in form_action  # the VNeID button: a form answered by a redirect there
     page = response.text
     assert 'value="dvcqg"' in page and 'value="stripe"' not in page
     refused = client.post(f"/ho-so-cua-toi/{dossier.code}/nop-phi/", {"gateway": "stripe"})
