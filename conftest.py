@@ -19,5 +19,6 @@ pytest_plugins = [
     "tests.fixtures.s3",
     "tests.fixtures.axe",
     "tests.fixtures.vneid",
+    "tests.fixtures.national_payment",
     "tests.fixtures.lifecycle",
 ]

@@ -36,6 +36,18 @@ _BIN = re.compile(r"^\d{6}$")
 _ACCOUNT = re.compile(r"^[0-9A-Za-z]{1,19}$")
 
 
+# NAPAS 247 members an agency may hold its fee account at: BIN → the bank's usual name.
+# fmt: off
+NAPAS_BANKS = {
+    "970436": "Vietcombank", "970415": "VietinBank", "970418": "BIDV", "970405": "Agribank",
+    "970422": "MB", "970407": "Techcombank", "970416": "ACB", "970432": "VPBank",
+    "970423": "TPBank", "970403": "Sacombank", "970437": "HDBank", "970441": "VIB",
+    "970443": "SHB", "970431": "Eximbank", "970426": "MSB", "970448": "OCB",
+    "970440": "SeABank", "970449": "LPBank",
+}
+# fmt: on
+
+
 class VietQRError(ValueError):
     """A payload that cannot be built, or a string that is not a valid VietQR payload."""
 

@@ -66,6 +66,7 @@ class BankTransferGateway(PaymentGateway):
         cancel_url: str,
         metadata: dict[str, str],
         expires_at: dt.datetime | None = None,
+        notify_url: str = "",
     ) -> FeePayment:
         raise GatewayError(_("Online payment is not available by bank transfer."))
 

@@ -40,6 +40,18 @@ class FeePayment:
     currency: str
 
 
+@dataclass(frozen=True)
+class FeeStatus:
+    """What the gateway says about a fee payment when asked (``pending``, ``paid``, …)."""
+
+    remote_id: str
+    status: str
+    amount: int
+    currency: str
+    transaction_no: str = ""
+    paid_at: dt.datetime | None = None
+
+
 class PaymentGateway(ABC):
     """What billing needs from a payment rail. Operations are idempotent: safe to call again."""
 
@@ -82,13 +94,23 @@ class PaymentGateway(ABC):
         cancel_url: str,
         metadata: dict[str, str],
         expires_at: dt.datetime | None = None,
+        notify_url: str = "",
     ) -> FeePayment:
-        """Start an online payment of a citizen's fee (VND), identified by our ``reference``."""
+        """Start an online payment of a citizen's fee (VND), identified by our ``reference``;
+        a rail that notifies server to server (an IPN) posts to ``notify_url``."""
+
+    def fee_payment_status(self, *, remote_id: str) -> FeeStatus:
+        """Ask the gateway where a fee payment stands."""
+        raise GatewayError(f"the {self.code} gateway cannot be asked for a payment's status")
 
 
 G = TypeVar("G", bound=type[PaymentGateway])
 _REGISTRY: dict[str, type[PaymentGateway]] = {}
-_PLUGINS = ("billing.gateways.stripe", "billing.gateways.bank_transfer")
+_PLUGINS = (
+    "billing.gateways.stripe",
+    "billing.gateways.bank_transfer",
+    "billing.gateways.national_platform",
+)
 
 
 def register(cls: G) -> G:

@@ -465,6 +465,7 @@ class StripeGateway(PaymentGateway):
         cancel_url: str,
         metadata: dict[str, str],
         expires_at: dt.datetime | None = None,
+        notify_url: str = "",
     ) -> FeePayment:
         if amount <= 0:
             raise GatewayError("a fee payment needs a positive amount")

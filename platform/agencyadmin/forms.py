@@ -286,3 +286,58 @@ class DossierCodePatternForm(forms.Form):
         max_length=60,
         help_text=_("Tokens: {code} {yyyy} {yy} {mm} {dd} {yymmdd} {seq} or {seq:N} (N digits)."),
     )
+
+
+def _bank_choices() -> list[tuple[str, Any]]:
+    from billing.vietqr import NAPAS_BANKS
+
+    return [("", _("— no account —"))] + [
+        (bin_, f"{name} ({bin_})") for bin_, name in sorted(NAPAS_BANKS.items(), key=lambda i: i[1])
+    ]
+
+
+class FeeSettingsForm(forms.Form):
+    """Which payment channels citizens are offered, and the account VietQR transfers go to."""
+
+    channels = forms.MultipleChoiceField(
+        label=_("Payment channels offered to citizens"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[],
+    )
+    bank_bin = forms.ChoiceField(label=_("Bank"), required=False, choices=[])
+    bank_account = forms.CharField(label=_("Account number"), required=False, max_length=19)
+    bank_account_name = forms.CharField(
+        label=_("Account name"),
+        required=False,
+        max_length=50,
+        help_text=_("As the bank shows it, e.g. UBND XA AN BINH."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from dossiers.models import FeeChannel
+
+        super().__init__(*args, **kwargs)
+        self.fields["channels"].choices = FeeChannel.choices  # type: ignore[attr-defined]
+        self.fields["bank_bin"].choices = _bank_choices()  # type: ignore[attr-defined]
+
+
+class FeeFileForm(forms.Form):
+    KIND_CHOICES = [
+        ("statement", _("The agency's bank statement (CSV or Excel)")),
+        ("national", _("The national payment platform's daily reconciliation file")),
+    ]
+    kind = forms.ChoiceField(label=_("File"), choices=KIND_CHOICES)
+    file = forms.FileField(label=_("Choose the file"))
+
+
+class FeeFetchForm(forms.Form):
+    day = forms.DateField(
+        label=_("Day"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+    )
+
+
+class FeeLineDismissForm(forms.Form):
+    note = forms.CharField(label=_("Why it is set aside"), max_length=500)

@@ -21,6 +21,13 @@ urlpatterns = [
         name="agencyadmin-catalog-update",
     ),
     path("giao-dien/", views.branding, name="agencyadmin-branding"),
+    path("thu-phi/", views.fee_settings_page, name="agencyadmin-fees"),
+    path("thu-phi/doi-soat/", views.fee_reconciliation, name="agencyadmin-fee-reconciliation"),
+    path(
+        "thu-phi/doi-soat/<int:line_id>/bo-qua/",
+        views.fee_line_dismiss,
+        name="agencyadmin-fee-line-dismiss",
+    ),
     path("lich-lam-viec/", views.calendar, name="agencyadmin-calendar"),
     path("lich-lam-viec/xoa/", views.calendar_remove, name="agencyadmin-calendar-remove"),
     path("ma-ho-so/", views.dossier_code, name="agencyadmin-dossier-code"),

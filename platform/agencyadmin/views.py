@@ -510,3 +510,134 @@ def dossier_code_preview(request: AgencyRequest) -> JsonResponse:
     pattern = request.GET.get("pattern", "")[:60]
     code, errors = _preview(_agency(request), pattern)
     return JsonResponse({"code": code, "errors": errors}, status=200 if not errors else 400)
+
+
+# -- Fees: channels, bank account, reconciliation -------------------------------------
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def fee_settings_page(request: AgencyRequest) -> HttpResponse:
+    from dossiers.fees import fee_settings, fee_settings_update, national_platform_configured
+
+    current = fee_settings()
+    initial = {
+        "channels": current.channels,
+        "bank_bin": current.bank_bin,
+        "bank_account": current.bank_account,
+        "bank_account_name": current.bank_account_name,
+    }
+    status = 200
+    if request.method == "POST":
+        form = admin_forms.FeeSettingsForm(request.POST, initial=initial)
+        if form.is_valid():
+            try:
+                fee_settings_update(actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                for key, errors in _error_dict(exc).items():
+                    for message in errors:
+                        form.add_error(key if key in form.fields else None, message)
+            else:
+                messages.success(request, _("How citizens pay fees is saved."))
+                return redirect("agencyadmin-fees")
+        messages.error(request, _("Please correct the errors below; nothing was saved."))
+        status = 400
+    else:
+        form = admin_forms.FeeSettingsForm(initial=initial)
+    return render(
+        request,
+        "agencyadmin/fees.html",
+        {
+            "section": "fees",
+            "form": form,
+            "national_configured": national_platform_configured(),
+        },
+        status=status,
+    )
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def fee_reconciliation(request: AgencyRequest) -> HttpResponse:
+    """Import the bank statement or the national platform's file; the lines waiting for staff."""
+    from dossiers import fees
+    from dossiers.models import FeeLineStatus, FeeReconciliationLine
+
+    upload = admin_forms.FeeFileForm()
+    fetch = admin_forms.FeeFetchForm(initial={"day": timezone.localdate()})
+    status = 200
+    if request.method == "POST":
+        report = None
+        try:
+            if "fetch" in request.POST:
+                fetch = admin_forms.FeeFetchForm(request.POST)
+                if fetch.is_valid():
+                    report = fees.fee_national_reconcile_fetch(
+                        day=fetch.cleaned_data["day"], actor=request.user
+                    )
+            else:
+                upload = admin_forms.FeeFileForm(request.POST, request.FILES)
+                if upload.is_valid():
+                    handle = upload.cleaned_data["file"]
+                    data = handle.read(6 * 1024 * 1024)
+                    importer = (
+                        fees.fee_statement_import
+                        if upload.cleaned_data["kind"] == "statement"
+                        else fees.fee_national_reconcile
+                    )
+                    report = importer(data=data, filename=handle.name, actor=request.user)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        if report is not None:
+            messages.success(
+                request,
+                _(
+                    "Imported: %(applied)s fee(s) marked paid, %(matched)s already recorded,"
+                    " %(queued)s waiting for staff, %(known)s line(s) seen before."
+                )
+                % {
+                    "applied": report.applied,
+                    "matched": report.matched,
+                    "queued": report.queued,
+                    "known": report.already_known,
+                },
+            )
+            return redirect("agencyadmin-fee-reconciliation")
+        status = 400
+    return render(
+        request,
+        "agencyadmin/fee_reconciliation.html",
+        {
+            "section": "fees",
+            "upload": upload,
+            "fetch": fetch,
+            "queued": FeeReconciliationLine.objects.filter(status=FeeLineStatus.QUEUED)
+            .select_related("dossier")
+            .order_by("created_at"),
+            "recent": FeeReconciliationLine.objects.exclude(
+                status=FeeLineStatus.QUEUED
+            ).select_related("dossier")[:50],
+        },
+        status=status,
+    )
+
+
+@admin_required
+@require_POST
+def fee_line_dismiss(request: AgencyRequest, line_id: int) -> HttpResponse:
+    from dossiers.fees import fee_line_dismiss as dismiss
+    from dossiers.models import FeeReconciliationLine
+
+    line = get_object_or_404(FeeReconciliationLine, pk=line_id)
+    form = admin_forms.FeeLineDismissForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(_("Say why the line is set aside."))
+        dismiss(line=line, note=form.cleaned_data["note"], actor=request.user)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("The line is set aside."))
+    return redirect("agencyadmin-fee-reconciliation")

@@ -11,6 +11,7 @@ from api.v1 import api as api_v1
 from billing import views as billing_views
 from ops import devinbox_views, language
 from ops import views as ops_views
+from portal import fee_views
 from portal import views as portal
 from reports import views as reports
 from reports.scorecard_views import agency_scorecard_page
@@ -37,7 +38,18 @@ urlpatterns = [
     path("tra-cuu/", portal.tracking, name="portal-tracking"),
     path("ho-so-cua-toi/", portal.my_dossiers, name="portal-my-dossiers"),
     path("ho-so-cua-toi/<str:code>/", portal.my_dossier_detail, name="portal-my-dossier"),
-    path("ho-so-cua-toi/<str:code>/nop-phi/", portal.fee_pay, name="portal-fee-pay"),
+    path("ho-so-cua-toi/<str:code>/nop-phi/", fee_views.fee_pay, name="portal-fee-pay"),
+    path(
+        "ho-so-cua-toi/<str:code>/nop-phi/kiem-tra/",
+        fee_views.fee_check,
+        name="portal-fee-check",
+    ),
+    path(
+        "thanh-toan-phi/dvcqg/tra-ve/",
+        fee_views.fee_national_return,
+        name="portal-fee-national-return",
+    ),
+    path("thanh-toan-phi/dvcqg/ipn/", fee_views.fee_national_ipn, name="portal-fee-national-ipn"),
     path(
         "ho-so-cua-toi/<str:code>/bo-sung/",
         portal.my_dossier_supplement,

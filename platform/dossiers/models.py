@@ -232,9 +232,11 @@ class FeePaymentStatus(models.TextChoices):
 
 
 class FeePayment(models.Model):
-    """An online payment of a dossier's fee through a payment gateway (Stripe Checkout, VND).
+    """An online payment of a dossier's fee through a payment gateway (Stripe Checkout; the
+    national payment platform), in VND.
 
-    Lives in the agency's schema with its dossier; ``remote_id`` is the gateway's session id.
+    Lives in the agency's schema with its dossier; ``remote_id`` is the gateway's session id
+    (Stripe) or our order id (the national platform: ``<schema>:<dossier code>:<attempt>``).
     """
 
     dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="fee_payments")
@@ -294,3 +296,90 @@ class Apology(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dossier_id}: {self.old_due_date} → {self.new_due_date}"
+
+
+class FeeChannel(models.TextChoices):
+    """The ways an agency may let citizens pay fees (it chooses which in its fee settings)."""
+
+    NATIONAL = "dvcqg", _("National Public Service Portal payment platform")
+    VIETQR = "vietqr", _("Bank transfer by VietQR")
+    STRIPE = "stripe", _("Card (Stripe)")
+
+
+def default_fee_channels() -> list[str]:
+    return [FeeChannel.STRIPE.value]
+
+
+class FeeSettings(models.Model):
+    """How the agency collects citizens' fees: the channels it offers and its own bank account
+    (the VietQR on fee pages pays into it). A singleton: always pk=1 (``dossiers.fees``)."""
+
+    channels: models.JSONField[list[str]] = models.JSONField(
+        _("payment channels offered"), default=default_fee_channels, blank=True
+    )
+    bank_bin = models.CharField(_("bank (NAPAS BIN)"), max_length=6, blank=True)
+    bank_account = models.CharField(_("account number"), max_length=19, blank=True)
+    bank_account_name = models.CharField(_("account name"), max_length=50, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("fee settings")
+        verbose_name_plural = _("fee settings")
+
+    def __str__(self) -> str:
+        return ", ".join(self.channels) or "-"
+
+    @property
+    def has_bank_account(self) -> bool:
+        return bool(self.bank_bin and self.bank_account and self.bank_account_name)
+
+
+class FeeLineSource(models.TextChoices):
+    NATIONAL_FILE = "dvcqg_file", _("National payment platform reconciliation file")
+    NATIONAL_CALLBACK = "dvcqg_callback", _("National payment platform notification")
+    BANK_STATEMENT = "bank_statement", _("Bank statement")
+
+
+class FeeLineStatus(models.TextChoices):
+    APPLIED = "applied", _("Applied: the fee is marked paid")
+    MATCHED = "matched", _("Already recorded")
+    QUEUED = "queued", _("Waiting for staff")
+    DISMISSED = "dismissed", _("Set aside by staff")
+
+
+class FeeReconciliationLine(models.Model):
+    """One line of a reconciliation source (the national platform's daily file, the agency's
+    bank statement), stored once by ``key``: importing the same line again applies nothing.
+    What cannot be matched with confidence waits (``queued``) with a message for staff."""
+
+    source = models.CharField(_("source"), max_length=20, choices=FeeLineSource.choices)
+    key = models.CharField(max_length=120)
+    booked_on = models.DateField(_("date"))
+    amount = models.BigIntegerField(_("amount (VND)"))
+    reference = models.CharField(_("reference"), max_length=200, blank=True)
+    memo = models.TextField(_("memo"), blank=True)
+    dossier = models.ForeignKey(
+        Dossier, on_delete=models.PROTECT, null=True, blank=True, related_name="fee_lines"
+    )
+    status = models.CharField(_("status"), max_length=10, choices=FeeLineStatus.choices)
+    message = models.TextField(_("message"), blank=True)
+    filename = models.CharField(_("file"), max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_by_email = models.EmailField(blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("fee reconciliation line")
+        verbose_name_plural = _("fee reconciliation lines")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "key"], name="fee_line_once"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"], name="fee_line_queued", condition=models.Q(status="queued")
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.key} ({self.status})"

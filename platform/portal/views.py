@@ -40,6 +40,7 @@ from portal.branding import (
     branding_stylesheet_version,
     current_branding,
 )
+from portal.fee_views import fee_page_context
 from portal.forms import DossierForm, ProfileForm, TrackingForm
 from portal.lookup_limits import LookupCounters
 from portal.pagecache import cache_public_page
@@ -487,24 +488,9 @@ def my_dossier_detail(request: AgencyRequest, code: str) -> HttpResponse:
             "documents": dossier.documents.all(),
             "spec": dossier.procedure_version.spec,
             "supplement": desk_selectors.supplement_of(dossier),
+            **fee_page_context(dossier),
         },
     )
-
-
-@login_required
-@require_POST
-def fee_pay(request: AgencyRequest, code: str) -> HttpResponse:
-    """Pay the dossier's fee online: off to the payment page (Stripe Checkout, VND)."""
-    from dossiers.fees import fee_checkout_start
-
-    dossier = _own_dossier(request, code)
-    back = request.build_absolute_uri(reverse("portal-my-dossier", args=[dossier.code]))
-    try:
-        payment = fee_checkout_start(dossier=dossier, success_url=back, cancel_url=back)
-    except ValidationError as exc:
-        _flash_errors(request, exc)
-        return redirect("portal-my-dossier", dossier.code)
-    return redirect(payment.url)
 
 
 @login_required

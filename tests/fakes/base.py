@@ -1,7 +1,8 @@
 """A small JSON HTTP server on loopback, in a thread: the shell of our fake providers.
 
 Subclasses keep their state and answer in ``handle(method, path, headers, body)`` with
-``(status, json_payload)``; this class serves them over real HTTP.
+``(status, json_payload)``; this class serves them over real HTTP. A fake that serves a page or a
+file answers bytes from ``respond``, with its ``Content-Type`` among the headers.
 """
 
 from __future__ import annotations
@@ -42,11 +43,15 @@ class JsonFakeServer:
                 status, extra, payload = fake.respond(
                     self.command, self.path, self.headers, self.rfile.read(length)
                 )
-                data = json.dumps(payload).encode()
+                # A payload given as bytes (an HTML page, a file) is sent as it is, with the
+                # Content-Type the fake names in its headers.
+                raw = isinstance(payload, bytes)
+                data = payload if raw else json.dumps(payload).encode()
                 self.send_response(status)
                 for name, value in extra.items():
                     self.send_header(name, value)
-                self.send_header("Content-Type", "application/json")
+                if "Content-Type" not in extra:
+                    self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)

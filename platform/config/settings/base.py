@@ -105,6 +105,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "ops.headers.PermissionsPolicyMiddleware",
+    "ops.headers.ExternalFormTargetsMiddleware",
     "tenants.routing.AgencyRoutingMiddleware",
     # NUL characters refused, text normalised to NFC, before anything reads the request.
     "core.inputs.RequestInputMiddleware",  # its API refusals: INPUT_JSON_REFUSAL
@@ -256,6 +257,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.einvoices_send_due",
         "schedule": crontab(minute="*/10"),
     },
+    # Yesterday's reconciliation files of the national payment platform (citizens' fees).
+    "dossiers-fee-national-reconcile": {
+        "task": "dossiers.tasks.fee_national_reconcile_daily",
+        "schedule": crontab(hour=6, minute=20),
+    },
     # Webhook events whose processing was lost or failed.
     "billing-webhook-events-retry": {
         "task": "billing.tasks.webhook_events_retry",
@@ -306,6 +312,12 @@ STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 # endpoint, if it is not the webhook endpoint's own.
 STRIPE_EVENT_DESTINATION_SECRET = env.str("STRIPE_EVENT_DESTINATION_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+# The National Public Service Portal's payment platform (Cổng DVCQG, "nền tảng thanh toán"),
+# a gateway for citizens' fees: its base URL, our partner code there and the shared secret that
+# signs requests, callbacks and reconciliation files (HMAC-SHA256). Empty URL: not offered.
+NATIONAL_PAYMENT_URL = env.str("NATIONAL_PAYMENT_URL", default="")
+NATIONAL_PAYMENT_PARTNER = env.str("NATIONAL_PAYMENT_PARTNER", default="MOTCUA")
+NATIONAL_PAYMENT_SECRET = env.str("NATIONAL_PAYMENT_SECRET", default="")
 
 # The provider as the seller on its invoices (legal e-invoices) and the account agencies pay
 # into by bank transfer (VietQR: the bank's 6-digit NAPAS BIN and the account number).

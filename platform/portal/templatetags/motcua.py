@@ -27,6 +27,15 @@ def vnd(amount: Any) -> str:
 
 
 @register.filter
+def napas_bank(bank_bin: Any) -> str:
+    """970436 → "Vietcombank (970436)"; an unknown BIN as it is."""
+    from billing.vietqr import NAPAS_BANKS
+
+    name = NAPAS_BANKS.get(str(bank_bin))
+    return f"{name} ({bank_bin})" if name else str(bank_bin)
+
+
+@register.filter
 def processing_time(days: Any) -> str:
     """0 → "Settled the same day"; n → "n working days"."""
     try:
