@@ -26,6 +26,8 @@ from billing.pricing import plans_ensure_defaults
 from catalog.data import SAMPLE_CATALOG
 from catalog.models import CatalogProcedure
 from catalog.services import catalog_import
+from dossiers.fees import fee_settings, fee_settings_update
+from dossiers.models import FeeChannel
 from onboarding.units import (
     commune_slug,
     communes_of,
@@ -102,9 +104,22 @@ def demo_province_seed(
             if not AgencyProcedure.objects.exists():
                 adopted = procedures_adopt_for_kind(agency=agency, publish=True)
                 report(f"  {agency.slug}: published {len(adopted)} procedures")
+            if not fee_settings().has_bank_account:
+                _demo_fee_settings(agency)
         agencies.append(agency)
     _demo_billing(agencies, report)
     return agencies
+
+
+def _demo_fee_settings(agency: Agency) -> None:
+    """Citizens of the demo can pay fees with no outside service: a VietQR transfer into a
+    made-up Agribank account of the agency (and by card, once Stripe keys are set)."""
+    fee_settings_update(
+        channels=[FeeChannel.VIETQR, FeeChannel.STRIPE],
+        bank_bin="970405",
+        bank_account=f"1900{agency.pk:09d}",
+        bank_account_name=agency.name[:50],
+    )
 
 
 DEMO_PAYER = {

@@ -9,6 +9,8 @@ import pytest
 from billing.invoicing import invoices_prepare
 from billing.models import Invoice, Subscription
 from billing.pricing import month_start
+from dossiers.fees import fee_channels_offered, fee_settings
+from dossiers.models import FeeChannel
 from onboarding.demo import demo_province_seed
 from procedures.models import AgencyProcedure
 from tenants.context import agency_context
@@ -30,6 +32,9 @@ def test_demo_province_is_complete_and_idempotent() -> None:
                 agency.slug,
                 messages,
             )
+            # Fees can be paid in the demo with no outside service: by VietQR transfer.
+            assert FeeChannel.VIETQR in fee_channels_offered(), agency.slug
+            assert fee_settings().bank_account.startswith("1900")
     # One payer rents the service for every demo agency; its invoice comes from the ledger.
     assert Subscription.objects.filter(agency__in=first, ends_on__isnull=True).count() == 5
     assert Subscription.objects.values("billing_account").distinct().count() == 1
