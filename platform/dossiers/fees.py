@@ -147,6 +147,8 @@ def fee_channels_offered(current: FeeSettings | None = None) -> list[str]:
             continue
         if channel == FeeChannel.VIETQR and not current.has_bank_account:
             continue
+        if channel == FeeChannel.STRIPE and not settings.STRIPE_API_KEY:
+            continue  # an installation without Stripe keys (the demo) cannot take cards
         offered.append(channel)
     return offered
 

@@ -414,3 +414,16 @@ def test_the_command_imports_a_given_day_and_refuses_a_bad_date(
     with pytest.raises(CommandError, match="is not a date"):
         call_command("fee_reconcile_national", "--date", "31/12/2026")
     assert fee_events(commune) == 1
+
+
+def test_a_card_payment_is_not_offered_without_stripe_keys(
+    commune: Any, dossier: Dossier, settings: Any
+) -> None:
+    from dossiers.fees import fee_channels_offered
+
+    with agency_context(commune):
+        FeeSettings.objects.filter(pk=1).update(channels=["dvcqg", "stripe"])
+        settings.STRIPE_API_KEY = "sk_test_configured"
+        assert fee_channels_offered() == ["dvcqg", "stripe"]
+        settings.STRIPE_API_KEY = ""
+        assert fee_channels_offered() == ["dvcqg"]
