@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from billing.invoicing import billing_month_close, previous_period
 from billing.metering import usage_meter_day
-from config.celery_app import app as _app  # noqa: F401 - the app these tasks are sent with
 
 
 @shared_task(name="billing.tasks.meter_yesterday", acks_late=True)

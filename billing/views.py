@@ -44,7 +44,7 @@ from billing.reconciliation import statement_line_dismiss, statement_line_resolv
 from billing.statements import MAX_BYTES, StatementFileError, statement_import
 from billing.webhooks import WebhookRejected, webhook_event_receive
 from core.inputs import keeps_raw_body
-from onboarding.units import provinces
+from tenants.units import provinces
 
 
 @agency_role_required("admin")

@@ -25,8 +25,8 @@ from billing.models import BillingAccount
 from core import inputs
 from onboarding import services
 from onboarding.models import OPEN_STATES, Application, ApplicationState, ProvinceRun
-from onboarding.units import DepartmentSpec, communes_of, department_slug, provinces
 from tenants.models import Agency, AgencyKind
+from tenants.units import DepartmentSpec, communes_of, department_slug, provinces
 from tenants.validators import SLUG_RE
 
 S = ApplicationState

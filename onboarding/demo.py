@@ -28,17 +28,17 @@ from catalog.models import CatalogProcedure
 from catalog.services import catalog_import
 from dossiers.fees import fee_settings, fee_settings_update
 from dossiers.models import FeeChannel
-from onboarding.units import (
-    commune_slug,
-    communes_of,
-    department_slug,
-    sample_departments,
-)
 from procedures.models import AgencyProcedure
 from procedures.services import procedures_adopt_for_kind
 from tenants import services as tenant_services
 from tenants.context import agency_context
 from tenants.models import Agency, AgencyKind, AgencyStatus
+from tenants.units import (
+    commune_slug,
+    communes_of,
+    department_slug,
+    sample_departments,
+)
 
 DEMO_PROVINCE = "31"  # Thành phố Hải Phòng
 DEMO_DEPARTMENTS = (

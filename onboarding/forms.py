@@ -9,8 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.models import BillingAccount, Plan
 from onboarding.models import ApplicationState
-from onboarding.units import provinces
 from tenants.models import Agency, AgencyKind, AgencyStatus
+from tenants.units import provinces
 
 
 class ApplicationForm(forms.Form):

@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Membership, Role
 from onboarding.models import RUNNING_STATES, Application, ApplicationState
-from onboarding.units import communes_of, provinces
 from tenants.models import Agency, AgencyKind, AgencyStatus
+from tenants.units import communes_of, provinces
 
 
 def application_list(

@@ -37,10 +37,10 @@ from onboarding.models import (
     ApplicationEvent,
     ApplicationState,
 )
-from onboarding.units import Commune, communes_of, province_codename, provinces
 from tenants import services as tenant_services
 from tenants.context import agency_context
 from tenants.models import Agency, AgencyKind, Domain
+from tenants.units import Commune, communes_of, province_codename, provinces
 from tenants.validators import SLUG_MAX_LENGTH
 
 logger = logging.getLogger(__name__)

@@ -25,7 +25,7 @@ from onboarding.forms import (
     RejectForm,
 )
 from onboarding.models import RUNNING_STATES, Application, ProvinceRun
-from onboarding.units import DATA_DIR, provinces
+from tenants.units import DATA_DIR, provinces
 
 
 def _submit(request: HttpRequest, form: ApplicationForm) -> Application | None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from onboarding.units import communes_of
+from tenants.units import communes_of
 
 
 @pytest.fixture

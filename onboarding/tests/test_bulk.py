@@ -13,8 +13,8 @@ from django.core.management import CommandError, call_command
 
 from onboarding import bulk, selectors
 from onboarding.models import Application, ApplicationState, ProvinceRun
-from onboarding.units import DATA_DIR
 from tenants.models import Agency
+from tenants.units import DATA_DIR
 
 S = ApplicationState
 TWO_DEPARTMENTS = [

@@ -17,9 +17,9 @@ from accounts.provider_staff import provider_staff_required
 from billing.selectors import unpaid_invoices
 from nationalsync.models import OutboxStatus, PortalOutbox
 from onboarding.models import Application, ApplicationState, ExitPackRun
-from onboarding.units import provinces
 from tenants import selectors
 from tenants.models import AgencyKind, AgencyStatus
+from tenants.units import provinces
 
 
 def landing(request: HttpRequest) -> HttpResponse:

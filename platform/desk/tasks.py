@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from config.celery_app import app as _app  # noqa: F401 - the app these tasks are sent with
-
 
 @shared_task(name="desk.tasks.deadline_scan", acks_late=True)
 def deadline_scan() -> dict[str, int]:

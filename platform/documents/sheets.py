@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from documents.pdf import MM as mm
 from documents.pdf import Sheet, Signature
 from dossiers.models import Channel, Dossier, DossierStatus
-from onboarding.units import provinces
 from tenants.models import Agency
+from tenants.units import provinces
 
 FORMS = ("01", "02", "03", "04", "05", "06")
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from config.celery_app import app as _app  # noqa: F401 - the app these tasks are sent with
-
 
 @shared_task(name="dossiers.tasks.fee_national_reconcile_daily", acks_late=True)
 def fee_national_reconcile_daily() -> dict[str, str]:

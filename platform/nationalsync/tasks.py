@@ -6,7 +6,6 @@ from typing import Any
 
 from celery import shared_task
 
-from config.celery_app import app as _app  # noqa: F401 - the app these tasks are sent with
 from nationalsync.services import SyncFailed, backoff, sync_push, sync_push_due
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from config.celery_app import app as _app  # noqa: F401 - the app these tasks are sent with
 from notifications.services import DeliveryFailed, notification_deliver, notifications_resend_stale
 from tenants.context import for_each_agency
 

@@ -26,8 +26,8 @@ from PIL import Image, UnidentifiedImageError
 from audit.services import audit_record
 from core.failpoints import failpoint
 from portal.models import Branding
-from portal.pagecache import portal_pages_changed
 from tenants.context import on_commit_in_schema
+from tenants.pagecache import portal_pages_changed
 
 CACHE_KEY = "portal:branding:v1"
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")

@@ -10,7 +10,7 @@ from tenants.db import connection
 
 
 def dossier_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
-    from portal.pagecache import tracking_pages_forget
+    from portal.tracking_cache import tracking_pages_forget
 
     dossier = getattr(instance, "dossier", instance)
     code, secret, schema = dossier.code, dossier.lookup_secret, connection.schema_name

@@ -24,6 +24,7 @@ from accounts.services import profile_update
 from desk import selectors as desk_selectors
 from desk.services import supplement_receive
 from dossiers import selectors as dossier_selectors
+from dossiers.forms import DossierForm
 from dossiers.models import Dossier, DossierDraft
 from dossiers.services import (
     Applicant,
@@ -34,21 +35,22 @@ from dossiers.services import (
     draft_for_user,
     draft_save,
 )
-from portal import pagecache
+from portal import tracking_cache
 from portal.branding import (
     branding_stylesheet,
     branding_stylesheet_version,
     current_branding,
 )
 from portal.fee_views import fee_page_context
-from portal.forms import DossierForm, ProfileForm, TrackingForm
+from portal.forms import ProfileForm, TrackingForm
 from portal.lookup_limits import LookupCounters
-from portal.pagecache import cache_public_page
 from portal.receipt_pdf import receipt_facts as receipt_pdf_facts
 from portal.receipt_pdf import receipt_pdf as draw_receipt_pdf
 from procedures.models import AgencyProcedure
 from procedures.selectors import published_procedures, published_sectors
+from tenants import pagecache
 from tenants.http import AgencyRequest
+from tenants.pagecache import cache_public_page
 from vneid.services import identity_applicant_values, identity_of
 
 
@@ -435,8 +437,8 @@ def tracking(request: AgencyRequest) -> HttpResponse:
         and pagecache.cacheable_request(request)
         and not response.cookies
     ):
-        pagecache.tracking_page_keep(
-            pagecache.tracking_page_key(
+        tracking_cache.tracking_page_keep(
+            tracking_cache.tracking_page_key(
                 code=dossier.code, secret=form.cleaned_data["secret"], language=get_language()
             ),
             response,
@@ -451,7 +453,7 @@ def _tracking_from_cache(request: HttpRequest) -> HttpResponse | None:
     if request.method != "GET" or not code or not pagecache.cacheable_request(request):
         return None
     counters = LookupCounters.of(request, code)
-    page = pagecache.tracking_page_key(
+    page = tracking_cache.tracking_page_key(
         code=code, secret=request.GET.get("bi-mat", ""), language=get_language()
     )
     found = pagecache.cached_many([*counters.counter_keys(), page])

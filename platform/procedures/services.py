@@ -37,7 +37,6 @@ from catalog.spec import (
     Step,
     parse_spec,
 )
-from portal.pagecache import portal_pages_changed
 from procedures.models import (
     AgencyProcedure,
     ProcedureComponent,
@@ -47,6 +46,7 @@ from procedures.models import (
 )
 from tenants.context import on_commit_in_schema
 from tenants.models import Agency
+from tenants.pagecache import portal_pages_changed
 
 MAX_FEE = 10**12
 

@@ -24,12 +24,12 @@ from django.views.decorators.http import require_GET
 from accounts.models import Role
 from accounts.permissions import agency_role_required
 from accounts.provider_staff import provider_staff_required
-from onboarding.units import provinces
 from reports import selectors
 from reports.forms import period_from
 from reports.selectors import Figures
 from tenants.http import AgencyRequest
 from tenants.models import Agency, AgencyStatus
+from tenants.units import provinces
 
 dashboard_roles = agency_role_required(Role.ADMIN, Role.LEADER, Role.VIEWER)
 LEAGUE_LIMIT = 500

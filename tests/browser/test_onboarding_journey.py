@@ -65,7 +65,7 @@ def application(national_catalog: None) -> Any:
     from billing.accounts import billing_account_create
     from billing.pricing import plans_ensure_defaults
     from onboarding.services import application_submit
-    from onboarding.units import communes_of
+    from tenants.units import communes_of
 
     plans_ensure_defaults()
     billing_account_create(

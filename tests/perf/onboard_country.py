@@ -27,7 +27,7 @@ def _worker(queue: Any, live: Any, results: Any, payer_id: int) -> None:
     setup_django("onboard_country")
     from billing.models import BillingAccount
     from onboarding.bulk import departments_parse, province_onboard
-    from onboarding.units import DATA_DIR
+    from tenants.units import DATA_DIR
 
     payer = BillingAccount.objects.get(pk=payer_id)
     departments = departments_parse((DATA_DIR / "departments.sample.json").read_bytes())
@@ -61,7 +61,7 @@ def run() -> None:
     prepare_database()
     from django.db import connections
 
-    from onboarding.units import provinces
+    from tenants.units import provinces
 
     payer: Any = seed_shared()
     connections.close_all()  # the workers open their own

@@ -37,7 +37,7 @@ def run() -> None:
     setup_django("onboard_province")
     prepare_database()
     from onboarding.bulk import departments_parse, province_onboard
-    from onboarding.units import DATA_DIR, communes_of
+    from tenants.units import DATA_DIR, communes_of
 
     payer = seed_shared()
     departments = departments_parse((DATA_DIR / "departments.sample.json").read_bytes())

@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from billing.models import BillingAccount
 from onboarding.bulk import departments_parse, province_onboard
 from onboarding.models import Application
-from onboarding.units import DATA_DIR
+from tenants.units import DATA_DIR
 
 
 class Command(BaseCommand):

@@ -13,7 +13,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from onboarding.units import provinces
+from tenants.units import provinces
 
 register = template.Library()
 

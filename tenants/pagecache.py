@@ -8,9 +8,8 @@ agency's status and a per-agency *generation* that every publication bumps.
 Each process remembers an agency's generation for a second, so a cached page
 costs one cache round trip; another process sees a publication within that second.
 
-Successful public tracking lookups (dossier code + lookup secret) are kept the same
-way, per dossier, in the ``platform`` cache next to the rate-limit counters, so a
-repeated lookup is one round trip; any change to the dossier or its history drops them.
+The portal keeps its successful tracking lookups under the same generation
+(``portal.tracking_cache``).
 """
 
 from __future__ import annotations
@@ -32,13 +31,12 @@ from tenants.db import connection
 GENERATION_KEY = "portal:pages:generation"
 PAGE_SECONDS = 600
 GENERATION_MEMORY_SECONDS = 1.0
-TRACKING_SECONDS = 300
 
 _generations: dict[str, tuple[int, float]] = {}
 _generations_lock = threading.Lock()
 
 
-def _generation() -> int:
+def generation() -> int:
     schema = connection.schema_name
     now = time.monotonic()
     remembered = _generations.get(schema)
@@ -77,9 +75,9 @@ def cache_public_page(view: V) -> V:
         if not cacheable_request(request):
             return view(request, *args, **kwargs)
         agency = getattr(request, "agency", None)
-        generation = _generation()
+        current = generation()
         digest = hashlib.blake2s(request.get_full_path().encode(), digest_size=12).hexdigest()
-        key = f"portal:page:{generation}:{get_language()}:{getattr(agency, 'status', '')}:{digest}"
+        key = f"portal:page:{current}:{get_language()}:{getattr(agency, 'status', '')}:{digest}"
         hit = cache.get(key)
         if hit is not None:
             content_type, body = hit
@@ -95,31 +93,6 @@ def cache_public_page(view: V) -> V:
     return cast(V, wrapper)
 
 
-def tracking_page_key(*, code: str, secret: str, language: str, schema: str = "") -> str:
-    """Where a successful anonymous lookup's page is kept (``platform`` cache: name the agency)."""
-    from dossiers.codes import normalise_secret
-
-    digest = hashlib.blake2s(
-        f"{code.strip().upper()}\0{normalise_secret(secret)}".encode(), digest_size=12
-    ).hexdigest()
-    # The generation: a branding change re-renders these pages too.
-    return f"portal:track:{schema or connection.schema_name}:{_generation()}:{digest}:{language}"
-
-
-def tracking_pages_forget(*, code: str, secret: str, schema: str = "") -> None:
-    """Drop the cached lookup pages of one dossier, in every language."""
-    caches["platform"].delete_many(
-        [
-            tracking_page_key(code=code, secret=secret, language=lang, schema=schema)
-            for lang, _name in settings.LANGUAGES
-        ]
-    )
-
-
 def cached_many(keys: Iterable[str]) -> dict[str, Any]:
     """Several ``platform`` cache entries in one round trip (rate counters and a page)."""
     return caches["platform"].get_many(list(keys))
-
-
-def tracking_page_keep(key: str, response: HttpResponse) -> None:
-    caches["platform"].set(key, (response["Content-Type"], response.content), TRACKING_SECONDS)
