@@ -70,10 +70,7 @@ def _certification_pdf(
             (_("Certified at"), local.strftime("%H:%M, %d/%m/%Y")),
         ],
         blocks=[
-            _(
-                "Certified that this copy is true to the original shown to the certifying "
-                "officer."
-            ),
+            _("Certified that this copy is true to the original shown to the certifying officer."),
             _("The copy is attached to this file as “%(name)s”.") % {"name": "ban-sao.pdf"}
             if scan_type == "application/pdf"
             else _("The copy is reproduced below."),

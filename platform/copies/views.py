@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -92,13 +92,14 @@ def certify_document(request: AgencyRequest, code: str, document_id: int) -> Htt
 
 
 @agency_role_required(*STAFF)
-def copy_file(request: AgencyRequest, copy_id: int) -> HttpResponseBase:
+def copy_file(request: AgencyRequest, copy_id: int) -> HttpResponse:
     copy = CertifiedCopy.objects.filter(pk=copy_id).first()
     if copy is None:
         raise Http404
-    return FileResponse(
+    response: HttpResponse = FileResponse(  # type: ignore[assignment]
         copy.file.open("rb"),
         as_attachment=True,
         filename=f"ban-sao-chung-thuc-{copy.reference}.pdf",
         content_type="application/pdf",
     )
+    return response

@@ -36,9 +36,7 @@ def stored_document_add_result(*, owner: Any, agency: Agency, result: Any) -> St
     return document
 
 
-def stored_document_add_certified_copy(
-    *, owner: Any, agency: Agency, copy: Any
-) -> StoredDocument:
+def stored_document_add_certified_copy(*, owner: Any, agency: Agency, copy: Any) -> StoredDocument:
     """Keep an electronic certified copy (``copies.CertifiedCopy``) in its applicant's store."""
     document, _created = StoredDocument.objects.get_or_create(
         owner_id=owner.pk,
@@ -79,8 +77,36 @@ def stored_document_open(*, document: StoredDocument) -> IO[bytes]:
 
 # Words too common in document names to say two documents are alike.
 COMMON_WORDS = frozenset(
-    "ban sao chinh cua va cac hoac theo mau so the cho ve tai nguoi don to ho so "
-    "copy of the and or a an for form".split()
+    [
+        "ban",
+        "sao",
+        "chinh",
+        "cua",
+        "va",
+        "cac",
+        "hoac",
+        "theo",
+        "mau",
+        "so",
+        "the",
+        "cho",
+        "ve",
+        "tai",
+        "nguoi",
+        "don",
+        "to",
+        "ho",
+        "so",
+        "copy",
+        "of",
+        "the",
+        "and",
+        "or",
+        "a",
+        "an",
+        "for",
+        "form",
+    ]
 )
 
 

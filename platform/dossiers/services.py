@@ -44,9 +44,9 @@ from django.utils.translation import gettext as _
 from accounts.validators import validate_personal_id, validate_phone
 from billing.selectors import agency_billing_restricted
 from core.failpoints import failpoint
-from dossiers import codes
 from docstore.models import StoredDocument
 from docstore.services import stored_document_for, stored_document_read
+from dossiers import codes
 from dossiers.files import ALLOWED_TYPES, CheckedFile, check_file, check_total, files_delete
 from dossiers.formdata import check_draft_answers, clean_form_data, too_long
 from dossiers.lifecycle.intake import dossier_receive
@@ -529,9 +529,7 @@ def _store_documents_check(
                 else None
             )
             if entry is None:  # another person's entry is as unknown as a made-up one
-                errors.setdefault(key, []).append(
-                    _("This document is not in your document store.")
-                )
+                errors.setdefault(key, []).append(_("This document is not in your document store."))
                 continue
             if (position, entry.pk) in kept:
                 continue  # attached already

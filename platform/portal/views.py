@@ -240,9 +240,7 @@ def submission_edit(request: AgencyRequest, draft_id: str) -> HttpResponse:
             "procedure": procedure,
             "draft": draft,
             "documents": dossier_selectors.draft_documents_by_component(draft),
-            "store_matches": _store_matches(
-                request.user, procedure.published_version.spec, draft
-            ),
+            "store_matches": _store_matches(request.user, procedure.published_version.spec, draft),
         },
     )
 

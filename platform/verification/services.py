@@ -9,6 +9,7 @@ CA, expired, ...).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import logging
 from collections.abc import Callable, Iterable
@@ -115,7 +116,7 @@ def document_checks(documents: Iterable[Any]) -> dict[int, DocumentCheck]:
             continue
         try:
             out[document.pk] = document_check(
-                sha256=document.sha256, read=lambda d=document: _read(d)
+                sha256=document.sha256, read=functools.partial(_read, document)
             )
         except OSError:
             logger.warning("document %s could not be read for its signature check", document.pk)

@@ -32,9 +32,9 @@ def _refused(request: AgencyRequest) -> str:
     )
     if decision.allowed:
         return ""
-    return _("Too many files verified from your connection. Please try again in %(minutes)d minutes.") % {
-        "minutes": max(1, decision.retry_after // 60)
-    }
+    return _(
+        "Too many files verified from your connection. Please try again in %(minutes)d minutes."
+    ) % {"minutes": max(1, decision.retry_after // 60)}
 
 
 def _page(request: AgencyRequest, context: dict[str, object], status: int = 200) -> HttpResponse:

@@ -7,47 +7,104 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('dossiers', '0007_document_from_store'),
+        ("dossiers", "0007_document_from_store"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CopyCounter',
+            name="CopyCounter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(unique=True)),
-                ('last', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField(unique=True)),
+                ("last", models.PositiveIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='CertifiedCopy',
+            name="CertifiedCopy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference', models.CharField(max_length=20, unique=True, verbose_name='reference')),
-                ('number', models.CharField(max_length=40, unique=True, verbose_name='certification number')),
-                ('title', models.CharField(max_length=300, verbose_name='document')),
-                ('applicant_name', models.CharField(max_length=200, verbose_name='applicant')),
-                ('scan_sha256', models.CharField(max_length=64)),
-                ('scan_content_type', models.CharField(max_length=100)),
-                ('file', models.FileField(max_length=300, upload_to=copies.models.copy_upload_to)),
-                ('size', models.PositiveBigIntegerField()),
-                ('sha256', models.CharField(max_length=64)),
-                ('certified_at', models.DateTimeField(verbose_name='certified')),
-                ('signers', models.JSONField(default=list)),
-                ('applicant', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='applicant account')),
-                ('certified_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='certified by')),
-                ('dossier', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='certified_copies', to='dossiers.dossier')),
-                ('source_document', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='certified_copies', to='dossiers.dossierdocument')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reference",
+                    models.CharField(max_length=20, unique=True, verbose_name="reference"),
+                ),
+                (
+                    "number",
+                    models.CharField(
+                        max_length=40, unique=True, verbose_name="certification number"
+                    ),
+                ),
+                ("title", models.CharField(max_length=300, verbose_name="document")),
+                ("applicant_name", models.CharField(max_length=200, verbose_name="applicant")),
+                ("scan_sha256", models.CharField(max_length=64)),
+                ("scan_content_type", models.CharField(max_length=100)),
+                ("file", models.FileField(max_length=300, upload_to=copies.models.copy_upload_to)),
+                ("size", models.PositiveBigIntegerField()),
+                ("sha256", models.CharField(max_length=64)),
+                ("certified_at", models.DateTimeField(verbose_name="certified")),
+                ("signers", models.JSONField(default=list)),
+                (
+                    "applicant",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="applicant account",
+                    ),
+                ),
+                (
+                    "certified_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="certified by",
+                    ),
+                ),
+                (
+                    "dossier",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="certified_copies",
+                        to="dossiers.dossier",
+                    ),
+                ),
+                (
+                    "source_document",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="certified_copies",
+                        to="dossiers.dossierdocument",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'certified copy',
-                'verbose_name_plural': 'certified copies',
-                'ordering': ['-certified_at', '-id'],
+                "verbose_name": "certified copy",
+                "verbose_name_plural": "certified copies",
+                "ordering": ["-certified_at", "-id"],
             },
         ),
     ]

@@ -167,6 +167,8 @@ def test_another_agency_sees_neither_the_copies_nor_their_references(
     assert Client(HTTP_HOST=host_b).get(f"/xac-thuc/{copy.reference}/").status_code == 404
     # The commune's officer has no role at B; B's pages do not list A's copies.
     assert client_for(staff.officer, host_b).get("/mot-cua/chung-thuc/").status_code in (302, 403)
-    assert client_for(staff.officer, host_b).get(f"/mot-cua/chung-thuc/{copy.pk}/tep/").status_code in (302, 403, 404)
+    assert client_for(staff.officer, host_b).get(
+        f"/mot-cua/chung-thuc/{copy.pk}/tep/"
+    ).status_code in (302, 403, 404)
     with agency_context(other):
         assert not CertifiedCopy.objects.exists()

@@ -4,15 +4,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('docstore', '0001_initial'),
+        ("docstore", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='storeddocument',
-            name='kind',
-            field=models.CharField(choices=[('result', 'Result of a dossier'), ('certified_copy', 'Electronic certified copy')], max_length=20, verbose_name='kind'),
+            model_name="storeddocument",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("result", "Result of a dossier"),
+                    ("certified_copy", "Electronic certified copy"),
+                ],
+                max_length=20,
+                verbose_name="kind",
+            ),
         ),
     ]

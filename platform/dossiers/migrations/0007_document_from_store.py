@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('dossiers', '0006_fee_settings_and_reconciliation'),
+        ("dossiers", "0006_fee_settings_and_reconciliation"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='dossierdocument',
-            name='from_store_document',
+            model_name="dossierdocument",
+            name="from_store_document",
             field=models.BigIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='draftdocument',
-            name='from_store_document',
+            model_name="draftdocument",
+            name="from_store_document",
             field=models.BigIntegerField(blank=True, null=True),
         ),
     ]

@@ -150,7 +150,9 @@ def test_the_citizens_own_document_from_another_agency(
     assert "From the citizen's store, signature verified" in seen.text
     # The commune's officers never see B's dossier: not on their host, not on B's.
     assert staff_client(staff.officer).get(f"/mot-cua/ho-so/{dossier.code}/").status_code == 404
-    assert staff_client(staff.officer, HOST_B).get(f"/mot-cua/ho-so/{dossier.code}/").status_code in (
+    assert staff_client(staff.officer, HOST_B).get(
+        f"/mot-cua/ho-so/{dossier.code}/"
+    ).status_code in (
         302,
         403,
     )

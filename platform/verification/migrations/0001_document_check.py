@@ -4,26 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='DocumentCheck',
+            name="DocumentCheck",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sha256', models.CharField(max_length=64, unique=True)),
-                ('code', models.CharField(max_length=20, verbose_name='result')),
-                ('message', models.TextField(verbose_name='message')),
-                ('signatures', models.JSONField(default=list)),
-                ('checked_at', models.DateTimeField(auto_now_add=True, verbose_name='checked')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("sha256", models.CharField(max_length=64, unique=True)),
+                ("code", models.CharField(max_length=20, verbose_name="result")),
+                ("message", models.TextField(verbose_name="message")),
+                ("signatures", models.JSONField(default=list)),
+                ("checked_at", models.DateTimeField(auto_now_add=True, verbose_name="checked")),
             ],
             options={
-                'verbose_name': 'signature check',
-                'verbose_name_plural': 'signature checks',
+                "verbose_name": "signature check",
+                "verbose_name_plural": "signature checks",
             },
         ),
     ]

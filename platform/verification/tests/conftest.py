@@ -44,9 +44,7 @@ def pki(tmp_path: Path, commune: Agency) -> Iterator[SimpleNamespace]:
 
 def _plain(text: str = "Giấy chứng nhận đăng ký hộ kinh doanh") -> bytes:
     out = io.BytesIO()
-    sheet_pdf(
-        Sheet(agency="Xã An Bình", title="KẾT QUẢ", blocks=[text]), out, texts=sheets.texts()
-    )
+    sheet_pdf(Sheet(agency="Xã An Bình", title="KẾT QUẢ", blocks=[text]), out, texts=sheets.texts())
     return out.getvalue()
 
 

@@ -135,5 +135,7 @@ def test_uploads_are_limited_per_client(commune: Any) -> None:
 
 def test_an_unknown_reference(commune: Any, make_agency: Any) -> None:
     page = visitor().get("/xac-thuc/ABCDEFGHJKLMNPQRSTUV/")
-    assert page.status_code == 404 and "No document of this agency carries this reference" in page.text
+    assert (
+        page.status_code == 404 and "No document of this agency carries this reference" in page.text
+    )
     assert visitor().get("/xac-thuc/short/").status_code == 404
