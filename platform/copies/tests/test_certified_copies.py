@@ -34,7 +34,7 @@ def client_for(user: Any, host: str = HOST) -> Client:
 
 
 def test_an_officer_certifies_a_dossier_document(
-    pki: Any, commune: Any, staff: Any, submit_shop: Any, citizen: Any
+    pki: Any, commune: Any, staff: Any, submit_shop: Any, citizen: Any, signed_pdf: Any
 ) -> None:
     with agency_context(commune):
         d = submit_shop()
@@ -82,6 +82,12 @@ def test_an_officer_certifies_a_dossier_document(
         {"file": SimpleUploadedFile("x.pdf", data, "application/pdf")},
     )
     assert "exactly the document the agency issued" in same.text
+    other = Client(HTTP_HOST=HOST).post(
+        f"/xac-thuc/{copy.reference}/",
+        {"file": SimpleUploadedFile("y.pdf", signed_pdf(), "application/pdf")},
+    )
+    assert other.status_code == 200  # validly signed, but another document
+    assert "not the document the agency issued under this reference" in other.text
 
 
 def test_the_officers_own_certificate_signs_too(

@@ -85,6 +85,8 @@ def test_the_form_offers_the_matching_stored_document_and_attaches_it(
     again = me.get(f"/nop-ho-so/{draft.pk}/")
     assert "from your document store" in again.text
     assert f'name="store_1" value="{entry.pk}"' not in again.text
+    review = me.get(f"/nop-ho-so/{draft.pk}/xem-lai/")
+    assert "from your document store" in review.text
     done = me.post(f"/nop-ho-so/{draft.pk}/xem-lai/")
     assert done.status_code == 302
     with agency_context(commune):
