@@ -11,6 +11,8 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from accounts.models import User
+from accounts.services import membership_grant
 from audit.models import AuditEntry
 from copies.models import CertifiedCopy
 from docstore.models import DocumentKind, StoredDocument
@@ -161,7 +163,7 @@ def test_a_viewer_cannot_certify_and_a_signing_failure_leaves_nothing(
 
 
 def test_another_agency_sees_neither_the_copies_nor_their_references(
-    pki: Any, commune: Any, staff: Any, citizen: Any, make_agency: Any
+    pki: Any, commune: Any, staff: Any, citizen: Any, make_agency: Any, submit_shop: Any
 ) -> None:
     other = make_agency("phuong-b", name="Phường B")
     client_for(staff.officer).post(
@@ -178,3 +180,16 @@ def test_another_agency_sees_neither_the_copies_nor_their_references(
     ).status_code in (302, 403, 404)
     with agency_context(other):
         assert not CertifiedCopy.objects.exists()
+    # B's officer cannot certify a document of A's dossier: the code is unknown at B.
+    officer_b = User.objects.create_user("canbo.b@example.vn", "x", full_name="Cán Bộ B")
+    membership_grant(user=officer_b, agency=other, roles=["officer"])
+    with agency_context(commune):
+        dossier = submit_shop()
+        document = dossier.documents.first()
+    assert document is not None
+    stranger = client_for(officer_b, host_b).post(
+        f"/mot-cua/chung-thuc/ho-so/{dossier.code}/tai-lieu/{document.pk}/", {"title": "X"}
+    )
+    assert stranger.status_code == 404
+    with agency_context(commune):
+        assert CertifiedCopy.objects.count() == 1
