@@ -16,6 +16,7 @@ from portal import views as portal
 from reports import views as reports
 from reports.scorecard_views import agency_scorecard_page
 from results import views as results
+from verification import views as verification
 
 urlpatterns = [
     path("", portal.home, name="portal-home"),
@@ -36,6 +37,12 @@ urlpatterns = [
     path("ho-so/<str:code>/bien-nhan/", portal.receipt, name="portal-receipt"),
     path("ho-so/<str:code>/bien-nhan.pdf", portal.receipt_pdf, name="portal-receipt-pdf"),
     path("tra-cuu/", portal.tracking, name="portal-tracking"),
+    path("xac-thuc/", verification.verify, name="verification-verify"),
+    path(
+        "xac-thuc/<str:reference>/",
+        verification.verify_reference,
+        name="verification-reference",
+    ),
     path("ho-so-cua-toi/", portal.my_dossiers, name="portal-my-dossiers"),
     path("ho-so-cua-toi/<str:code>/", portal.my_dossier_detail, name="portal-my-dossier"),
     path("ho-so-cua-toi/<str:code>/nop-phi/", fee_views.fee_pay, name="portal-fee-pay"),
@@ -66,6 +73,7 @@ urlpatterns = [
     path("kho-du-lieu/<int:document_id>/", results.stored_document, name="results-stored-document"),
     path("tai-khoan/", portal.profile, name="portal-profile"),
     path("mot-cua/lien-thong/", include("exchange.urls")),
+    path("mot-cua/chung-thuc/", include("copies.urls")),
     path("mot-cua/", include("desk.urls")),
     path("logo.png", portal.logo, name="portal-logo"),
     path("giao-dien.css", portal.branding_css, name="portal-branding-css"),

@@ -23,11 +23,13 @@ from django.views.decorators.http import require_POST
 from accounts.models import Role, User
 from accounts.permissions import agency_role_required, agency_roles, signed_in
 from audit.services import dossier_view_record
+from copies.selectors import copies_of_dossier
 from desk import deadlines, engine, selectors, services
 from desk.models import DossierProcess, ResultDocument, ReturnMethod, SupplementRequest
 from dossiers.models import Apology, Dossier, DossierStatus
 from notifications.selectors import apologies_to_sign
 from tenants.http import AgencyRequest
+from verification.services import document_checks
 from workdays.calendar import agency_calendar
 
 STAFF = (Role.ADMIN, Role.RECEPTIONIST, Role.OFFICER, Role.LEADER, Role.VIEWER)
@@ -120,6 +122,7 @@ def dossier_detail(request: AgencyRequest, code: str) -> HttpResponse:
     process = DossierProcess.objects.get(dossier=dossier)
     dossier_view_record(dossier_code=dossier.code, actor=request.user)
     steps = engine.steps_of(dossier)
+    documents = list(dossier.documents.all())
     return render(
         request,
         "desk/dossier.html",
@@ -129,7 +132,9 @@ def dossier_detail(request: AgencyRequest, code: str) -> HttpResponse:
             "steps": list(enumerate(steps)),
             "earlier_steps": list(enumerate(steps))[: process.step_position or 0],
             "trail": selectors.hand_overs(dossier),
-            "documents": dossier.documents.all(),
+            "documents": documents,
+            "document_rows": _document_rows(documents),
+            "certified_copies": copies_of_dossier(dossier.pk),
             "results": ResultDocument.objects.filter(dossier=dossier),
             "supplement": SupplementRequest.objects.filter(dossier=dossier).first(),
             "state": engine.DeadlineState.LABELS[engine.dossier_deadline_state(dossier)],
@@ -140,6 +145,23 @@ def dossier_detail(request: AgencyRequest, code: str) -> HttpResponse:
             "apology": Apology.objects.filter(dossier=dossier).first(),
         },
     )
+
+
+def _document_rows(documents: list[Any]) -> list[dict[str, Any]]:
+    """Each document with its signature check (PDFs that carry a signature get a badge) and
+    whether the citizen attached it from their document store."""
+    checks = document_checks(documents)
+    rows = []
+    for d in documents:
+        check = checks.get(d.pk)
+        rows.append(
+            {
+                "document": d,
+                "check": check if check is not None and check.signed else None,
+                "from_store": d.from_store_document is not None,
+            }
+        )
+    return rows
 
 
 @agency_role_required(*STAFF)

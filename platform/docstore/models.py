@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 class DocumentKind(models.TextChoices):
     RESULT = "result", _("Result of a dossier")
+    CERTIFIED_COPY = "certified_copy", _("Electronic certified copy")
 
 
 class StoredDocument(models.Model):

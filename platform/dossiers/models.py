@@ -111,6 +111,10 @@ class StoredFile(models.Model):
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    # Attached from the applicant's document store instead of uploaded: the entry's id
+    # (docstore.StoredDocument, public schema; no foreign key across schemas). The file is
+    # a copy, checked against the entry's sha256 when it was attached.
+    from_store_document = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         abstract = True

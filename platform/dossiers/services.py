@@ -34,6 +34,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -43,8 +44,10 @@ from django.utils.translation import gettext as _
 from accounts.validators import validate_personal_id, validate_phone
 from billing.selectors import agency_billing_restricted
 from core.failpoints import failpoint
+from docstore.models import StoredDocument
+from docstore.services import stored_document_for, stored_document_read
 from dossiers import codes
-from dossiers.files import CheckedFile, check_file, check_total, files_delete
+from dossiers.files import ALLOWED_TYPES, CheckedFile, check_file, check_total, files_delete
 from dossiers.formdata import check_draft_answers, clean_form_data, too_long
 from dossiers.lifecycle.intake import dossier_receive
 from dossiers.models import (
@@ -364,6 +367,7 @@ def draft_save(
     remove_documents: Sequence[int] = (),
     draft: DossierDraft | None = None,
     draft_id: uuid.UUID | None = None,
+    store_documents: Mapping[int, Sequence[Any]] | None = None,
 ) -> DossierDraft:
     """Keep an unfinished submission on the applicant's account. Incomplete answers are
     fine here; files are still checked, so nothing unacceptable is stored.
@@ -371,6 +375,11 @@ def draft_save(
     One form, one draft: ``draft_id`` is the id the form was given when it was first
     shown. The first save creates the draft under that id, every later save of the same
     form (again, after an error, from the back button) updates it.
+
+    ``store_documents`` (component position → ids of entries of the applicant's document
+    store) attaches documents the applicant already holds, without uploading: only the
+    applicant's own entries (any agency's), copied into this agency's draft and checked
+    against the digest recorded when they were stored.
     """
     version = procedure.published_version
     if not procedure.is_published or version is None:
@@ -414,6 +423,9 @@ def draft_save(
                 )
             except ValidationError as exc:
                 errors.setdefault(f"component_{position}", []).extend(exc.messages)
+    from_store = _store_documents_check(
+        user, components, store_documents or {}, existing, remove_documents, counts, errors
+    )
     # Incomplete answers are kept, but never cut: an answer the dossier could not take
     # as typed is refused now, saying the limit, rather than shortened without a word.
     text_data: dict[str, str] = {}
@@ -464,12 +476,89 @@ def draft_save(
                     row.file.save(item.stored_name(), item.upload, save=False)
                     written.append(row.file.name)
                     row.save()
+            for position, entry, data in from_store:
+                row = DraftDocument(
+                    draft=draft,
+                    component_position=position,
+                    original_name=entry.original_name[:200],
+                    content_type=entry.content_type,
+                    size=len(data),
+                    sha256=entry.sha256,
+                    from_store_document=entry.pk,
+                )
+                extension = ALLOWED_TYPES.get(entry.content_type, ("bin", ""))[0]
+                row.file.save(f"{uuid.uuid4().hex}.{extension}", ContentFile(data), save=False)
+                written.append(row.file.name)
+                row.save()
             removed_files = [d.file.name for d in removed]
             on_commit_in_schema(lambda: files_delete(removed_files))
     except BaseException:
         files_delete(written)
         raise
     return draft
+
+
+def _store_documents_check(
+    user: Any,
+    components: Sequence[Any],
+    wanted: Mapping[int, Sequence[Any]],
+    existing: Sequence[DraftDocument],
+    remove_documents: Sequence[int],
+    counts: dict[int, int],
+    errors: dict[str, list[str]],
+) -> list[tuple[int, StoredDocument, bytes]]:
+    """The applicant's own stored documents to attach, read and checked (see draft_save)."""
+    kept = {
+        (d.component_position, d.from_store_document)
+        for d in existing
+        if d.pk not in set(remove_documents) and d.from_store_document is not None
+    }
+    found: list[tuple[int, StoredDocument, bytes]] = []
+    for position, ids in wanted.items():
+        key = f"component_{position}"
+        if not 0 <= position < len(components):
+            errors.setdefault("documents", []).append(
+                _("Files were sent for a component that does not exist.")
+            )
+            continue
+        component = components[position]
+        for raw in ids:
+            entry = (
+                stored_document_for(owner=user, document_id=int(raw))
+                if str(raw).isdigit()
+                else None
+            )
+            if entry is None:  # another person's entry is as unknown as a made-up one
+                errors.setdefault(key, []).append(_("This document is not in your document store."))
+                continue
+            if (position, entry.pk) in kept:
+                continue  # attached already
+            if entry.content_type not in ALLOWED_TYPES:
+                errors.setdefault(key, []).append(
+                    _("“%(file)s” cannot be attached to a dossier.") % {"file": entry}
+                )
+                continue
+            try:
+                data = stored_document_read(document=entry)
+            except (OSError, ValueError):
+                errors.setdefault(key, []).append(
+                    _(
+                        "“%(file)s” could not be read from your document store; upload the "
+                        "file instead."
+                    )
+                    % {"file": entry}
+                )
+                continue
+            kept.add((position, entry.pk))
+            counts[position] = counts.get(position, 0) + 1
+            if counts[position] > component.max_files:
+                errors.setdefault(key, []).append(
+                    _("“%(component)s” accepts at most %(max)d file(s).")
+                    % {"component": component.name, "max": component.max_files}
+                )
+                continue
+            found.append((position, entry, data))
+    return found
 
 
 def _draft_applicant_data(data: Mapping[str, Any], errors: dict[str, list[str]]) -> dict[str, str]:

@@ -74,6 +74,7 @@ def documents_store(
             content_type=doc.content_type,
             size=doc.size,
             sha256=doc.sha256,
+            from_store_document=doc.from_store_document,
         )
         with doc.file.open("rb") as fh:
             row.file.save(doc.file.name.rsplit("/", 1)[-1], File(fh), save=False)

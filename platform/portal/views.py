@@ -23,6 +23,7 @@ from accounts.permissions import agency_roles, signed_in
 from accounts.services import profile_update
 from desk import selectors as desk_selectors
 from desk.services import supplement_receive
+from docstore.services import documents_matching
 from dossiers import selectors as dossier_selectors
 from dossiers.forms import DossierForm
 from dossiers.models import Dossier, DossierDraft
@@ -163,7 +164,44 @@ def submission_start(request: AgencyRequest, code: str) -> HttpResponse:
     )
     if request.method == "POST":
         return _save_and_continue(request, form, procedure, draft=None)
-    return render(request, "portal/submission_form.html", {"form": form, "procedure": procedure})
+    return render(
+        request,
+        "portal/submission_form.html",
+        {
+            "form": form,
+            "procedure": procedure,
+            "store_matches": _store_matches(request.user, version.spec, None),
+        },
+    )
+
+
+def _store_matches(user: Any, spec: Any, draft: DossierDraft | None) -> dict[int, list[Any]]:
+    """Per component, the applicant's stored documents that fit it (results of earlier
+    dossiers, certified copies), less those already attached to the draft there."""
+    attached = {
+        (d.component_position, d.from_store_document)
+        for d in (draft.documents.all() if draft is not None else [])
+        if d.from_store_document is not None
+    }
+    out: dict[int, list[Any]] = {}
+    for position, component in enumerate(spec.components):
+        found = [
+            doc
+            for doc in documents_matching(user, component.name)
+            if (position, doc.pk) not in attached
+        ]
+        if found:
+            out[position] = found
+    return out
+
+
+def _store_choices(request: AgencyRequest, spec: Any) -> dict[int, list[str]]:
+    chosen: dict[int, list[str]] = {}
+    for position in range(len(spec.components)):
+        values = [v for v in request.POST.getlist(f"store_{position}") if v.strip()]
+        if values:
+            chosen[position] = values
+    return chosen
 
 
 @login_required
@@ -204,6 +242,7 @@ def submission_edit(request: AgencyRequest, draft_id: str) -> HttpResponse:
             "procedure": procedure,
             "draft": draft,
             "documents": dossier_selectors.draft_documents_by_component(draft),
+            "store_matches": _store_matches(request.user, procedure.published_version.spec, draft),
         },
     )
 
@@ -237,6 +276,7 @@ def _save_and_continue(
             remove_documents=remove,
             draft=draft,
             draft_id=form.form_draft_id(),
+            store_documents=_store_choices(request, form.spec),
         )
         saved = True
     except ValidationError as exc:
@@ -266,6 +306,7 @@ def _save_and_continue(
                 # Said in so many words: what was entered is in the draft (or nothing is).
                 "kept_in_draft": saved,
                 "documents": dossier_selectors.draft_documents_by_component(draft),
+                "store_matches": _store_matches(request.user, form.spec, draft),
             },
             status=400,
         )

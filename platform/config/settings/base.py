@@ -78,6 +78,8 @@ TENANT_APPS = [
     "agencyadmin",
     "notifications",
     "documents",
+    "verification",
+    "copies",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -357,6 +359,10 @@ SIGNING_KEY_ROOT = env.path("SIGNING_KEY_ROOT", default=str(BASE_DIR / "var" / "
 SIGNING_P12_PASSWORD = env.str("SIGNING_P12_PASSWORD", default="")
 SIGNING_TRUST_ROOTS = env.list("SIGNING_TRUST_ROOTS", default=[])
 SIGNING_TSA_URL = env.str("SIGNING_TSA_URL", default="")
+# The public verification page (/xac-thuc/): the largest PDF it checks, uploads per client per
+# 10 minutes (platform-wide).
+VERIFICATION_MAX_BYTES = env.int("VERIFICATION_MAX_BYTES", default=20 * 1024 * 1024)
+VERIFICATION_UPLOADS_PER_WINDOW = env.int("VERIFICATION_UPLOADS_PER_WINDOW", default=30)
 
 # --- Auth and accounts ------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
