@@ -8,6 +8,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytest_plugins = [
     "tests.fixtures.database",
+    "tests.fixtures.clusters",
     "tests.fixtures.http",
     "tests.fixtures.worker",
     "tests.fixtures.browser",

@@ -69,7 +69,10 @@ def register(name: str, settings_dict: dict[str, Any]) -> None:
     with _lock:
         _registered[name] = configured
         if CONTROL_ALIAS not in connections.settings:
-            connections.settings[CONTROL_ALIAS] = dict(connections.settings["default"])
+            # The same database as default: a test mirror of it (a test flushes it once).
+            control = dict(connections.settings["default"])
+            control["TEST"] = dict(control.get("TEST") or {}, MIRROR="default")
+            connections.settings[CONTROL_ALIAS] = control
 
 
 def unregister(name: str) -> None:
