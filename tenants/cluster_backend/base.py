@@ -37,6 +37,7 @@ _PER_CONNECTION = (
     "errors_occurred",
     "health_check_done",
     "search_path_set_schemas",
+    "schemas_touched",
 )
 _FRESH: dict[str, Any] = {
     "connection": None,
@@ -46,6 +47,7 @@ _FRESH: dict[str, Any] = {
     "errors_occurred": False,
     "health_check_done": False,
     "search_path_set_schemas": None,
+    "schemas_touched": frozenset(),
 }
 
 
@@ -60,6 +62,9 @@ class DatabaseWrapper(TenantDatabaseWrapper):  # type: ignore[misc]
         self.cluster_only = False  # True: every model on this cluster (maintenance, migrations)
         self._parked: dict[str | None, dict[str, Any]] = {}
         self._home_settings = settings_dict
+        # Agency schemas this physical connection has been pointed at: each one costs the
+        # server backend its catalog cache entries (≈ 164 kB), kept for the connection's life.
+        self.schemas_touched: frozenset[str] = frozenset()
         super().__init__(settings_dict, alias)
 
     # -- the cluster ------------------------------------------------------------------------
@@ -111,12 +116,37 @@ class DatabaseWrapper(TenantDatabaseWrapper):  # type: ignore[misc]
             tenant.cluster = self.cluster_name
         elif cluster is not None and hasattr(self, "_parked"):
             self.use_cluster(cluster, cluster_only=self.cluster_only and cluster == self.cluster)
+        if hasattr(self, "schemas_touched"):
+            self._recycle_if_spread(str(tenant.schema_name))
         super().set_tenant(tenant, include_public)
+
+    def _recycle_if_spread(self, schema: str) -> None:
+        """Bound the schemas one server backend caches: ``DATABASE_MAX_SCHEMAS_PER_CONNECTION``.
+
+        Past the bound the connection is closed before the next schema is used (outside a
+        transaction only) and the next query opens a fresh one: the old backend's catalog
+        cache goes with it. 0 (the default): unbounded, as before.
+        """
+        from django.conf import settings
+
+        if schema in self.schemas_touched:
+            return
+        bound = int(getattr(settings, "DATABASE_MAX_SCHEMAS_PER_CONNECTION", 0) or 0)
+        if (
+            bound
+            and self.connection is not None
+            and len(self.schemas_touched) >= bound
+            and not self.in_atomic_block
+        ):
+            TenantDatabaseWrapper.close(self)  # this connection only; the parked ones stay
+            self.schemas_touched = frozenset()
+        self.schemas_touched = self.schemas_touched | {schema}
 
     # -- parked connections -------------------------------------------------------------------
 
     def close(self) -> None:
         super().close()
+        self.schemas_touched = frozenset()
         for state in list(self._parked.values()):
             raw = state.get("connection")
             if raw is not None:

@@ -575,6 +575,9 @@ DATABASE_OWNER_CLUSTER_URLS = env.str("DATABASE_OWNER_CLUSTERS", default="")
 # open cluster holding the fewest) or "main". Clusters listed here take no new agency.
 DATABASE_CLUSTER_PLACEMENT = env.str("DATABASE_CLUSTER_PLACEMENT", default="fewest_agencies")
 DATABASE_CLUSTERS_CLOSED = env.list("DATABASE_CLUSTERS_CLOSED", default=[])
+# A connection that has served this many agency schemas is replaced before the next one, so a
+# server backend's catalog cache (≈ 164 kB per schema touched) stays bounded. 0: unbounded.
+DATABASE_MAX_SCHEMAS_PER_CONNECTION = env.int("DATABASE_MAX_SCHEMAS_PER_CONNECTION", default=0)
 
 
 def parse_cluster_urls(value: str) -> dict[str, str]:
