@@ -16,7 +16,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from config import embedded
-from tenants import clusters, schemas
+from tenants import clusters, schemas, services
 from tenants.cluster_backend.base import ClusterSwitchInTransaction
 from tenants.context import agency_context
 from tenants.db import connection
@@ -111,6 +111,27 @@ def test_warm_routing_to_another_cluster_costs_no_query(make_agency) -> None:
     assert on_control.captured_queries == []
     assert connection.cluster_name == "b"
     assert "main" in connection.parked_clusters()  # the main connection kept for the next one
+
+
+def test_a_crash_between_the_clusters_is_finished_by_running_it_again(
+    two_clusters, make_agency, monkeypatch
+) -> None:
+    """The schema committed on b, the control plane not yet: the next run only activates."""
+    from ops.failpoints import FailpointError
+
+    agency = make_agency("xa-dang-do", cluster="b", provision=False)
+    monkeypatch.setenv("MOTCUA_FAILPOINTS", "provision.between_clusters:raise")
+    with pytest.raises(FailpointError):
+        services.agency_provision(agency=agency)
+    agency.refresh_from_db()
+    assert agency.status == "provisioning"
+    assert schema_on(two_clusters, "xa_dang_do") == {"main": False, "b": True}
+    monkeypatch.delenv("MOTCUA_FAILPOINTS")
+    result = services.agency_provision(agency=agency)
+    assert result.agency.status == "active" and not result.repaired
+    assert result.created_via == "existing"  # found complete on b, not built again
+    assert AgencyEvent.objects.filter(agency=agency, event="provisioned").count() == 1
+    assert two_clusters.psql("SELECT count(*) FROM xa_dang_do.django_migrations") != "0"
 
 
 def test_a_transaction_cannot_move_to_another_cluster(make_agency) -> None:
