@@ -9,6 +9,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 pytest_plugins = [
     "tests.fixtures.parts",  # first: other fixture modules import it
     "tests.fixtures.database",
+    "tests.fixtures.clusters",
     "tests.fixtures.http",
     "tests.fixtures.worker",
     "tests.fixtures.browser",

@@ -7,4 +7,6 @@ class TenantsConfig(AppConfig):
     verbose_name = _("Agencies")
 
     def ready(self) -> None:
-        from tenants import signals  # noqa: F401  (routing-cache invalidation)
+        from tenants import clusters, signals  # noqa: F401  (routing-cache invalidation)
+
+        clusters.register_from_settings()

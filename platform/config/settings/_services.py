@@ -6,6 +6,7 @@ from typing import Any
 
 from config import embedded
 from config.settings.base import (
+    DATABASE_ENGINE,
     DATABASE_ROLE,
     broker_url_from_redis,
     caches_for,
@@ -36,7 +37,7 @@ def services(
     else:
         pg = embedded.ensure_postgres(profile)
         app = {
-            "ENGINE": "django_tenants.postgresql_backend",
+            "ENGINE": DATABASE_ENGINE,
             "NAME": pg.name,
             "USER": pg.app,
             "PASSWORD": "",

@@ -91,7 +91,9 @@ TENANT_BASE_SCHEMA = "agency_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
 # `SET search_path` once per schema switch, not before every query.
 TENANT_LIMIT_SET_CALLS = True
-DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# The control plane's models to the main cluster while a connection serves an agency placed on
+# another one (tenants.clusters); no opinion with a single cluster. Then django-tenants' router.
+DATABASE_ROUTERS = ["tenants.clusters.ClusterRouter", "django_tenants.routers.TenantSyncRouter"]
 
 ROOT_URLCONF = "config.urls_tenant"
 PUBLIC_SCHEMA_URLCONF = "config.urls_public"
@@ -160,9 +162,13 @@ if DATABASE_ROLE not in ("app", "owner"):
     raise ValueError(f"MOTCUA_DATABASE_ROLE must be 'app' or 'owner', not {DATABASE_ROLE!r}")
 
 
+# django-tenants' backend whose default connection follows the active agency's cluster.
+DATABASE_ENGINE = "tenants.cluster_backend"
+
+
 def database_from_url(url: str) -> dict[str, Any]:
     config: dict[str, Any] = env.db_url_config(url)
-    config["ENGINE"] = "django_tenants.postgresql_backend"
+    config["ENGINE"] = DATABASE_ENGINE
     config.setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
     config["CONN_HEALTH_CHECKS"] = True
     return config
@@ -579,6 +585,51 @@ RELEASE = env.str("MOTCUA_RELEASE", default="")
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
 METRICS_CACHE_SECONDS = env.int("METRICS_CACHE_SECONDS", default=10)
-# The PostgreSQL cluster this installation's database is on (a label of the metrics; agencies
-# will live on several clusters, ARCHITECTURE.md "Past one server").
+# --- Database clusters (tenants.clusters, infra/README.md "Several clusters") ----------------
+# The main cluster (DATABASE_URL: the control plane, and agencies placed on it) is named
+# DATABASE_CLUSTER_NAME (also the `cluster` label of the metrics). Other clusters hold agency
+# schemas only: DATABASE_CLUSTERS="hn=postgresql://app@pg-hn/motcua hcm=postgresql://…" (the
+# application role), DATABASE_OWNER_CLUSTERS the same for the owner role. Unset: one server.
 DATABASE_CLUSTER_NAME = env.str("DATABASE_CLUSTER_NAME", default="main")
+DATABASE_CLUSTER_URLS = env.str("DATABASE_CLUSTERS", default="")
+DATABASE_OWNER_CLUSTER_URLS = env.str("DATABASE_OWNER_CLUSTERS", default="")
+# Where new agencies go when their province is not pinned to a cluster: "fewest_agencies" (the
+# open cluster holding the fewest) or "main". Clusters listed here take no new agency.
+DATABASE_CLUSTER_PLACEMENT = env.str("DATABASE_CLUSTER_PLACEMENT", default="fewest_agencies")
+DATABASE_CLUSTERS_CLOSED = env.list("DATABASE_CLUSTERS_CLOSED", default=[])
+# A connection that has served this many agency schemas is replaced before the next one, so a
+# server backend's catalog cache (≈ 164 kB per schema touched) stays bounded. 0: unbounded.
+DATABASE_MAX_SCHEMAS_PER_CONNECTION = env.int("DATABASE_MAX_SCHEMAS_PER_CONNECTION", default=0)
+
+
+def parse_cluster_urls(value: str) -> dict[str, str]:
+    """``"hn=postgresql://… hcm=postgresql://…"`` → ``{"hn": "postgresql://…", ...}``.
+
+    Separated by whitespace (a libpq multi-host URL has commas of its own).
+    """
+    result: dict[str, str] = {}
+    for item in value.split():
+        name, sep, url = item.partition("=")
+        if not sep or not name or not url:
+            raise ValueError(f"DATABASE_CLUSTERS: expected name=URL, got {item!r}")
+        if not name.replace("_", "").replace("-", "").isalnum() or name.lower() != name:
+            raise ValueError(f"DATABASE_CLUSTERS: bad cluster name {name!r} (a-z, 0-9, -, _)")
+        result[name] = url
+    return result
+
+
+def database_clusters(role: str = DATABASE_ROLE) -> dict[str, dict[str, Any]]:
+    """The other clusters' database settings, for the process's role (``app`` or ``owner``)."""
+    app = parse_cluster_urls(DATABASE_CLUSTER_URLS)
+    owner = parse_cluster_urls(DATABASE_OWNER_CLUSTER_URLS)
+    urls = {name: owner.get(name, url) for name, url in app.items()} if role == "owner" else app
+    return {name: database_from_url(url) for name, url in urls.items()}
+
+
+DATABASE_CLUSTERS = database_clusters()
+# A command's child processes (migrate_agencies over every cluster) get the parent's clusters
+# exactly as it had them (tenants.clusters.child_environment).
+if _clusters_json := env.str("MOTCUA_DATABASE_CLUSTERS_JSON", default=""):
+    import json
+
+    DATABASE_CLUSTERS = json.loads(_clusters_json)

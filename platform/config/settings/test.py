@@ -11,6 +11,7 @@ from config.settings.base import (
     REDIS_URL,
     broker_url_from_redis,
     caches_for,
+    database_clusters,
     env,
     file_storages,
 )
@@ -41,6 +42,8 @@ _services = services(
     role=env.str("MOTCUA_DATABASE_ROLE", default="owner"),
 )
 DATABASES = _services["DATABASES"]
+if not env.str("MOTCUA_DATABASE_CLUSTERS_JSON", default=""):
+    DATABASE_CLUSTERS = database_clusters(env.str("MOTCUA_DATABASE_ROLE", default="owner"))
 DATABASE_APP_ROLE = _services["DATABASE_APP_ROLE"]
 DATABASE_OWNER = _services["DATABASE_OWNER"]
 DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -1,0 +1,1 @@
+"""Database backend: django-tenants' schema switching, plus the agency's cluster (``base``)."""
