@@ -117,7 +117,7 @@ def test_a_crash_between_the_clusters_is_finished_by_running_it_again(
     two_clusters, make_agency, monkeypatch
 ) -> None:
     """The schema committed on b, the control plane not yet: the next run only activates."""
-    from ops.failpoints import FailpointError
+    from core.failpoints import FailpointError
 
     agency = make_agency("xa-dang-do", cluster="b", provision=False)
     monkeypatch.setenv("MOTCUA_FAILPOINTS", "provision.between_clusters:raise")
