@@ -75,11 +75,12 @@ def register(name: str, settings_dict: dict[str, Any]) -> None:
             connections.settings[CONTROL_ALIAS] = control
 
 
-def unregister(name: str) -> None:
-    """Forget a cluster (the tests' fixture, after stopping its server)."""
+def unregister(name: str, *, keep_control: bool = False) -> None:
+    """Forget a cluster (the tests' fixture, after stopping its server); ``keep_control``
+    leaves the ``control`` alias defined (a test run's database set stays the same)."""
     with _lock:
         _registered.pop(name, None)
-        if not _registered and CONTROL_ALIAS in connections.settings:
+        if not _registered and not keep_control and CONTROL_ALIAS in connections.settings:
             connections[CONTROL_ALIAS].close()
             del connections.settings[CONTROL_ALIAS]
 
