@@ -20,4 +20,5 @@ pytest_plugins = [
     "tests.fixtures.axe",
     "tests.fixtures.vneid",
     "tests.fixtures.lifecycle",
+    "tests.fixtures.signing",
 ]
