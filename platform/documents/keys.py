@@ -195,7 +195,9 @@ def certificate_issue(
         builder = builder.add_extension(
             x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True
         )
-    elif email:
+    elif email and email.isascii():
+        # An address with a non-ASCII local part cannot be an RFC822Name (RFC 8398 would need
+        # an SmtpUTF8Mailbox): the certificate then names the person without it.
         builder = builder.add_extension(
             x509.SubjectAlternativeName([x509.RFC822Name(email)]), critical=False
         )

@@ -280,7 +280,10 @@ def sheet_pdf(sheet: Sheet, out: IO[bytes], *, texts: dict[str, str]) -> None:
         widths = sheet.table_widths or [width / len(headers)] * len(headers)
         story += [Spacer(1, 2 * mm), _grid(headers, rows, widths)]
     if sheet.image:
-        story += [Spacer(1, 4 * mm), _image(sheet.image, width)]
+        try:
+            story += [Spacer(1, 4 * mm), _image(sheet.image, width)]
+        except Exception:  # a picture Pillow cannot read: the fingerprint above still names it
+            story.append(Spacer(1, 4 * mm))
     tail: list[Any] = []
     left: list[Any] = []
     for data, caption in sheet.qr:

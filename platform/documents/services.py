@@ -281,10 +281,11 @@ def result_issue(
     result: Any,
     person: Signature | None = None,
     written: list[str] | None = None,
-) -> IssuedDocument:
+) -> IssuedDocument | None:
     """The result as issued: laid out with the original inside, signed by ``person`` when
     given, and sealed by the agency (on top of an earlier person's signature, if the leader
-    signed it before the approval)."""
+    signed it before the approval). None when nobody can sign it (an agency without a
+    certificate): the file the officer attached is then the result, as before."""
     dossier = result.dossier
     ref = str(result.pk)
     seal = organisation_signature()
@@ -293,9 +294,11 @@ def result_issue(
         if person is None and seal is not None and ORGANISATION_FIELD not in _fields(existing):
             return issued_resign(existing, [seal], reason=_("Result issued"), written=written)
         return existing
+    signatures = [person] if person is not None else [s for s in (seal,) if s is not None]
+    if not signatures:
+        return None
     title = _("Leader") if person is not None else _("On behalf of the agency")
     data, attachments = _result_build(agency, result, title)
-    signatures = [person] if person is not None else [s for s in (seal,) if s is not None]
     return issue(
         dossier=dossier,
         kind=IssuedKind.RESULT,
@@ -325,3 +328,15 @@ def issued_for_desk(dossier: Dossier) -> list[IssuedDocument]:
 
 def issued_result_for(dossier: Dossier, result_id: int) -> IssuedDocument | None:
     return issued_find(dossier, IssuedKind.RESULT, str(int(result_id)))
+
+
+def available_forms(dossier: Dossier) -> list[str]:
+    """The Forms 02–06 this dossier has now (the desk links their PDFs)."""
+    out = []
+    for form in FORM_KINDS:
+        try:
+            form_ref(dossier, form)
+        except LookupError:
+            continue
+        out.append(form)
+    return out
