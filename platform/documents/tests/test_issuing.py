@@ -194,3 +194,60 @@ def test_the_register_pdf_is_streamed_for_staff(commune, staff, submit_shop) -> 
     from tests.pdftext import page_texts
 
     assert d.code in " ".join(page_texts(body))
+
+
+@pytest.mark.django_db
+def test_a_leader_signs_form_04_with_their_own_certificate(
+    commune, staff, submit_shop, signing_pki
+) -> None:
+    from django.utils import timezone
+
+    from desk.deadlines import apology_sign
+    from dossiers.models import Apology
+    from workdays.calendar import agency_calendar
+
+    signing_pki.organisation(commune)
+    signing_pki.person(commune, staff.leader)
+    with agency_context(commune):
+        d = submit_shop()
+        new_due = agency_calendar().add_working_days(d.due_date, 3)
+        Apology.objects.create(
+            dossier=d,
+            reason="Chưa kịp thẩm định",
+            old_due_date=d.due_date,
+            new_due_date=new_due,
+            prepared_at=timezone.now(),
+        )
+        apology_sign(dossier=d, actor=staff.leader)
+        row = IssuedDocument.objects.get(dossier=d, kind=IssuedKind.FORM_04)
+        with row.file.open("rb") as fh:
+            checked = verify.pdf_verify(fh.read())
+    assert checked.code == verify.VALID, checked.message
+    leader_name = str(staff.leader.full_name or staff.leader.email)
+    assert [c.signer for c in checked.signatures] == [leader_name, commune.name]
+    assert row.signed_by_id == staff.leader.pk
+
+
+@pytest.mark.django_db
+def test_signing_dev_ca_makes_keys_per_agency_and_leader_and_rotates(
+    commune, staff, signing_pki
+) -> None:
+    from django.core.management import call_command
+
+    from documents import keys
+
+    out = io.StringIO()
+    call_command("signing_dev_ca", commune.slug, stdout=out)
+    assert keys.organisation_path(commune.schema_name).exists()
+    assert keys.person_path(commune.schema_name, staff.leader.pk).exists()
+    assert not keys.person_path(commune.schema_name, staff.officer.pk).exists()
+    assert "issued" in out.getvalue()
+    again = io.StringIO()
+    call_command("signing_dev_ca", commune.slug, stdout=again)
+    assert "issued" not in again.getvalue()  # kept
+    call_command("signing_dev_ca", commune.slug, "--rotate", stdout=io.StringIO())
+    assert list((keys.agency_dir(commune.schema_name) / "retired").glob("organisation-*.p12"))
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="Unknown agency"):
+        call_command("signing_dev_ca", "khong-co", stdout=io.StringIO())
