@@ -84,7 +84,8 @@ def _verify_qr(url: str) -> list[tuple[str, str]]:
 
 
 def _vnd(amount: int) -> str:
-    return f"{amount:,}".replace(",", ".") + " ₫"
+    # "đ", not "₫": DejaVu Serif has no glyph for U+20AB (it would print as a blank box).
+    return f"{amount:,}".replace(",", ".") + " đ"
 
 
 def receipt_sheet(*, agency: Agency, dossier: Dossier, tracking_url: str, verify_url: str) -> Sheet:
