@@ -69,7 +69,11 @@ class LoadedKeySigner(signers.SimpleSigner):
             signing_key=base.signing_key,
             cert_registry=base.cert_registry,
         )
-        self._key: Any = serialization.load_der_private_key(base.signing_key.dump(), None)
+        # Already checked once by the PKCS#12 load (cryptography validates an RSA key there):
+        # decoding it again with the check doubled the first signature's time.
+        self._key: Any = serialization.load_der_private_key(
+            base.signing_key.dump(), None, unsafe_skip_rsa_key_validation=True
+        )
 
     def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
         mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
