@@ -22,4 +22,5 @@ pytest_plugins = [
     "tests.fixtures.vneid",
     "tests.fixtures.national_payment",
     "tests.fixtures.lifecycle",
+    "tests.fixtures.signing",
 ]

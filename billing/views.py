@@ -151,6 +151,40 @@ def agency_invoice(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "billing/agency_invoice.html", _invoice_context(invoice))
 
 
+def _invoice_pdf_response(invoice: Invoice) -> HttpResponse:
+    from django.http import FileResponse
+
+    from billing.invoice_pdf import invoice_pdf
+
+    name = (
+        f"{invoice.form_symbol}{invoice.series}-{invoice.legal_number_display}.pdf"
+        if invoice.legal_number is not None
+        else f"hoa-don-{invoice.number or invoice.pk}.pdf"
+    )
+    response = FileResponse(invoice_pdf(invoice), content_type="application/pdf", filename=name)
+    response["Cache-Control"] = "private, no-store"
+    return response  # type: ignore[return-value]
+
+
+@provider_staff_required
+def console_invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The invoice as PDF (its readable form; the legal original is the signed XML)."""
+    invoice = get_object_or_404(
+        Invoice.objects.select_related("billing_account", "original"), pk=pk
+    )
+    return _invoice_pdf_response(invoice)
+
+
+@agency_role_required("admin")
+def agency_invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """An invoice that bills this agency, as PDF (404 for any other invoice)."""
+    agency: Any = request.tenant  # type: ignore[attr-defined]
+    invoice = selectors.invoice_for_agency(agency=agency, pk=pk)
+    if invoice is None:
+        raise Http404
+    return _invoice_pdf_response(invoice)
+
+
 @provider_staff_required
 def console_invoice_xml(request: HttpRequest, pk: int) -> HttpResponse:
     """The signed e-invoice XML (with the tax authority's code once granted)."""

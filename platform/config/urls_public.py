@@ -46,6 +46,11 @@ urlpatterns = [
         name="console-invoice-einvoice-retry",
     ),
     path(
+        "console/billing/invoices/<int:pk>/pdf/",
+        billing_views.console_invoice_pdf,
+        name="console-invoice-pdf",
+    ),
+    path(
         "console/billing/invoices/<int:pk>/xml/",
         billing_views.console_invoice_xml,
         name="console-invoice-xml",

@@ -83,6 +83,11 @@ urlpatterns = [
         billing_views.agency_invoice,
         name="agency-invoice",
     ),
+    path(
+        "quan-tri/thanh-toan/hoa-don/<int:pk>/pdf/",
+        billing_views.agency_invoice_pdf,
+        name="agency-invoice-pdf",
+    ),
     path("api/v1/", api_v1.urls),
     path("quan-tri/khoa-api/", api_views.api_keys, name="api-keys"),
     path(

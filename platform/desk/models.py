@@ -131,6 +131,7 @@ class HandOverAction(models.TextChoices):
     SUPPLEMENT_REQUESTED = "supplement_requested", _("Supplement requested")
     SUPPLEMENTED = "supplemented", _("Supplemented")
     RESULT_ATTACHED = "result_attached", _("Result attached")
+    RESULT_SIGNED = "result_signed", _("Result signed by the leader")
     APPROVED = "approved", _("Approved and result issued")
     REJECTED = "rejected", _("Not granted")
     RETURNED = "returned", _("Result returned")

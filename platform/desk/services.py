@@ -33,6 +33,7 @@ from dossiers.lifecycle import (
     paused_working_days,
     result_attach,
     result_return,
+    result_sign,
     supplement_receive,
     supplement_request,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "paused_working_days",
     "result_attach",
     "result_return",
+    "result_sign",
     "step_assignments_set",
     "supplement_receive",
     "supplement_request",

@@ -26,6 +26,7 @@ from audit.services import dossier_view_record
 from copies.selectors import copies_of_dossier
 from desk import deadlines, engine, selectors, services
 from desk.models import DossierProcess, ResultDocument, ReturnMethod, SupplementRequest
+from documents.services import available_forms, issued_for_desk
 from dossiers.models import Apology, Dossier, DossierStatus
 from notifications.selectors import apologies_to_sign
 from tenants.http import AgencyRequest
@@ -143,6 +144,8 @@ def dossier_detail(request: AgencyRequest, code: str) -> HttpResponse:
             "return_methods": ReturnMethod.choices,
             "is_mine": process.assignee_id == request.user.pk,
             "apology": Apology.objects.filter(dossier=dossier).first(),
+            "issued": issued_for_desk(dossier),
+            "pdf_forms": available_forms(dossier),
         },
     )
 
@@ -234,6 +237,9 @@ ACTIONS: dict[str, Callable[[AgencyRequest, Dossier], Any]] = {
         file=_required_file(r),
         number=r.POST.get("number", ""),
         expected_step=_step(r),
+    ),
+    "sign-result": lambda r, d: services.result_sign(
+        dossier=d, actor=signed_in(r), expected_step=_step(r)
     ),
     "approve": lambda r, d: services.dossier_approve(
         dossier=d, actor=signed_in(r), note=r.POST.get("note", ""), expected_step=_step(r)

@@ -13,9 +13,31 @@ from tenants.context import agency_context
 from tenants.models import Agency
 
 
-def stored_document_add_result(*, owner: Any, agency: Agency, result: Any) -> StoredDocument:
-    """Keep an issued result document in its applicant's store (once; repeats return it)."""
+def stored_document_add_result(
+    *, owner: Any, agency: Agency, result: Any, issued: Any = None
+) -> StoredDocument:
+    """Keep an issued result document in its applicant's store (once; repeats return it).
+
+    ``issued``: the signed PDF the agency issued for it (documents.IssuedDocument), which is
+    then what the store keeps; without one, the file the officer attached."""
     dossier = result.dossier
+    if issued is not None:
+        stem = result.original_name.rsplit(".", 1)[0] or dossier.code
+        kept = {
+            "file_name": issued.file.name,
+            "original_name": f"{stem}.pdf"[:200],
+            "content_type": "application/pdf",
+            "size": issued.size,
+            "sha256": issued.sha256,
+        }
+    else:
+        kept = {
+            "file_name": result.file.name,
+            "original_name": result.original_name,
+            "content_type": result.content_type,
+            "size": result.size,
+            "sha256": result.sha256,
+        }
     document, _created = StoredDocument.objects.get_or_create(
         owner_id=owner.pk,
         agency_id=agency.pk,
@@ -25,11 +47,7 @@ def stored_document_add_result(*, owner: Any, agency: Agency, result: Any) -> St
             "dossier_code": dossier.code,
             "procedure_name": dossier.procedure.name[:500],
             "number": result.number,
-            "file_name": result.file.name,
-            "original_name": result.original_name,
-            "content_type": result.content_type,
-            "size": result.size,
-            "sha256": result.sha256,
+            **kept,
             "issued_at": result.issued_at,
         },
     )

@@ -195,7 +195,9 @@ def certificate_issue(
         builder = builder.add_extension(
             x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True
         )
-    elif email:
+    elif email and email.isascii():
+        # An address with a non-ASCII local part cannot be an RFC822Name (RFC 8398 would need
+        # an SmtpUTF8Mailbox): the certificate then names the person without it.
         builder = builder.add_extension(
             x509.SubjectAlternativeName([x509.RFC822Name(email)]), critical=False
         )
@@ -226,3 +228,57 @@ def certificate_retire(path: Path) -> Path:
     target = retired / f"{path.stem}-{serial}.p12"
     shutil.move(str(path), target)
     return target
+
+
+# -- A development set: the CA, its timestamp unit, each agency's and each leader's files -----
+
+
+@dataclass(frozen=True)
+class DevIssued:
+    path: Path
+    common_name: str
+    serial: str
+
+
+def dev_ca_ensure() -> Authority:
+    """The development CA under ``ca_dir()``, created (with its timestamp unit) if missing."""
+    authority = authority_load(ca_dir())
+    if authority is None:
+        authority = authority_create(ca_dir())
+    tsa = ca_dir() / "tsa.p12"
+    if not tsa.exists():
+        certificate_issue(
+            authority, tsa, common_name="MotCua Cloud development TSA", timestamping=True
+        )
+    return authority
+
+
+def dev_issue_organisation(
+    authority: Authority, schema: str, name: str, *, rotate: bool = False
+) -> DevIssued | None:
+    """The agency's organisation certificate (None: it has one and ``rotate`` is off)."""
+    path = organisation_path(schema)
+    if path.exists() and not rotate:
+        return None
+    cert = certificate_issue(authority, path, common_name=name, organisation=name)
+    return DevIssued(path, name, f"{cert.serial_number:x}")
+
+
+def dev_issue_person(
+    authority: Authority,
+    schema: str,
+    user_id: int,
+    *,
+    name: str,
+    organisation: str,
+    email: str = "",
+    rotate: bool = False,
+) -> DevIssued | None:
+    """A leader's personal certificate in this agency (None: exists and ``rotate`` is off)."""
+    path = person_path(schema, user_id)
+    if path.exists() and not rotate:
+        return None
+    cert = certificate_issue(
+        authority, path, common_name=name, organisation=organisation, email=email
+    )
+    return DevIssued(path, name, f"{cert.serial_number:x}")

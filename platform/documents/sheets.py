@@ -78,8 +78,14 @@ def _base(agency: Agency, title: str, form_no: str = "") -> Sheet:
     )
 
 
+def _verify_qr(url: str) -> list[tuple[str, str]]:
+    """The verification QR code, when the agency's portal has a verification address."""
+    return [(url, _("Scan to verify"))] if url else []
+
+
 def _vnd(amount: int) -> str:
-    return f"{amount:,}".replace(",", ".") + " ₫"
+    # "đ", not "₫": DejaVu Serif has no glyph for U+20AB (it would print as a blank box).
+    return f"{amount:,}".replace(",", ".") + " đ"
 
 
 def receipt_sheet(*, agency: Agency, dossier: Dossier, tracking_url: str, verify_url: str) -> Sheet:
@@ -100,7 +106,7 @@ def receipt_sheet(*, agency: Agency, dossier: Dossier, tracking_url: str, verify
     docs = [f"{d.component_name}: {d.original_name}" for d in dossier.documents.all()]
     sheet.blocks = [_("Documents received") + ":", docs or ["—"]]
     sheet.signature = Signature(title=_("Receiving officer"), note=_("(digitally signed)"))
-    sheet.qr = [(tracking_url, _("Scan to track this dossier")), (verify_url, _("Scan to verify"))]
+    sheet.qr = [(tracking_url, _("Scan to track this dossier")), *_verify_qr(verify_url)]
     sheet.footer = _(
         "Keep this receipt. Anyone holding the dossier code and the lookup code can see the "
         "progress of this dossier on the agency's portal, under “Track a dossier”."
@@ -215,7 +221,7 @@ def form_sheet(*, agency: Agency, dossier: Dossier, form: str, verify_url: str) 
         sheet.table_widths = [w * mm for w in (24, 26, 24, 24, 22, 22, width - 142)]
     else:
         raise LookupError(form)
-    sheet.qr = [(verify_url, _("Scan to verify"))]
+    sheet.qr = _verify_qr(verify_url)
     sheet.metadata = {"subject": dossier.code}
     return sheet
 
@@ -266,7 +272,7 @@ def result_sheet(
             % {"name": result.original_name}
         ]
     sheet.signature = Signature(title=signer_title, note=_("(digitally signed)"))
-    sheet.qr = [(verify_url, _("Scan to verify"))]
+    sheet.qr = _verify_qr(verify_url)
     sheet.metadata = {"subject": dossier.code, "title": result.number or dossier.code}
     return sheet
 

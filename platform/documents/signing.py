@@ -14,18 +14,27 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import io
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
+import requests
+from asn1crypto import tsp
 from asn1crypto import x509 as asn1_x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from django.conf import settings
 from pyhanko.pdf_utils import embed, generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko.sign.timestamps.api import TimeStamper
+from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from documents import keys
 
@@ -46,12 +55,42 @@ class Signer(Protocol):
     def pyhanko_signer(self) -> signers.Signer: ...
 
 
+class LoadedKeySigner(signers.SimpleSigner):
+    """pyHanko's SimpleSigner, with the private key decoded once.
+
+    SimpleSigner turns its DER key into a usable key on every signature (and pyHanko signs
+    twice per document: a dry run to size the signature, then the real one); an RSA key's
+    consistency check makes that tens of milliseconds each time.
+    """
+
+    def __init__(self, base: signers.SimpleSigner) -> None:
+        super().__init__(
+            signing_cert=base.signing_cert,
+            signing_key=base.signing_key,
+            cert_registry=base.cert_registry,
+        )
+        # Already checked once by the PKCS#12 load (cryptography validates an RSA key there):
+        # decoding it again with the check doubled the first signature's time.
+        self._key: Any = serialization.load_der_private_key(
+            base.signing_key.dump(), None, unsafe_skip_rsa_key_validation=True
+        )
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
+        if isinstance(self._key, RSAPrivateKey) and mechanism.signature_algo == "rsassa_pkcs1v15":
+            return bytes(
+                self._key.sign(data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
+            )
+        return bytes(super().sign_raw(data, digest_algorithm))
+
+
 @dataclass
 class Pkcs12Signer:
     """A key and certificate in a PKCS#12 file (development and small installations)."""
 
     path: Path
     password: bytes
+    _signer: signers.SimpleSigner = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.path.exists():
@@ -62,7 +101,7 @@ class Pkcs12Signer:
             raise SigningError(f"the signing certificate cannot be opened: {exc}") from None
         if signer is None or signer.signing_cert is None:
             raise SigningError("the signing certificate cannot be opened")
-        self._signer = signer
+        self._signer = LoadedKeySigner(signer)
 
     @property
     def certificate(self) -> asn1_x509.Certificate:
@@ -82,22 +121,107 @@ class Pkcs12Signer:
         return self._signer
 
 
+# -- Loaded keys, kept per process ----------------------------------------------------------
+#
+# Opening a PKCS#12 file (its password's key derivation, then the RSA key check) costs more
+# than the signature itself. A loaded signer is kept per file, keyed by the file's identity
+# (path, inode, size, modification time): rotating a certificate writes a new file (a new
+# inode, see keys._write_private) and moves the old one away, so the next signature of any
+# worker loads the new key without being told. The key of one agency is only ever found
+# under that agency's path (keys.organisation_path / person_path take the schema).
+
+_CACHE_SIZE = 64
+_cache: OrderedDict[tuple[str, int, int, int, bytes], Pkcs12Signer] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def pkcs12_signer(path: Path, password: bytes) -> Pkcs12Signer:
+    """The signer of the PKCS#12 file at ``path``, loaded once while the file stays the same."""
+    try:
+        st = path.stat()
+    except OSError:
+        raise SigningError(f"no signing certificate at {path.name}") from None
+    key = (str(path.resolve()), st.st_ino, st.st_size, st.st_mtime_ns, password)
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit is not None:
+            _cache.move_to_end(key)
+            return hit
+    loaded = Pkcs12Signer(path, password)
+    with _cache_lock:
+        stale = [k for k in _cache if k[0] == key[0]]
+        for k in stale:  # the file was rotated: forget its old key
+            del _cache[k]
+        _cache[key] = loaded
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return loaded
+
+
+def signers_forget() -> None:
+    """Drop every loaded key of this process (tests, benchmarks)."""
+    with _cache_lock:
+        _cache.clear()
+
+
 def organisation_signer(schema: str) -> Signer:
     """The agency's organisation certificate (signs receipts, forms and results)."""
-    return Pkcs12Signer(keys.organisation_path(schema), keys.passphrase())
+    return pkcs12_signer(keys.organisation_path(schema), keys.passphrase())
 
 
 def person_signer(schema: str, user_id: int) -> Signer:
     """A leader's own certificate, issued for their work in this agency."""
     try:
-        return Pkcs12Signer(keys.person_path(schema, user_id), keys.passphrase())
+        return pkcs12_signer(keys.person_path(schema, user_id), keys.passphrase())
     except SigningError:
         raise SigningError("you have no signing certificate in this agency") from None
 
 
+class SessionTimeStamper(RequestsHTTPTimeStamper):
+    """RFC 3161 over HTTP with a kept-alive connection per thread.
+
+    One instance per URL lives for the process: pyHanko keeps the timestamp it asks for to
+    size the signature (``dummy_response``) on the instance, so a fresh instance per document
+    meant two round trips to the timestamp server per signature, each on a new connection.
+    """
+
+    def __init__(self, url: str, timeout: int = 10) -> None:
+        super().__init__(url, timeout=timeout)
+        self._local = threading.local()
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        return session
+
+    async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
+        def task() -> tsp.TimeStampResp:
+            try:
+                res = self._session().post(
+                    self.url, req.dump(), headers=self.request_headers(), timeout=self.timeout
+                )
+            except OSError as exc:
+                raise TimestampRequestError("Error in communication with timestamp server") from exc
+            if res.headers.get("Content-Type") != "application/timestamp-reply":
+                raise TimestampRequestError("Timestamp server response is malformed.", res)
+            return tsp.TimeStampResp.load(res.content)
+
+        return await asyncio.to_thread(task)
+
+
+_stampers: dict[str, SessionTimeStamper] = {}
+
+
 def timestamper() -> TimeStamper | None:
     url = str(getattr(settings, "SIGNING_TSA_URL", "") or "")
-    return RequestsHTTPTimeStamper(url, timeout=10) if url else None
+    if not url:
+        return None
+    with _cache_lock:
+        stamper = _stampers.get(url)
+        if stamper is None:
+            stamper = _stampers[url] = SessionTimeStamper(url, timeout=10)
+    return stamper
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from accounts.services import profile_update
 from desk import selectors as desk_selectors
 from desk.services import supplement_receive
 from docstore.services import documents_matching
+from documents.services import issued_open, receipt_issue
 from dossiers import selectors as dossier_selectors
 from dossiers.forms import DossierForm
 from dossiers.models import Dossier, DossierDraft
@@ -45,8 +46,6 @@ from portal.branding import (
 from portal.fee_views import fee_page_context
 from portal.forms import ProfileForm, TrackingForm
 from portal.lookup_limits import LookupCounters
-from portal.receipt_pdf import receipt_facts as receipt_pdf_facts
-from portal.receipt_pdf import receipt_pdf as draw_receipt_pdf
 from procedures.models import AgencyProcedure
 from procedures.selectors import published_procedures, published_sectors
 from tenants import pagecache
@@ -407,19 +406,15 @@ def receipt(request: AgencyRequest, code: str) -> HttpResponse:
 
 @login_required
 def receipt_pdf(request: AgencyRequest, code: str) -> FileResponse:
-    """Form 01 as an A4 PDF (fonts embedded), to the same people as the HTML receipt."""
+    """Form 01 as an A4 PDF, sealed by the agency, to the same people as the HTML receipt: the
+    one issued the first time it was asked for, the same bytes every time after."""
     dossier = _own_dossier(request, code)
     tracking_url = request.build_absolute_uri(
         reverse("portal-tracking") + f"?ma={dossier.code}&bi-mat={dossier.lookup_secret}"
     )
-    agency_name = request.agency.name if request.agency else ""
-    facts = receipt_pdf_facts(
-        dossier=dossier,
-        agency_name=current_branding().display_name or agency_name,
-        tracking_url=tracking_url,
-    )
+    issued = receipt_issue(agency=request.tenant, dossier=dossier, tracking_url=tracking_url)
     response = FileResponse(
-        io.BytesIO(draw_receipt_pdf(facts)),
+        issued_open(issued),
         content_type="application/pdf",
         filename=f"bien-nhan-{dossier.code}.pdf",
     )

@@ -7,6 +7,9 @@ from register import views
 urlpatterns = [
     path("so-theo-doi/", views.register, name="register"),
     path("so-theo-doi/xuat-excel/", views.register_export, name="register-export"),
+    path("so-theo-doi/xuat-pdf/", views.register_pdf_export, name="register-export-pdf"),
+    path("in/<str:code>/mau-<str:form>.pdf", views.form_pdf, name="register-form-pdf"),
+    path("in/<str:code>/ket-qua-<int:result_id>.pdf", views.result_pdf, name="register-result-pdf"),
     path("in/tu-choi/<int:refusal_id>/", views.refusal_printout, name="register-refusal-print"),
     path("in/<str:code>/<str:form>/", views.printout, name="register-print"),
 ]

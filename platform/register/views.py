@@ -1,13 +1,17 @@
 """Staff pages under /mot-cua/: the dossier register (Form 07) with its spreadsheet export,
-and the printable Forms 02, 03, 05 and 06 of one dossier (Form 01 is the portal's receipt).
+and the printable Forms 02, 03, 05 and 06 of one dossier (Form 01 is the portal's receipt);
+the same forms, the register and the issued results as PDF (documents.services).
 
 Thin: the filter form parses the query string, the selectors read, the templates print.
 """
 
 from __future__ import annotations
 
-from typing import cast
+import logging
+import tempfile
+from typing import Any, cast
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,11 +22,17 @@ from accounts.permissions import agency_role_required
 from desk import engine, selectors
 from desk.models import DossierProcess, Refusal, StopNotice, SupplementRequest
 from desk.views import STAFF
+from documents import services as documents
+from documents import sheets
+from documents.pdf import register_pdf
+from documents.signing import SigningError
 from dossiers.models import Apology, Dossier
 from register.export import register_export_xlsx
 from register.forms import RegisterFilterForm
 from register.selectors import register_dossiers
 from tenants.http import AgencyRequest
+
+logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
 
@@ -65,6 +75,77 @@ def register_export(request: AgencyRequest) -> HttpResponse:
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         ),
     )
+
+
+@agency_role_required(*STAFF)
+def register_pdf_export(request: AgencyRequest) -> HttpResponse:
+    """Form 07 as landscape A4 pages, drawn row by row from the database cursor into a spooled
+    file (memory up to 1 MiB, then disk), then streamed."""
+    form = RegisterFilterForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        return render(
+            request,
+            "register/register.html",
+            {"form": form, "page": None, "query": ""},
+            status=400,
+        )
+    agency = request.tenant
+    out = tempfile.SpooledTemporaryFile(max_size=2**20)  # noqa: SIM115 (closed by the response)
+    register_pdf(
+        sheets.register_lines(register_dossiers(form.to_filter())),
+        out,
+        agency=agency.name,
+        title=_("DOSSIER REGISTER"),
+        subtitle=_("Form 07"),
+        headers=sheets.register_headers(),
+        widths_mm=sheets.REGISTER_WIDTHS,
+        texts=sheets.texts(),
+    )
+    out.seek(0)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return cast(
+        HttpResponse,
+        FileResponse(
+            out,
+            as_attachment=True,
+            filename=f"so-theo-doi-{agency.schema_name}-{stamp}.pdf",
+            content_type="application/pdf",
+        ),
+    )
+
+
+def _issued_response(row: Any) -> HttpResponse:
+    response = FileResponse(
+        documents.issued_open(row),
+        content_type="application/pdf",
+        filename=row.download_name,
+    )
+    response["Cache-Control"] = "private, no-store"
+    return cast(HttpResponse, response)
+
+
+@agency_role_required(*STAFF)
+def form_pdf(request: AgencyRequest, code: str, form: str) -> HttpResponse:
+    """Forms 02–06 of one dossier as issued (sealed by the agency); 404 when it has none."""
+    dossier = _dossier(code)
+    try:
+        row = documents.form_issue(agency=request.tenant, dossier=dossier, form=form)
+    except LookupError:
+        raise Http404 from None
+    except SigningError:
+        logger.exception("form %s of %s could not be signed", form, dossier.code)
+        messages.error(request, _("The document could not be signed just now; try again later."))
+        return redirect("register-print", code=dossier.code, form=form)
+    return _issued_response(row)
+
+
+@agency_role_required(*STAFF)
+def result_pdf(request: AgencyRequest, code: str, result_id: int) -> HttpResponse:
+    """An issued result as signed (the leader's signature and the agency's seal)."""
+    row = documents.issued_result_for(_dossier(code), result_id)
+    if row is None:
+        raise Http404
+    return _issued_response(row)
 
 
 def _dossier(code: str) -> Dossier:

@@ -3,6 +3,7 @@ per dossier after the result is returned."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import IO, Any
 
 from django.core.exceptions import ValidationError
@@ -13,6 +14,7 @@ from django.utils.translation import gettext as _
 from audit.services import audit_record
 from desk.models import ResultDocument
 from docstore.services import stored_document_add_result
+from documents.services import issued_open, issued_result_for
 from dossiers.models import Dossier, DossierStatus
 from reports.services import stats_dossier_rated
 from results.models import Rating
@@ -38,19 +40,29 @@ def results_for_applicant(*, dossier: Dossier, user: Any) -> list[ResultDocument
     return list(ResultDocument.objects.filter(dossier=dossier, issued_at__isnull=False))
 
 
-def result_download(
-    *, dossier: Dossier, user: Any, result_id: int
-) -> tuple[ResultDocument, IO[bytes]]:
+@dataclass(frozen=True)
+class Download:
+    name: str
+    content_type: str
+
+
+def result_download(*, dossier: Dossier, user: Any, result_id: int) -> tuple[Download, IO[bytes]]:
     """Open one issued result of the applicant's own dossier and keep it in their document
-    store for reuse."""
+    store for reuse: the PDF the agency signed when there is one (the original inside it),
+    otherwise the file the officer attached."""
     _own(dossier, user)
     result = next(
         (r for r in results_for_applicant(dossier=dossier, user=user) if r.pk == result_id), None
     )
     if result is None:
         raise _refuse(_("There is no issued result to download for this dossier."), "missing")
-    stored_document_add_result(owner=user, agency=connection.tenant, result=result)
-    return result, result.file.open("rb")
+    issued = issued_result_for(dossier, result.pk)
+    entry = stored_document_add_result(
+        owner=user, agency=connection.tenant, result=result, issued=issued
+    )
+    if issued is not None:
+        return Download(entry.original_name, "application/pdf"), issued_open(issued)
+    return Download(result.original_name, result.content_type), result.file.open("rb")
 
 
 def rating_submit(*, dossier: Dossier, user: Any, score: Any, comment: str = "") -> Rating:

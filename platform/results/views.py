@@ -42,12 +42,12 @@ def _flash(request: AgencyRequest, exc: ValidationError) -> None:
 def download(request: AgencyRequest, code: str, result_id: int) -> HttpResponseBase:
     dossier = _mine(request, code)
     try:
-        result, stream = result_download(dossier=dossier, user=request.user, result_id=result_id)
+        file, stream = result_download(dossier=dossier, user=request.user, result_id=result_id)
     except ValidationError as exc:
         _flash(request, exc)
         return redirect("portal-my-dossier", code=dossier.code)
     return FileResponse(
-        stream, as_attachment=True, filename=result.original_name, content_type=result.content_type
+        stream, as_attachment=True, filename=file.name, content_type=file.content_type
     )
 
 

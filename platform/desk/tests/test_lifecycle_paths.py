@@ -24,7 +24,8 @@ from tenants.context import agency_context
 from workdays.calendar import agency_calendar
 
 S = DossierStatus
-ELSEWHERE = {"transfer_out", "transfer_in", "pay_fee"}
+# sign_result needs key material and a timestamp server: documents/tests/test_issuing.py
+ELSEWHERE = {"transfer_out", "transfer_in", "pay_fee", "sign_result"}
 
 
 def _fresh(d: Dossier) -> Dossier:

@@ -16,6 +16,7 @@ from documents.pdf import Sheet, Signature, register_pdf, sheet_pdf
 from tests.fakes.tsa_server import TimestampServer
 
 SCHEMA = "xa_an_binh"
+_TSA: list[TimestampServer] = []  # the running fake, for the tests that count its queries
 
 
 @pytest.fixture
@@ -38,6 +39,7 @@ def pki(tmp_path: Path) -> Iterator[keys.Authority]:
         )
         tsa = TimestampServer(keys.ca_dir() / "tsa.p12", keys.passphrase())
         tsa.start()
+        _TSA[:] = [tsa]
         with override_settings(SIGNING_TSA_URL=tsa.url):
             yield ca
         tsa.stop()
@@ -149,3 +151,36 @@ def test_signing_and_verifying_work_inside_a_running_event_loop(pki: keys.Author
     thread.start()
     thread.join()
     assert codes == [verify.VALID]
+
+
+def test_a_loaded_key_is_kept_until_its_certificate_is_rotated(pki: keys.Authority) -> None:
+    signing.signers_forget()
+    first = signing.organisation_signer(SCHEMA)
+    assert signing.organisation_signer(SCHEMA) is first  # loaded once per process
+    old_serial = first.serial
+    keys.certificate_issue(pki, keys.organisation_path(SCHEMA), common_name="UBND Xã An Bình 2")
+    rotated = signing.organisation_signer(SCHEMA)
+    assert rotated is not first and rotated.serial != old_serial
+    signed = signing.pdf_sign(_pdf(), rotated, field_name="Org")
+    assert verify.pdf_verify(signed).signatures[0].signer == "UBND Xã An Bình 2"
+    # Another agency's key is another file: never the one just loaded.
+    keys.certificate_issue(pki, keys.organisation_path("xa_khac"), common_name="UBND Xã Khác")
+    assert signing.organisation_signer("xa_khac").subject == "UBND Xã Khác"
+    assert signing.organisation_signer(SCHEMA).subject == "UBND Xã An Bình 2"
+
+
+def test_one_timestamp_query_per_signature_once_warm(pki: keys.Authority) -> None:
+    from django.conf import settings
+
+    signing.pdf_sign(_pdf(), signing.organisation_signer(SCHEMA), field_name="Org")
+    stamper = signing.timestamper()
+    assert stamper is signing.timestamper()  # one per URL: its size estimate is kept
+    server_url = settings.SIGNING_TSA_URL
+    assert stamper is not None and getattr(stamper, "url", "") == server_url
+    before = _tsa_requests()
+    signing.pdf_sign(_pdf(), signing.organisation_signer(SCHEMA), field_name="Org")
+    assert _tsa_requests() - before == 1
+
+
+def _tsa_requests() -> int:
+    return _TSA[0].requests

@@ -16,6 +16,7 @@ none of them writes a dossier's status itself.
 | forward, send_back | ``dossier_forward``, ``dossier_send_back`` |
 | supplement_request / _response | ``supplement_request``, ``supplement_receive`` |
 | attach_result, approve, reject | ``result_attach``, ``dossier_approve``, ``dossier_reject`` |
+| sign_result | ``result_sign`` (the leader's own certificate, documents.signing.Signer) |
 | return_result | ``result_return`` |
 | stop, withdraw | ``dossier_stop``, ``dossier_withdraw`` |
 | transfer_out | ``transfer_begin``, then ``dossier_transfer_out`` |
@@ -41,6 +42,7 @@ from dossiers.lifecycle.processing import (
     paused_working_days,
     result_attach,
     result_return,
+    result_sign,
     supplement_receive,
     supplement_request,
 )
@@ -70,6 +72,7 @@ __all__ = [
     "paused_working_days",
     "result_attach",
     "result_return",
+    "result_sign",
     "supplement_receive",
     "supplement_request",
     "transfer_begin",

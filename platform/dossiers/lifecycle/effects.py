@@ -8,7 +8,10 @@ action leaves none of these behind), never by signals:
   outcome of a decision, a new dossier;
 - the usage ledger (billing): a dossier received, and received online;
 - the notifications outbox: the applicant's receipt, supplement request, result, Form 04;
-- the audit trail: refusals at the desk and signed apologies.
+- the audit trail: refusals at the desk and signed apologies;
+- the issued documents (``documents.services``): the result signed by a leader, the result
+  sealed by the agency when it is issued, Form 04 signed. Their files are listed in
+  ``written`` so the action deletes them when its transaction rolls back.
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ from typing import Any
 from audit.services import audit_record
 from billing.models import Metric as UsageMetric
 from billing.services import usage_record
+from documents import services as documents
+from documents.models import IssuedDocument
+from documents.signing import Signer
 from dossiers.lifecycle.table import Transition
 from dossiers.models import Channel, Dossier, DossierEvent
 from nationalsync.services import sync_enqueue
@@ -83,3 +89,41 @@ def applicant_notified(*, dossier: Dossier, key: str, **context: Any) -> None:
 def audited(*, action: str, actor: Any, target: str, **details: Any) -> None:
     """A line of the agency's audit trail."""
     audit_record(action=action, actor=actor, target=target, **details)
+
+
+def _signature(user: Any, signer: Signer | None) -> documents.Signature:
+    """The person's signature: the given signer, or their own certificate in this agency."""
+    if signer is not None:
+        return documents.Signature(signer, documents.PERSON_FIELD, user)
+    return documents.person_signature(user)
+
+
+def result_signed(
+    *, agency: Agency, result: Any, actor: Any, signer: Signer | None, written: list[str]
+) -> IssuedDocument:
+    """A leader signed the result (SigningError: no certificate, or the signature failed)."""
+    issued = documents.result_issue(
+        agency=agency, result=result, person=_signature(actor, signer), written=written
+    )
+    assert issued is not None  # a person's signature always makes one
+    return issued
+
+
+def results_issued(*, agency: Agency, results: Any, written: list[str]) -> None:
+    """Results were issued: each is laid out and sealed by the agency (on top of the
+    leader's signature when there is one)."""
+    for result in results:
+        documents.result_issue(agency=agency, result=result, written=written)
+
+
+def apology_issued(
+    *, agency: Agency, dossier: Dossier, actor: Any, signer: Signer | None, written: list[str]
+) -> IssuedDocument:
+    """Form 04 signed: the leader's own certificate when they have one (or the signer given),
+    then the agency's seal."""
+    person = None
+    if signer is not None or documents.has_person_certificate(actor):
+        person = _signature(actor, signer)
+    return documents.form_issue(
+        agency=agency, dossier=dossier, form="04", person=person, written=written
+    )

@@ -13,11 +13,14 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from desk import engine
+from documents.signing import Signer, SigningError
+from dossiers.files import files_delete
 from dossiers.lifecycle import effects
 from dossiers.lifecycle.core import denial, public_event, record_new
 from dossiers.lifecycle.table import transition
 from dossiers.models import Apology, ApologyStatus, Dossier
 from notifications.services import day_text
+from tenants.db import connection
 from workdays.calendar import agency_calendar
 
 
@@ -28,11 +31,31 @@ def apology_sign(
     reason: str = "",
     new_due_date: dt.date | None = None,
     at: dt.datetime | None = None,
+    signer: Signer | None = None,
 ) -> Apology:
     """A leader signs the dossier's draft apology (Form 04): the due date moves to the new
-    appointment and the applicant is notified, all in one transaction."""
+    appointment, the Form 04 PDF is issued signed with the leader's own certificate (the
+    ``signer`` given, or their PKCS#12 file in this agency when they have one) and the
+    agency's seal, and the applicant is notified, all in one transaction."""
     if Role.LEADER not in engine.roles_of(actor):
         raise denial(_("Only a leader signs the apology (Form 04)."), "role")
+    written: list[str] = []
+    try:
+        return _apology_sign(dossier, actor, reason, new_due_date, at, signer, written)
+    except BaseException:
+        files_delete(written)
+        raise
+
+
+def _apology_sign(
+    dossier: Dossier,
+    actor: User,
+    reason: str,
+    new_due_date: dt.date | None,
+    at: dt.datetime | None,
+    signer: Signer | None,
+    written: list[str],
+) -> Apology:
     now = at or timezone.now()
     with transaction.atomic():
         fresh = (
@@ -87,6 +110,14 @@ def apology_sign(
             old_due=old_due.isoformat(),
             new_due=new_due.isoformat(),
         )
+        try:
+            effects.apology_issued(
+                agency=connection.tenant, dossier=fresh, actor=actor, signer=signer, written=written
+            )
+        except SigningError as exc:
+            raise denial(
+                _("Form 04 could not be signed: %(reason)s") % {"reason": exc}, "signing"
+            ) from None
         effects.applicant_notified(
             dossier=fresh,
             key="apology",

@@ -28,6 +28,8 @@ from desk.models import (
     StopNotice,
     SupplementRequest,
 )
+from documents.models import IssuedDocument
+from documents.signing import Signer, SigningError
 from dossiers.files import CheckedFile, check_file, files_delete
 from dossiers.lifecycle import effects
 from dossiers.lifecycle.core import (
@@ -514,10 +516,86 @@ def _complete(ctx: LockedDossier, actor: User, decision: str) -> None:
     effects.resolved(dossier=d, outcome=process.outcome, at=ctx.now)
 
 
+def result_sign(
+    *,
+    dossier: Dossier,
+    actor: User,
+    signer: Signer | None = None,
+    expected_step: int | None = None,
+) -> IssuedDocument:
+    """The leader holding the decision step signs the attached result with their own
+    certificate (``signer``: a token or remote-signing service; by default their PKCS#12 file
+    in this agency). The approval then issues it, sealed by the agency on top."""
+    if Role.LEADER not in engine.roles_of(actor):
+        raise denial(_("Only a leader signs the result."), "role")
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            ctx = lock(dossier, actor)
+            require(ctx, "sign_result")
+            require_assignee(ctx, actor, expected_step)
+            _require_decision_step(ctx)
+            result = (
+                ResultDocument.objects.filter(dossier=ctx.dossier, issued_at__isnull=True)
+                .order_by("-attached_at", "-id")
+                .first()
+            )
+            if result is None:
+                raise denial(_("Attach the result document before signing it."), "input")
+            if IssuedDocument.objects.filter(
+                dossier=ctx.dossier, kind="result", ref=str(result.pk), signed_by_id__isnull=False
+            ).exists():
+                raise denial(_("This result is already signed."), "status")
+            try:
+                issued = effects.result_signed(
+                    agency=connection.tenant,
+                    result=result,
+                    actor=actor,
+                    signer=signer,
+                    written=written,
+                )
+            except SigningError as exc:
+                raise denial(
+                    _("The result could not be signed: %(reason)s") % {"reason": exc}, "signing"
+                ) from None
+            move(ctx, "sign_result")
+            trail(
+                ctx,
+                actor,
+                HandOverAction.RESULT_SIGNED,
+                from_step=ctx.here,
+                from_status=ctx.dossier.status,
+                note=issued.signer,
+            )
+            effects.audited(
+                action="result.signed",
+                actor=actor,
+                target=ctx.dossier.code,
+                result=result.pk,
+                sha256=issued.sha256,
+            )
+    except BaseException:
+        files_delete(written)
+        raise
+    return issued
+
+
 def dossier_approve(
     *, dossier: Dossier, actor: User, note: str = "", expected_step: int | None = None
 ) -> None:
-    """The leader approves: the attached result is issued and goes to the return step."""
+    """The leader approves: the attached result is issued (sealed by the agency's
+    certificate) and goes to the return step."""
+    written: list[str] = []
+    try:
+        _approve(dossier, actor, note, expected_step, written)
+    except BaseException:
+        files_delete(written)
+        raise
+
+
+def _approve(
+    dossier: Dossier, actor: User, note: str, expected_step: int | None, written: list[str]
+) -> None:
     with transaction.atomic():
         ctx = lock(dossier, actor)
         require(ctx, "approve")
@@ -526,7 +604,16 @@ def dossier_approve(
         pending = ResultDocument.objects.filter(dossier=ctx.dossier, issued_at__isnull=True)
         if not pending.exists():
             raise denial(_("Attach the result document before approving."), "input")
+        issuing = list(pending.select_related("dossier"))
         pending.update(issued_at=ctx.now, issued_by_id=actor.pk)
+        for result in issuing:
+            result.issued_at, result.issued_by_id = ctx.now, actor.pk
+        try:
+            effects.results_issued(agency=connection.tenant, results=issuing, written=written)
+        except SigningError as exc:
+            raise denial(
+                _("The result could not be signed: %(reason)s") % {"reason": exc}, "signing"
+            ) from None
         d, before, here = ctx.dossier, ctx.dossier.status, ctx.here
         _complete(ctx, actor, Decision.APPROVED)
         position, _step = engine.return_step(ctx.steps)

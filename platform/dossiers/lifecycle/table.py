@@ -9,8 +9,8 @@ Columns: the status a dossier is in, the action, who may do it, the status it is
 afterwards, the form (Decision 822/QĐ-VPCP numbering: 01 receipt, 02 supplement request, 03
 refusal, 04 apology and new appointment, 05 stop notice, 06 hand-over trail) the action
 writes, whether the legal clock stands still afterwards, and the statistics metric it
-counts. Actions that keep the status (taking, assigning, sending back, attaching a result,
-a fee paid, a Form 04) are rows too, from a status to itself (``ANY`` to ``ANY``: in
+counts. Actions that keep the status (taking, assigning, sending back, attaching or signing a
+result, a fee paid, a Form 04) are rows too, from a status to itself (``ANY`` to ``ANY``: in
 whatever status the dossier is).
 """
 
@@ -96,6 +96,9 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
     # Decision and result
     Transition(S.IN_PROCESSING, "attach_result", (HOLDER,), S.IN_PROCESSING, form="06"),
+    # The leader holding the decision step signs the attached result with their own
+    # certificate; the approval then seals it with the agency's (documents.services)
+    Transition(S.IN_PROCESSING, "sign_result", (HOLDER, LEADER), S.IN_PROCESSING, form="06"),
     Transition(S.IN_PROCESSING, "approve", (HOLDER,), S.RESULT_READY, form="06"),
     Transition(S.IN_PROCESSING, "reject", (HOLDER,), S.REJECTED, form="06"),
     Transition(S.RESULT_READY, "return_result", (HOLDER,), S.RETURNED, form="06"),

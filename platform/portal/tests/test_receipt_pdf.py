@@ -44,6 +44,7 @@ def test_the_applicant_gets_form_01_as_a_pdf_with_embedded_vietnamese_font(
     assert sorted(f.split("+", 1)[1] for f in embedded_fonts(body)) == [
         "DejaVuSerif",
         "DejaVuSerif-Bold",
+        "DejaVuSerif-Italic",
     ]
     text = page_texts(body)[0]
     for expected in (
@@ -79,3 +80,33 @@ def test_the_receipt_pdf_is_refused_to_other_people(
     assert _client(stranger).get(url).status_code == 404
     anonymous = Client(HTTP_HOST=HOST).get(url)
     assert anonymous.status_code == 302  # to the sign-in page
+
+
+@pytest.mark.django_db
+def test_the_receipt_is_issued_once_sealed_by_its_own_agency(
+    commune, citizen, make_agency, submit_shop: SubmitShop, signing_pki
+) -> None:
+    from documents import verify
+    from documents.models import IssuedDocument, IssuedKind
+
+    other = make_agency("xa-khac", name="Xã Khác")
+    signing_pki.organisation(commune)
+    signing_pki.organisation(other)
+    with agency_context(commune):
+        dossier = submit_shop()
+    url = f"/ho-so/{dossier.code}/bien-nhan.pdf"
+    first = b"".join(_client(citizen).get(url).streaming_content)
+    again = b"".join(_client(citizen).get(url).streaming_content)
+    assert first == again  # the same bytes, served again
+    result = verify.pdf_verify(first)
+    assert result.code == verify.VALID, result.message
+    assert [c.signer for c in result.signatures] == [commune.name]  # never Xã Khác's key
+    with agency_context(commune):
+        row = IssuedDocument.objects.get(dossier=dossier, kind=IssuedKind.RECEIPT)
+        assert row.signer == commune.name and row.signed_at is not None
+        assert row.file.name.startswith(f"dossiers/{dossier.received_at:%Y/%m}/{dossier.pk}/")
+        import hashlib
+
+        assert row.sha256 == hashlib.sha256(first).hexdigest()
+    with agency_context(other):
+        assert not IssuedDocument.objects.exists()  # the row lives in the issuing agency only

@@ -23,3 +23,6 @@ class Command(BaseCommand):
         call_command("migrate_agencies", verbosity=1)
         if opts["demo"]:
             call_command("seed_demo", with_people=settings.DEBUG)
+            if settings.DEBUG and settings.SIGNING_P12_PASSWORD:
+                # The demo's agencies and leaders get development signing keys (kept if there).
+                call_command("signing_dev_ca", verbosity=0, stdout=self.stdout)
