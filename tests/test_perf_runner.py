@@ -74,3 +74,32 @@ def test_a_crashing_benchmark_fails_the_run(monkeypatch: pytest.MonkeyPatch) -> 
     assert runner.main() == 0
     monkeypatch.setattr(sys, "argv", ["tests.perf", "--quick"])
     assert runner.main() == 1
+
+
+def test_jobs_run_benchmarks_at_once_and_a_crash_still_fails(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+    import threading
+
+    from tests.perf import __main__ as runner
+
+    monkeypatch.setenv("BENCH_QUICK", "0")
+    monkeypatch.setattr(runner, "discover", lambda: ["a", "b", "crashes"])
+    both = threading.Barrier(2, timeout=5)  # "a" and "b" must be running at the same time
+
+    def fake_run_one(name: str, stream: bool = True) -> tuple[int, list[Result], float]:
+        assert not stream
+        if name == "crashes":
+            return 1, [], 0.1
+        both.wait()
+        return 0, [parse(f"BENCH {name} 1 s goal=<=2")], 0.1
+
+    monkeypatch.setattr(runner, "run_one", fake_run_one)
+    monkeypatch.setattr(sys, "argv", ["tests.perf", "--jobs", "2", "a", "b"])
+    assert runner.main() == 0
+    monkeypatch.setattr(sys, "argv", ["tests.perf", "--jobs", "2"])
+    assert runner.main() == 1
+    out = capsys.readouterr().out
+    assert "benchmarks that failed to run: crashes" in out
+    assert "figures contended" in out

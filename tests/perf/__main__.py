@@ -136,7 +136,8 @@ def main() -> int:
         # The longest first, so the others fill the remaining lane(s) around it.
         order = sorted(names, key=lambda n: -SLOW.get(n, 0))
         with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
-            done = dict(zip(order, pool.map(lambda n: run_one(n, stream=False), order)))
+            runs = pool.map(lambda n: run_one(n, stream=False), order)
+            done = dict(zip(order, runs, strict=True))
         outcomes = [(name, *done[name]) for name in names]
         print(f"({jobs} benchmarks at once: figures contended, not the README's)")
     for name, code, results, seconds in outcomes:
