@@ -103,3 +103,21 @@ def test_jobs_run_benchmarks_at_once_and_a_crash_still_fails(
     out = capsys.readouterr().out
     assert "benchmarks that failed to run: crashes" in out
     assert "figures contended" in out
+
+
+def test_what_the_overhead_benchmarks_swap_out_is_what_the_submission_calls() -> None:
+    """ledger_overhead and stats_dashboard swap a function of the module the submission calls
+    it from for a no-op; after the lifecycle moved those calls, they crashed (AttributeError)."""
+    import importlib
+    import re
+    from pathlib import Path
+
+    calls = []
+    for name in ("ledger_overhead", "stats_dashboard"):
+        source = (Path(__file__).parent / "perf" / f"{name}.py").read_text()
+        imported = {a: m for m, a in re.findall(r"import ([\w.]+) as (\w+)", source)}
+        for alias, attribute in re.findall(r'submission_overhead\((\w+), "(\w+)"', source):
+            calls.append((imported[alias], attribute))
+    assert len(calls) == 2
+    for module, attribute in calls:
+        assert callable(getattr(importlib.import_module(module), attribute)), (module, attribute)
