@@ -121,3 +121,43 @@ def test_what_the_overhead_benchmarks_swap_out_is_what_the_submission_calls() ->
     assert len(calls) == 2
     for module, attribute in calls:
         assert callable(getattr(importlib.import_module(module), attribute)), (module, attribute)
+
+
+def test_a_mix_spreads_the_load_over_its_hosts_and_paths_with_its_headers() -> None:
+    """The cold figures' clients go through every (host, path) pair, cache-bypass cookie on."""
+    import http.server
+    import threading
+
+    from tests.perf.loadgen import interleaved
+
+    seen: list[tuple[str, str, str]] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            seen.append((self.headers["Host"], self.path, self.headers.get("Cookie", "")))
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    mix = [(f"xa-{i}.localhost", f"/thu-tuc/P-{i}/") for i in range(5)]
+    try:
+        results = interleaved(
+            port=server.server_address[1], host="xa-an-binh.localhost",
+            paths=["/ping/", "cold"], seconds_each=0.3, rounds=1, processes=1, connections=2,
+            mixes={"cold": mix}, path_headers={"cold": {"Cookie": "messages=x"}},
+        )  # fmt: skip
+    finally:
+        server.shutdown()
+    assert results["cold"].requests > 0 and results["/ping/"].requests > 0
+    assert {(h, p) for h, p, c in seen if c == "messages=x"} == set(mix)
+    assert {(h, p, c) for h, p, c in seen if p == "/ping/"} == {
+        ("xa-an-binh.localhost", "/ping/", "")
+    }
