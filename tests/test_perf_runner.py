@@ -161,3 +161,28 @@ def test_a_mix_spreads_the_load_over_its_hosts_and_paths_with_its_headers() -> N
     assert {(h, p, c) for h, p, c in seen if p == "/ping/"} == {
         ("xa-an-binh.localhost", "/ping/", "")
     }
+
+
+def test_the_readme_table_is_made_from_one_runs_output() -> None:
+    from tests.perf.__main__ import markdown_table
+
+    output = "\n".join(
+        [
+            "== portal",
+            "  detail: something",
+            "BENCH portal_detail_cold_ratio 0.08 ratio goal=>=0.4",
+            "BENCH portal_ping 600 req/s goal=none",
+            "== portal: exit 0 in 104 s; load average 8.86 8.69 7.11",
+            "== routing",
+            "BENCH routing 0.95 ratio goal=>=0.9",
+            "== summary",
+            "  routing 0.95 ratio goal >=0.9 met",
+            "2 benchmark(s) in 150 s; load average 9.00 8.00 7.00",
+        ]
+    )
+    table = markdown_table(output)
+    assert table.startswith("2 benchmark(s) in 150 s; load average 9.00 8.00 7.00\n")
+    assert "| `portal` | `portal_detail_cold_ratio` | 0.08 ratio | >= 0.4 | missed |" in table
+    assert "| `portal` | `portal_ping` | 600 req/s |  | reported |" in table
+    assert "| `routing` | `routing` | 0.95 ratio | >= 0.9 | met |" in table
+    assert sum(row.startswith("| `") for row in table.splitlines()) == 3

@@ -98,6 +98,30 @@ def run_one(name: str, stream: bool = True) -> tuple[int, list[Result], float]:
     return code, results, seconds
 
 
+def markdown_table(output: str) -> str:
+    """The README's figures table from one run's output: every BENCH line as a row (which
+    benchmark printed it, figure, goal, verdict), under the run's wall time and load average."""
+    rows = ["| benchmark | figure | value | goal | |", "| --- | --- | --- | --- | --- |"]
+    current = ""
+    footer = ""
+    for line in output.splitlines():
+        line = line.strip()
+        if line.startswith("== ") and not line.startswith("== summary") and ":" not in line:
+            current = line[3:]
+        elif line.startswith("== ") and ": exit " in line:
+            current = line[3:].split(":", 1)[0]
+        elif re.match(r"^\d+ benchmark\(s\) in ", line):
+            footer = line
+        match = BENCH_RE.match(line)
+        if match:
+            metric, value, unit, op, goal = match.groups()
+            r = Result(metric, float(value), unit, op or "", float(goal or "nan"))
+            verdict = ("met" if r.met else "missed") if r.op else "reported"
+            goal_text = f"{op} {goal}" if op else ""
+            rows.append(f"| `{current}` | `{metric}` | {value} {unit} | {goal_text} | {verdict} |")
+    return (f"{footer}\n\n" if footer else "") + "\n".join(rows) + "\n"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -114,7 +138,15 @@ def main() -> int:
         default=1,
         help="benchmarks run at once (default 1; more only with --quick: figures get contended)",
     )
+    parser.add_argument(
+        "--table-from",
+        metavar="LOG",
+        help="print the README's figures table from a run's saved output, and run nothing",
+    )
     args = parser.parse_args()
+    if args.table_from:
+        print(markdown_table(Path(args.table_from).read_text()), end="")
+        return 0
     if args.quick:
         os.environ["BENCH_QUICK"] = "1"
     started = time.monotonic()
