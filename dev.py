@@ -426,7 +426,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     ensure_venv()
     env = venv_env("config.settings.bench")
     quick = ["--quick"] if args.quick else []
-    cmd = [str(PY), "-m", "tests.perf", *quick, *args.names]
+    cmd = [str(PY), "-m", "tests.perf", *quick, "--jobs", str(args.jobs), *args.names]
     return subprocess.run(cmd, cwd=ROOT, env=env).returncode
 
 
@@ -515,6 +515,9 @@ def main() -> int:
     bench.add_argument("names", nargs="*")
     bench.add_argument(
         "--quick", action="store_true", help="every benchmark on small data (CI: they all run)"
+    )
+    bench.add_argument(
+        "--jobs", type=int, default=1, help="benchmarks at once (with --quick; figures contended)"
     )
     bench.set_defaults(func=cmd_bench)
     sub.add_parser("lock", help="re-resolve requirements.lock").set_defaults(func=cmd_lock)

@@ -45,6 +45,7 @@ from tests.ops.cluster import (
     create_roles_and_database,
     django_env,
     ensure_debian_packages,
+    ensure_migrated,
     log,
     manage,
     redis_server,
@@ -286,9 +287,7 @@ def run() -> None:
                 redis_url=redis_url,
                 media=ws.path("media"),
             )
-            started = time.monotonic()
-            manage(env, "migrate_agencies", "--verbosity", "0")
-            log(f"migrated in {time.monotonic() - started:.1f} s")
+            ensure_migrated(live.port, lambda: manage(env, "migrate_agencies", "--verbosity", "0"))
             setup_django(env)
             from tenants.context import agency_context
 

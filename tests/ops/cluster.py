@@ -175,6 +175,50 @@ def create_roles_and_database(instance: Instance) -> None:
     instance.sql("REVOKE CREATE ON SCHEMA public FROM PUBLIC", dbname="motcua")
 
 
+def ensure_migrated(port: int, migrate: Any) -> None:
+    """Bring database ``motcua`` of the PostgreSQL 15 server on ``port`` (empty, made by
+    :func:`create_roles_and_database`) to the migrated state: from a dump of an earlier run made
+    with the same migrations and agency template code (``var/ops-migrated-<fingerprint>.sql``,
+    seconds), or by calling ``migrate()`` and then dumping the result for the next run.
+
+    The dump is PostgreSQL 15's own ``pg_dump`` of a database this code migrated, owners and
+    grants included (the roles have the same names on every ops server), so loading it gives the
+    same database the migrations give, without a minute of migrations per operations proof.
+    """
+    from tests.perf.common import code_fingerprint
+
+    var = ROOT / "var"
+    var.mkdir(exist_ok=True)
+    dump = var / f"ops-migrated-{code_fingerprint()}.sql"
+    env = {**os.environ, "PGPASSWORD": PASSWORD}
+    connect = ["-h", "127.0.0.1", "-p", str(port), "-U", PG_USER, "-d", "motcua"]
+    started = time.monotonic()
+    if dump.exists():
+        checked(
+            subprocess.run(
+                [str(PG_BIN / "psql"), *connect, "-q", "-X", "-v", "ON_ERROR_STOP=1",
+                 "-f", str(dump)],
+                env=env, text=True, capture_output=True,
+            ),
+            f"loading {dump.name}",
+        )  # fmt: skip
+        log(f"migrated state loaded from {dump.name} in {time.monotonic() - started:.1f} s")
+        return
+    migrate()
+    log(f"migrated in {time.monotonic() - started:.1f} s")
+    for stale in var.glob("ops-migrated-*.sql"):
+        stale.unlink(missing_ok=True)
+    partial = dump.with_suffix(f".{os.getpid()}.part")
+    checked(
+        subprocess.run(
+            [str(PG_BIN / "pg_dump"), *connect, "--no-comments", "-f", str(partial)],
+            env=env, text=True, capture_output=True,
+        ),
+        "pg_dump of the migrated database",
+    )  # fmt: skip
+    partial.rename(dump)
+
+
 @contextlib.contextmanager
 def redis_server(ws: Workspace) -> Iterator[str]:
     port = free_port()

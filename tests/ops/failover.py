@@ -42,13 +42,16 @@ from tests.ops.cluster import (
     OWNER,
     PASSWORD,
     PG_BIN,
+    ROOT,
     Workspace,
     _terminate,
     bench_line,
     create_roles_and_database,
     ensure_debian_packages,
+    ensure_migrated,
     free_port,
     log,
+    manage,
     redis_server,
 )
 
@@ -302,6 +305,11 @@ def run() -> None:
             )
             from tests.perf import api_submit
 
+            path = os.pathsep.join([str(ROOT), str(ROOT / "platform")])
+            ensure_migrated(
+                nodes[0].pg_port,
+                lambda: manage({"PYTHONPATH": path}, "migrate_agencies", "--verbosity", "0"),
+            )
             started = time.monotonic()
             host, key = api_submit.prepare()  # migrate, the agency, its procedure, an API key
             log(f"migrated, provisioned via the multi-host URL: {time.monotonic() - started:.0f} s")

@@ -8,11 +8,17 @@ runnable as ``python -m tests.perf.<name>``). It prints result lines
 ``BENCH <name> <value> <unit> goal=<op><number>`` (``goal=none``: reported
 only). A missed goal is reported in the summary; the exit status is non-zero
 only when a benchmark crashed or printed no result.
+
+``--jobs N`` runs up to N benchmarks at once (each still in its own process and database),
+printing each one's output whole when it ends. On this 2-core machine that makes their figures
+contended: it is for ``--quick`` (which proves every benchmark runs, not figures); a full run
+for the README's figures keeps ``--jobs 1``, the default.
 """
 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import os
 import re
 import subprocess
@@ -23,6 +29,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 HELPERS = {"__init__", "__main__", "common", "loadgen", "wsgi_routing"}
+# Rough seconds of each benchmark with --quick, to start the long ones first with --jobs.
+SLOW = {"failover": 70, "restore_agency": 60}
 BENCH_RE = re.compile(r"^BENCH (\S+) (\S+) (\S+) goal=(?:(<=|>=|<|>)(\S+)|none)\s*$")
 
 
@@ -56,23 +64,62 @@ def discover() -> list[str]:
     )
 
 
-def run_one(name: str) -> tuple[int, list[Result], float]:
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def run_one(name: str, stream: bool = True) -> tuple[int, list[Result], float]:
+    """Run benchmark ``name`` in its own process; its output is printed as it comes
+    (``stream``) or whole at its end, followed by its seconds and the load average."""
     started = time.monotonic()
     proc = subprocess.Popen(
         [sys.executable, "-m", f"tests.perf.{name}"],
         stdout=subprocess.PIPE,
+        stderr=None if stream else subprocess.STDOUT,
         text=True,
         bufsize=1,
     )
     results = []
+    lines = [f"== {name}\n"] if not stream else []
     assert proc.stdout is not None
     for line in proc.stdout:
-        print(line, end="", flush=True)
+        if stream:
+            print(line, end="", flush=True)
+        else:
+            lines.append(line)
         match = BENCH_RE.match(line.strip())
         if match:
             metric, value, unit, op, goal = match.groups()
             results.append(Result(metric, float(value), unit, op or "", float(goal or "nan")))
-    return proc.wait(), results, time.monotonic() - started
+    code = proc.wait()
+    seconds = time.monotonic() - started
+    lines.append(f"== {name}: exit {code} in {seconds:.0f} s; load average {load_average()}\n")
+    print("".join(lines), end="", flush=True)
+    return code, results, seconds
+
+
+def markdown_table(output: str) -> str:
+    """The README's figures table from one run's output: every BENCH line as a row (which
+    benchmark printed it, figure, goal, verdict), under the run's wall time and load average."""
+    rows = ["| benchmark | figure | value | goal | |", "| --- | --- | --- | --- | --- |"]
+    current = ""
+    footer = ""
+    for line in output.splitlines():
+        line = line.strip()
+        if line.startswith("== ") and not line.startswith("== summary") and ":" not in line:
+            current = line[3:]
+        elif line.startswith("== ") and ": exit " in line:
+            current = line[3:].split(":", 1)[0]
+        elif re.match(r"^\d+ benchmark\(s\) in ", line):
+            footer = line
+        match = BENCH_RE.match(line)
+        if match:
+            metric, value, unit, op, goal = match.groups()
+            r = Result(metric, float(value), unit, op or "", float(goal or "nan"))
+            verdict = ("met" if r.met else "missed") if r.op else "reported"
+            goal_text = f"{op} {goal}" if op else ""
+            rows.append(f"| `{current}` | `{metric}` | {value} {unit} | {goal_text} | {verdict} |")
+    return (f"{footer}\n\n" if footer else "") + "\n".join(rows) + "\n"
 
 
 def main() -> int:
@@ -85,7 +132,21 @@ def main() -> int:
         action="store_true",
         help="small data, to prove every benchmark runs (CI); figures are not the README's",
     )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="benchmarks run at once (default 1; more only with --quick: figures get contended)",
+    )
+    parser.add_argument(
+        "--table-from",
+        metavar="LOG",
+        help="print the README's figures table from a run's saved output, and run nothing",
+    )
     args = parser.parse_args()
+    if args.table_from:
+        print(markdown_table(Path(args.table_from).read_text()), end="")
+        return 0
     if args.quick:
         os.environ["BENCH_QUICK"] = "1"
     started = time.monotonic()
@@ -97,9 +158,21 @@ def main() -> int:
     names = args.names or available
     crashed: list[str] = []
     summary: list[tuple[str, Result | None, str]] = []
-    for name in names:
-        print(f"== {name}", flush=True)
-        code, results, seconds = run_one(name)
+    jobs = max(1, args.jobs)
+    if jobs == 1:
+        outcomes = []
+        for name in names:
+            print(f"== {name}", flush=True)
+            outcomes.append((name, *run_one(name)))
+    else:
+        # The longest first, so the others fill the remaining lane(s) around it.
+        order = sorted(names, key=lambda n: -SLOW.get(n, 0))
+        with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+            runs = pool.map(lambda n: run_one(n, stream=False), order)
+            done = dict(zip(order, runs, strict=True))
+        outcomes = [(name, *done[name]) for name in names]
+        print(f"({jobs} benchmarks at once: figures contended, not the README's)")
+    for name, code, results, seconds in outcomes:
         if code != 0 or not results:
             crashed.append(name)
             summary.append((name, None, f"ERROR (exit {code}, {len(results)} results)"))
@@ -119,7 +192,7 @@ def main() -> int:
     missed = [r.name for _n, r, _ in summary if r is not None and not r.met]
     if missed:
         print(f"goals missed: {', '.join(missed)}")
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    load = load_average()
     print(f"{len(names)} benchmark(s) in {time.monotonic() - started:.0f} s; load average {load}")
     if crashed:
         print(f"benchmarks that failed to run: {', '.join(crashed)}")

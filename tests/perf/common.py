@@ -98,7 +98,7 @@ def prepare_database() -> None:
     services.template_ensure()
 
 
-def _code_fingerprint() -> str:
+def code_fingerprint() -> str:
     """What a migrated bench database depends on: every migration and the agency template's
     code. A change to any of them makes a new template database."""
     import hashlib
@@ -122,7 +122,7 @@ def _migrated_template() -> str:
 
     if os.environ.get("BENCH_NO_TEMPLATE") == "1":
         return ""
-    template = f"motcua_bench__migrated_{_code_fingerprint()}"
+    template = f"motcua_bench__migrated_{code_fingerprint()}"
     with _admin_connection() as admin:
         admin.execute("SELECT pg_advisory_lock(hashtext('motcua_bench_template'))")
         exists = admin.execute(

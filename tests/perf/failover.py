@@ -16,7 +16,7 @@ def run() -> None:
     if QUICK:  # small data; the same servers and steps
         for name, value in {
             "MOTCUA_FAILOVER_BEFORE": "4",
-            "MOTCUA_FAILOVER_AFTER": "25",
+            "MOTCUA_FAILOVER_AFTER": "20",
             "MOTCUA_FAILOVER_CLIENTS": "2",
         }.items():
             os.environ.setdefault(name, value)

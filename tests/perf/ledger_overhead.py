@@ -19,9 +19,9 @@ from tests.perf.common import (
 def run() -> None:
     setup_django("ledger_overhead")
     prepare_database()
-    import dossiers.services as dossier_services
+    import dossiers.lifecycle.effects as lifecycle_effects  # where the lifecycle calls it
 
-    with_ledger, without = submission_overhead(dossier_services, "usage_record")
+    with_ledger, without = submission_overhead(lifecycle_effects, "usage_record")
     detail(
         f"submission {with_ledger * 1000:.1f} ms with the ledger, {without * 1000:.1f} ms without"
     )

@@ -4,12 +4,17 @@ Each process runs a few threads, each with one persistent connection, sending
 requests back to back for a fixed time, recording every latency; the parent merges them into
 throughput and p50/p95/p99. Any non-200 answer counts as an error (and is not
 counted as throughput).
+
+A measured path may be a *mix*: a list of (host, path) pairs that every client goes through in
+turn from its own starting point (many agencies, many distinct objects), instead of one
+address on one host. Headers may be given per path (a cookie that bypasses a cache).
 """
 
 from __future__ import annotations
 
 import http.client
 import multiprocessing
+import random
 import threading
 import time
 from dataclasses import dataclass
@@ -65,11 +70,14 @@ def _process(
     connections: int,
     queue: Any,
     headers: dict[str, str] | None = None,
+    targets: list[tuple[str, str]] | None = None,
 ) -> None:
     """One client process: ``connections`` threads, each with its own keep-alive connection."""
     results: list[tuple[list[float], int, str]] = []
     threads = [
-        threading.Thread(target=_client, args=(port, host, path, duration, results, headers))
+        threading.Thread(
+            target=_client, args=(port, host, path, duration, results, headers, targets)
+        )
         for _ in range(connections)
     ]
     for thread in threads:
@@ -89,9 +97,12 @@ def _client(
     duration: float,
     out: list[tuple[list[float], int, str]],
     extra_headers: dict[str, str] | None = None,
+    targets: list[tuple[str, str]] | None = None,
 ) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     headers = {"Host": host, "Connection": "keep-alive", **(extra_headers or {})}
+    mix = targets or [(host, path)]
+    turn = random.randrange(len(mix))  # where this client starts in the mix
     latencies: list[float] = []
     errors = 0
     first_error = ""
@@ -100,8 +111,10 @@ def _client(
         start = time.perf_counter()
         if start >= end:
             break
+        headers["Host"], target = mix[turn % len(mix)]
+        turn += 1
         try:
-            conn.request("GET", path, headers=headers)
+            conn.request("GET", target, headers=headers)
             response = conn.getresponse()
             response.read()
             status = response.status
@@ -129,13 +142,18 @@ def run_load(
     processes: int = PROCESSES,
     connections: int = CONNECTIONS,
     headers: dict[str, str] | None = None,
+    targets: list[tuple[str, str]] | None = None,
 ) -> LoadResult:
     """Load ``path`` on ``host`` for ``duration`` s: ``processes`` × ``connections`` clients
-    (``headers``, e.g. a session cookie, go with every request)."""
+    (``headers``, e.g. a session cookie, go with every request); with ``targets``, the
+    clients go through those (host, path) pairs in turn and ``path`` is only the label."""
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()
     procs = [
-        ctx.Process(target=_process, args=(port, host, path, duration, connections, queue, headers))
+        ctx.Process(
+            target=_process,
+            args=(port, host, path, duration, connections, queue, headers, targets),
+        )
         for _ in range(processes)
     ]
     for proc in procs:
@@ -164,10 +182,13 @@ def interleaved(
     processes: int = PROCESSES,
     connections: int = CONNECTIONS,
     headers: dict[str, str] | None = None,
+    mixes: dict[str, list[tuple[str, str]]] | None = None,
+    path_headers: dict[str, dict[str, str]] | None = None,
 ) -> dict[str, LoadResult]:
     """Alternate between ``paths`` for ``rounds`` rounds so drift hits every path alike.
 
-    Odd rounds go in reverse order (A B, B A, ...): no path always runs first.
+    Odd rounds go in reverse order (A B, B A, ...): no path always runs first. A path named in
+    ``mixes`` is a label for its (host, path) pairs; ``path_headers`` adds headers to one path.
     """
     totals: dict[str, LoadResult] = {}
     for index in range(rounds):
@@ -179,7 +200,8 @@ def interleaved(
                 duration=seconds_each,
                 processes=processes,
                 connections=connections,
-                headers=headers,
+                headers={**(headers or {}), **(path_headers or {}).get(path, {})},
+                targets=(mixes or {}).get(path),
             )
             totals[path] = totals[path] + result if path in totals else result
     return totals

@@ -151,9 +151,9 @@ def _dashboards() -> None:
 
 
 def _upkeep() -> None:
-    import dossiers.services as dossier_services
+    import dossiers.lifecycle.effects as lifecycle_effects  # where the lifecycle calls it
 
-    with_rollup, without = submission_overhead(dossier_services, "stats_dossier_received")
+    with_rollup, without = submission_overhead(lifecycle_effects, "stats_dossier_received")
     detail(
         f"submission {with_rollup * 1000:.1f} ms with the rollup, {without * 1000:.1f} ms without"
     )
