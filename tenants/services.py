@@ -317,6 +317,21 @@ def agency_set_status(
     return agency
 
 
+def agency_mark_merged(*, agency: Agency, into: Agency, actor_email: str = "") -> Agency:
+    """The agency was merged into ``into`` (reorg): its hosts redirect there from now on."""
+    with transaction.atomic():
+        agency = Agency.objects.select_for_update().get(pk=agency.pk)
+        if agency.status == AgencyStatus.MERGED and agency.merged_into_id == into.pk:
+            return agency  # already done (a merge re-run)
+        old = agency.status
+        agency.status = AgencyStatus.MERGED
+        agency.merged_into = into
+        agency.save(update_fields=["status", "merged_into", "updated_at"])
+        agency_event_record(agency, "merged", actor_email=actor_email, old=old, into=into.slug)
+        agency_event_record(into, "merged_in", actor_email=actor_email, source=agency.slug)
+    return agency
+
+
 DOSSIER_CODE_PATTERN_MAX_LENGTH = 60  # Agency.dossier_code_pattern's column
 
 
