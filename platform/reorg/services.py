@@ -324,7 +324,7 @@ def _run(merge: Merge, progress: Progress | None) -> Merge:
             if progress:
                 progress(percent, name)
             detail = func() or {}
-            failpoint("reorg.before_record")
+            failpoint("reorg.before_record." + name.replace(":", "."))
             MergeStep.objects.get_or_create(merge=merge, name=name, defaults={"detail": detail})
             failpoint("reorg.after_step")
     except Exception as exc:

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from reorg import selectors, services
-from reorg.models import Merge
+from reorg.models import Merge, MergeStatus
 
 
 class Command(BaseCommand):
@@ -53,7 +53,11 @@ class Command(BaseCommand):
                 choices[code.strip()] = slug.strip()
             sources = services.agencies_by_slug(options["sources"])
             (target,) = services.agencies_by_slug([options["into"]])
-            merge = selectors.unfinished_merge(sources=sources, target=target)
+            merge = selectors.merge_of(sources=sources, target=target)
+            if merge is not None and merge.status == MergeStatus.FINISHED:
+                self.stdout.write(f"merge {merge.pk} has already finished")
+                self._print_verification(merge, as_json=options["json"])
+                return
             if options["dry_run"]:
                 plan = (
                     merge.plan
