@@ -8,6 +8,7 @@ from billing import views as billing_views
 from console import views as console_views
 from console.access import admin_login
 from nationalsync.views import console_reconciliation
+from reorg import views as reorg_views
 from ops import devinbox_views, language
 from ops import views as ops_views
 from reports import views as reports
@@ -21,6 +22,13 @@ urlpatterns = [
     path("console/", console_views.home, name="console-home"),
     path("console/dang-nhap/", console_views.staff_login, name="console-login"),
     path("console/agencies/", console_views.agency_list, name="console-agencies"),
+    path("console/reorg/", reorg_views.console_merges, name="console-merges"),
+    path("console/reorg/<int:pk>/", reorg_views.console_merge, name="console-merge"),
+    path(
+        "console/reorg/<int:pk>/progress/",
+        reorg_views.console_merge_progress,
+        name="console-merge-progress",
+    ),
     path("console/billing/", billing_views.console_billing, name="console-billing"),
     path(
         "console/billing/invoices/<int:pk>/", billing_views.console_invoice, name="console-invoice"
