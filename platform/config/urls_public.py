@@ -8,9 +8,9 @@ from billing import views as billing_views
 from console import views as console_views
 from console.access import admin_login
 from nationalsync.views import console_reconciliation
-from reorg import views as reorg_views
 from ops import devinbox_views, language
 from ops import views as ops_views
+from reorg import views as reorg_views
 from reports import views as reports
 
 # The admin's own login form would check passwords outside allauth's limits on failed
