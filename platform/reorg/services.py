@@ -35,6 +35,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership
+from billing.accounts import agency_merged_billing
 from dossiers.lifecycle import move
 from ops.failpoints import failpoint
 from reorg.models import Merge, MergeSource, MergeStatus, MergeStep
@@ -283,6 +284,7 @@ def merge_steps(merge: Merge) -> list[tuple[str, Callable[[], dict[str, Any] | N
         steps.append((f"files:{source.slug}", _bind(_files, merge, source, tables)))
         steps.append((f"aliases:{source.slug}", _bind(_aliases, merge, source, tables)))
         steps.append((f"staff:{source.slug}", _bind(_staff, merge, source)))
+        steps.append((f"billing:{source.slug}", _bind(_billing, merge, source)))
     for source in sources:
         steps.append((f"close:{source.slug}", _bind(_close, merge, source, target)))
     steps.append(("verify", lambda: merge_verify(merge)))
@@ -531,6 +533,16 @@ def _staff(merge: Merge, source: Agency) -> dict[str, Any]:
             else:
                 kept += 1
     return {"added": added, "kept": kept}
+
+
+def _billing(merge: Merge, source: Agency) -> dict[str, Any]:
+    """The source's subscription ends pro-rata on the date; its usage from then is C's."""
+    return agency_merged_billing(
+        source=source,
+        target=merge.target,
+        effective_on=merge.effective_on,
+        actor_email=merge.actor_email,
+    )
 
 
 def _close(merge: Merge, source: Agency, target: Agency) -> dict[str, Any]:
