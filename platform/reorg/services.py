@@ -37,7 +37,9 @@ from django.utils.translation import gettext as _
 from accounts.models import Membership
 from billing.accounts import agency_merged_billing
 from dossiers.lifecycle import move
+from nationalsync.services import sync_agency_merged
 from ops.failpoints import failpoint
+from reports.services import stats_merge
 from reorg.models import Merge, MergeSource, MergeStatus, MergeStep
 from tenants import schemas
 from tenants.context import agency_context
@@ -285,6 +287,7 @@ def merge_steps(merge: Merge) -> list[tuple[str, Callable[[], dict[str, Any] | N
         steps.append((f"aliases:{source.slug}", _bind(_aliases, merge, source, tables)))
         steps.append((f"staff:{source.slug}", _bind(_staff, merge, source)))
         steps.append((f"billing:{source.slug}", _bind(_billing, merge, source)))
+        steps.append((f"history:{source.slug}", _bind(_history, merge, source)))
     for source in sources:
         steps.append((f"close:{source.slug}", _bind(_close, merge, source, target)))
     steps.append(("verify", lambda: merge_verify(merge)))
@@ -543,6 +546,17 @@ def _billing(merge: Merge, source: Agency) -> dict[str, Any]:
         effective_on=merge.effective_on,
         actor_email=merge.actor_email,
     )
+
+
+def _history(merge: Merge, source: Agency) -> dict[str, Any]:
+    """Statistics from the date roll up into C (before it they stay the old unit's), and the
+    national portal is told, in one transaction."""
+    with transaction.atomic():
+        moved = stats_merge(source=source, target=merge.target, effective_on=merge.effective_on)
+        row = sync_agency_merged(
+            merge_id=merge.pk, source=source, target=merge.target, effective_on=merge.effective_on
+        )
+    return {**moved, "national_portal_outbox": row.key}
 
 
 def _close(merge: Merge, source: Agency, target: Agency) -> dict[str, Any]:
