@@ -39,8 +39,8 @@ from billing.accounts import agency_merged_billing
 from dossiers.lifecycle import move
 from nationalsync.services import sync_agency_merged
 from ops.failpoints import failpoint
-from reports.services import stats_merge
 from reorg.models import Merge, MergeSource, MergeStatus, MergeStep
+from reports.services import stats_merge
 from tenants import schemas
 from tenants.context import agency_context
 from tenants.models import Agency, AgencyStatus, SchemaState
