@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.models import BillingAccount, BillingEvent, Plan, Subscription
+from billing.models import BillingAccount, BillingEvent, Plan, Subscription, UsageEvent
+from billing.services import usage_record, usage_rollup
 from billing.validators import validate_tax_code
 from tenants.models import Agency
 
@@ -103,3 +106,62 @@ def subscription_end(*, agency: Agency, ends_on: dt.date, actor_email: str = "")
         detail={"agency": agency.schema_name, "ends_on": str(ends_on)},
     )
     return subscription
+
+
+@transaction.atomic
+def agency_merged_billing(
+    *, source: Agency, target: Agency, effective_on: dt.date, actor_email: str = ""
+) -> dict[str, Any]:
+    """A merge of ``source`` into ``target`` takes effect on ``effective_on`` (reorg).
+
+    The source's running subscription ends the day before (the monthly invoice prorates it);
+    the target's plan covers the rest. Usage the source recorded on or after the date becomes
+    the target's: the ledger is append-only, so each such row gets a pair of rows at the same
+    instant, minus for the source and plus for the target (idempotency keys ``merge:...``),
+    and the daily rollups of those days are recomputed. Nothing is counted twice or lost, and
+    running it again adds nothing.
+    """
+    ended = None
+    current = (
+        Subscription.objects.select_for_update().filter(agency=source, ends_on__isnull=True).first()
+    )
+    if current is not None:
+        current.ends_on = max(current.starts_on, effective_on - dt.timedelta(days=1))
+        current.save(update_fields=["ends_on"])
+        ended = str(current.ends_on)
+        BillingEvent.objects.create(
+            billing_account_id=current.billing_account_id,
+            event="subscription_ended",
+            actor_email=actor_email,
+            detail={"agency": source.schema_name, "ends_on": ended, "merged_into": target.slug},
+        )
+    start = timezone.make_aware(dt.datetime.combine(effective_on, dt.time.min))
+    moved = 0
+    last: dt.datetime | None = None
+    rows = (
+        UsageEvent.objects.filter(agency=source, occurred_at__gte=start)
+        .exclude(idempotency_key__startswith="merge:")
+        .order_by("id")
+    )
+    for row in rows.iterator():
+        key = f"merge:{row.pk}"
+        out = usage_record(
+            agency=source,
+            metric=row.metric,
+            occurred_at=row.occurred_at,
+            quantity=-row.quantity,
+            idempotency_key=f"{key}:out",
+        )
+        usage_record(
+            agency=target,
+            metric=row.metric,
+            occurred_at=row.occurred_at,
+            quantity=row.quantity,
+            idempotency_key=f"{key}:in",
+        )
+        if out is not None:
+            moved += 1
+        last = row.occurred_at if last is None else max(last, row.occurred_at)
+    if last is not None:
+        usage_rollup(first_day=effective_on, last_day=timezone.localdate(last))
+    return {"subscription_ended_on": ended, "usage_moved": moved}

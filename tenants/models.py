@@ -28,6 +28,7 @@ class AgencyStatus(models.TextChoices):
     ACTIVE = "active", _("Active")
     SUSPENDED = "suspended", _("Suspended")
     OFFBOARDED = "offboarded", _("Offboarded")
+    MERGED = "merged", _("Merged into another agency")
 
 
 def default_cluster_name() -> str:
@@ -100,6 +101,15 @@ class Agency(TenantMixin):
         choices=AgencyStatus.choices,
         default=AgencyStatus.PROVISIONING,
         db_index=True,
+    )
+    # Set when the agency was merged into another (reorg): its hosts redirect there.
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_from",
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     activated_at = models.DateTimeField(_("went live"), null=True, blank=True)

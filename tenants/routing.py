@@ -20,14 +20,20 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.exceptions import DisallowedHost
 from django.db.models.base import ModelState
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseNotFound
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotFound,
+    HttpResponsePermanentRedirect,
+)
 from django.http.request import split_domain_port
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from tenants.db import connection
 from tenants.http import AgencyRequest
-from tenants.models import Agency, Domain
+from tenants.models import Agency, AgencyStatus, Domain
 
 GENERATION_KEY = "route:generation"
 ENTRY_TTL = 600  # seconds an entry may live in the shared cache
@@ -148,7 +154,38 @@ router = HostRouter()
 
 
 def invalidate_agency(agency: Agency) -> None:
+    caches["platform"].delete(_merged_key(agency.pk))
     router.invalidate(Domain.objects.filter(tenant=agency).values_list("domain", flat=True))
+
+
+def _merged_key(agency_id: int) -> str:
+    return f"route:v1:merged:{agency_id}"
+
+
+def merged_host(agency: Agency) -> str:
+    """Primary hostname of the agency a merged agency now lives in (following later merges).
+
+    Cached in the shared cache; a merge invalidates the routes of the merged agency's hosts
+    (its status changes), and the target's primary host rarely changes (``ENTRY_TTL``).
+    """
+    cache = caches["platform"]
+    key = _merged_key(agency.pk)
+    found = cache.get(key)
+    if isinstance(found, str):
+        return found
+    current: Agency | None = agency
+    seen: set[int] = set()
+    while current is not None and current.merged_into_id and current.pk not in seen:
+        seen.add(current.pk)
+        current = Agency.objects.filter(pk=current.merged_into_id).first()
+        if current is not None and current.status != AgencyStatus.MERGED:
+            break
+    host = ""
+    if current is not None and current.pk != agency.pk:
+        domain = Domain.objects.filter(tenant=current).order_by("-is_primary", "id").first()
+        host = domain.domain if domain else ""
+    cache.set(key, host, ENTRY_TTL if host else 5)
+    return host
 
 
 def request_hostname(request: HttpRequest) -> str:
@@ -206,6 +243,13 @@ class AgencyRoutingMiddleware:
             request.tenant = connection.tenant
             return self.get_response(request)
         agency = route.agency
+        if agency is not None and agency.status == AgencyStatus.MERGED:
+            connection.set_schema_to_public()
+            target = merged_host(agency)
+            if target:  # the same page at the agency it merged into (old receipts' links too)
+                _host, port = split_domain_port(request.get_host())
+                location = f"{request.scheme}://{target}{':' + port if port else ''}"
+                return HttpResponsePermanentRedirect(location + request.get_full_path())
         if agency is None or not agency.is_servable:
             if connection.cluster is not None:
                 connection.use_cluster(None)

@@ -10,6 +10,7 @@ from console import views as console_views
 from nationalsync.views import console_reconciliation
 from ops import devinbox_views, language
 from ops import views as ops_views
+from reorg import views as reorg_views
 from reports import views as reports
 
 # The admin's own login form would check passwords outside allauth's limits on failed
@@ -21,6 +22,13 @@ urlpatterns = [
     path("console/", console_views.home, name="console-home"),
     path("console/dang-nhap/", console_views.staff_login, name="console-login"),
     path("console/agencies/", console_views.agency_list, name="console-agencies"),
+    path("console/reorg/", reorg_views.console_merges, name="console-merges"),
+    path("console/reorg/<int:pk>/", reorg_views.console_merge, name="console-merge"),
+    path(
+        "console/reorg/<int:pk>/progress/",
+        reorg_views.console_merge_progress,
+        name="console-merge-progress",
+    ),
     path("console/billing/", billing_views.console_billing, name="console-billing"),
     path(
         "console/billing/invoices/<int:pk>/", billing_views.console_invoice, name="console-invoice"

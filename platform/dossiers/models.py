@@ -387,3 +387,23 @@ class FeeReconciliationLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} {self.key} ({self.status})"
+
+
+class DossierAlias(models.Model):
+    """A code a dossier was known by in another agency, before a merge brought it here.
+
+    Written by ``dossiers.lifecycle.move`` (agency merges); the public lookup falls back to it,
+    so the code and secret on a receipt printed by the old agency still find the dossier.
+    """
+
+    code = models.CharField(_("former dossier code"), max_length=40, unique=True)
+    source_agency = models.CharField(_("former agency"), max_length=50)
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="aliases")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("former dossier code")
+        verbose_name_plural = _("former dossier codes")
+
+    def __str__(self) -> str:
+        return f"{self.code} → {self.dossier_id}"

@@ -616,7 +616,10 @@ def drafts_purge_expired(*, now: dt.datetime | None = None) -> int:
 
 def dossier_lookup(*, code: str, secret: str) -> Dossier | None:
     """The dossier whose code *and* lookup secret match, else None (no hint which was wrong)."""
-    dossier = Dossier.objects.filter(code=code.strip().upper()).select_related("procedure").first()
+    code = code.strip().upper()
+    dossier = Dossier.objects.filter(code=code).select_related("procedure").first()
+    if dossier is None:  # a code from before a merge (dossiers.lifecycle.move)
+        dossier = Dossier.objects.filter(aliases__code=code).select_related("procedure").first()
     given = codes.normalise_secret(secret)
     expected = dossier.lookup_secret if dossier is not None else "X" * codes.SECRET_LENGTH
     if not hmac.compare_digest(given.encode(), expected.encode()) or dossier is None:

@@ -114,6 +114,40 @@ def _post(payload: dict[str, Any], key: str) -> dict[str, Any]:
     return body
 
 
+AGENCY_MERGED = "agency_merged"
+
+
+def sync_agency_merged(
+    *, merge_id: int, source: Agency, target: Agency, effective_on: dt.date
+) -> PortalOutbox:
+    """Tell the national portal an agency merged into another from a date (reorg). Once per
+    merge and source (a re-run finds the row). In the caller's transaction."""
+    key = f"merge:{merge_id}:{source.schema_name}"[:80]
+    payload = {
+        "key": key,
+        "agency": source.slug,
+        "province": source.province_code,
+        "action": AGENCY_MERGED,
+        "into": target.slug,
+        "into_province": target.province_code,
+        "effective_on": effective_on.isoformat(),
+        "at": timezone.now().isoformat(),
+    }
+    row, created = PortalOutbox.objects.get_or_create(
+        key=key,
+        defaults={
+            "agency": source,
+            "event_id": -merge_id,
+            "dossier_id": 0,
+            "payload": payload,
+            "next_attempt_at": timezone.now(),
+        },
+    )
+    if created and settings.NATIONAL_PORTAL_URL:
+        transaction.on_commit(lambda: _schedule(row.pk))
+    return row
+
+
 def sync_push(*, outbox_id: int) -> str:
     """Send one row; ``acknowledged``, ``already`` (done before), ``busy`` (another worker
     holds it) or raises ``SyncFailed`` after recording the failure."""
@@ -123,13 +157,17 @@ def sync_push(*, outbox_id: int) -> str:
             return "busy"
         if row.status == OutboxStatus.ACKNOWLEDGED:
             return "already"
-        with agency_context(row.agency):
-            code, procedure = Dossier.objects.values_list("code", "procedure__code").get(
-                pk=row.dossier_id
-            )
+        extra: dict[str, Any] = {}
+        code = ""
+        if row.payload.get("action") != AGENCY_MERGED:  # a merge concerns no one dossier
+            with agency_context(row.agency):
+                code, procedure = Dossier.objects.values_list("code", "procedure__code").get(
+                    pk=row.dossier_id
+                )
+            extra = {"dossier": code, "procedure": procedure}
         row.dossier_code = code
         try:
-            body = _post({**row.payload, "dossier": code, "procedure": procedure}, row.key)
+            body = _post({**row.payload, **extra}, row.key)
         except SyncFailed as exc:
             row.attempts += 1
             row.last_error = str(exc)[:1000]

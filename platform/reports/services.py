@@ -170,3 +170,41 @@ def stats_rebuild(*, agency: Agency) -> int:
 
 def stats_rebuild_all(*, agencies: Iterable[Agency]) -> dict[str, int]:
     return {a.slug: stats_rebuild(agency=a) for a in agencies}
+
+
+def stats_merge(*, source: Agency, target: Agency, effective_on: dt.date) -> dict[str, int]:
+    """A merge (reorg) from ``effective_on``: figures before the date stay the source's (the
+    old unit), figures from the date are the target's. The source's daily rows from the date
+    are added into the target's and removed; the monthly rows of both, from the date's month,
+    are recomputed from the daily ones. One transaction; running it again changes nothing."""
+    daily, monthly = _table(DAILY), _table(MONTHLY)
+    month = effective_on.replace(day=1)
+    key = "agency_id, {period}, procedure_code, sector, metric"
+    columns = "agency_id, province_code, {period}, procedure_code, sector, metric, n, total"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {daily} AS s ({columns.format(period='day')}) "  # noqa: S608
+            "SELECT %s, %s, day, procedure_code, sector, metric, n, total "
+            f"FROM {daily} WHERE agency_id = %s AND day >= %s "
+            f"ON CONFLICT ({key.format(period='day')}) "
+            "DO UPDATE SET n = s.n + excluded.n, total = s.total + excluded.total",
+            [target.pk, target.province_code, source.pk, effective_on],
+        )
+        moved = int(cursor.rowcount)
+        cursor.execute(
+            f"DELETE FROM {daily} WHERE agency_id = %s AND day >= %s",  # noqa: S608
+            [source.pk, effective_on],
+        )
+        cursor.execute(
+            f"DELETE FROM {monthly} WHERE agency_id IN (%s, %s) AND month >= %s",  # noqa: S608
+            [source.pk, target.pk, month],
+        )
+        cursor.execute(
+            f"INSERT INTO {monthly} ({columns.format(period='month')}) "  # noqa: S608
+            "SELECT agency_id, min(province_code), date_trunc('month', day)::date, "
+            "procedure_code, sector, metric, sum(n), sum(total) "
+            f"FROM {daily} WHERE agency_id IN (%s, %s) AND day >= %s "
+            "GROUP BY agency_id, date_trunc('month', day), procedure_code, sector, metric",
+            [source.pk, target.pk, month],
+        )
+    return {"daily_rows_moved": moved}

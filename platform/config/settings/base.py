@@ -63,6 +63,7 @@ SHARED_APPS = [
     "reports",
     "docstore",
     "nationalsync",
+    "reorg",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",

@@ -26,6 +26,7 @@ MENU: tuple[tuple[str, Any, tuple[str, ...]], ...] = (
     ("console-coverage", gettext_lazy("Coverage"), ("/console/coverage/",)),
     ("reports-console", gettext_lazy("Statistics"), ("/console/thong-ke/",)),
     ("console-billing", gettext_lazy("Billing"), ("/console/billing/",)),
+    ("console-merges", gettext_lazy("Merging agencies"), ("/console/reorg/",)),
     ("nationalsync-console", gettext_lazy("National portal sync"), ("/console/dong-bo/",)),
     ("audit-provider", gettext_lazy("Audit trail"), ("/console/nhat-ky/",)),
 )

@@ -27,6 +27,7 @@ CONSOLE_PAGES = [
     "/console/billing/",
     "/console/dong-bo/",
     "/console/nhat-ky/",
+    "/console/reorg/",
 ]
 
 

@@ -1,0 +1,603 @@
+"""Merging agencies A, B, … into an agency C, effective on a date.
+
+``merge_plan`` is the dry run: what moves (rows per table, files, staff, API keys) and what
+clashes (procedures both sides adopted, side by side; dossier codes; API key prefixes; staff
+with roles on both sides). ``merge_create`` records a merge from a plan that has no blocking
+problem; ``merge_run`` executes it as a sequence of idempotent steps, each recorded in
+:class:`~reorg.models.MergeStep` once done. A run killed at any point (kill -9) is finished by
+running it again: a step not recorded is redone, and redoing one is harmless (rows are written
+with deterministic ids and ``ON CONFLICT DO NOTHING``, files are checked before copying).
+
+The rows move through ``dossiers.lifecycle.move``, reading from the source agency's endpoint
+and writing to the target's: never one SQL statement over two schemas, so the source and the
+target may sit on different database clusters.
+
+The source agencies are suspended while their rows are copied (their citizens can still
+track), and marked merged at the end: their hosts then redirect to C. Their schemas are kept,
+read-only, so their history and exit packs stay available.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import tempfile
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import connection as django_connection
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Membership
+from billing.accounts import agency_merged_billing
+from core.failpoints import failpoint
+from dossiers.lifecycle import move
+from nationalsync.services import sync_agency_merged
+from reorg.models import Merge, MergeSource, MergeStatus, MergeStep
+from reports.services import stats_merge
+from tenants import schemas
+from tenants.context import agency_context
+from tenants.models import Agency, AgencyStatus, SchemaState
+from tenants.services import agency_event_record, agency_mark_merged, agency_set_status
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, str], None]
+LOCK = "reorg.merge"
+
+
+def endpoint(agency: Agency) -> move.Endpoint:
+    """Where an agency's schema lives. One cluster today; placement will pick the alias."""
+    return move.Endpoint(schema=agency.schema_name, alias="default")
+
+
+# -- the dry run ----------------------------------------------------------------------------
+
+
+def _bad(message: str, kind: str = "invalid", **params: Any) -> ValidationError:
+    return ValidationError(message, code=kind, params=params or None)
+
+
+def agencies_by_slug(slugs: list[str]) -> list[Agency]:
+    """The agencies named, in the order given; unknown or repeated slugs are refused."""
+    cleaned = [s.strip() for s in slugs if s.strip()]
+    if len(set(cleaned)) != len(cleaned):
+        raise _bad(_("An agency is named twice."), "duplicate")
+    found = {a.slug: a for a in Agency.objects.filter(slug__in=cleaned)}
+    missing = [s for s in cleaned if s not in found]
+    if missing:
+        raise ValidationError(
+            _("Unknown agency: %(slugs)s."), code="unknown", params={"slugs": ", ".join(missing)}
+        )
+    return [found[s] for s in cleaned]
+
+
+def _fingerprint(agency: Agency) -> str:
+    state = SchemaState.objects.filter(schema_name=agency.schema_name).first()
+    return state.fingerprint if state else ""
+
+
+def _validate(sources: list[Agency], target: Agency, effective_on: Any) -> None:
+    if not sources:
+        raise _bad(_("Name at least one agency to merge."), "required")
+    if not isinstance(effective_on, dt.date):
+        raise _bad(_("Give the date the merge takes effect on."), "required")
+    for agency in (target, *sources):
+        agency.refresh_from_db()  # the status as it is now, not as the caller last saw it
+    if target.pk in {s.pk for s in sources}:
+        raise _bad(_("An agency cannot be merged into itself."), "self")
+    if target.status != AgencyStatus.ACTIVE:
+        raise _bad(_("The target agency “%(name)s” is not active."), "status", name=target.name)
+    taken = MergeSource.objects.filter(agency__in=sources).select_related("agency")
+    for row in taken:
+        raise _bad(_("“%(name)s” is already part of another merge."), "taken", name=row.agency.name)
+    for source in sources:
+        if source.status not in (AgencyStatus.ACTIVE, AgencyStatus.SUSPENDED):
+            raise _bad(
+                _("“%(name)s” cannot be merged: it is %(status)s."),
+                "status",
+                name=source.name,
+                status=source.get_status_display(),
+            )
+        if not schemas.schema_exists(source.schema_name):
+            raise _bad(_("“%(name)s” has no schema."), "schema", name=source.name)
+        if _fingerprint(source) != _fingerprint(target):
+            raise _bad(
+                _("“%(name)s” and the target are at different schema versions: migrate both."),
+                "schema",
+                name=source.name,
+            )
+
+
+def merge_plan(
+    *,
+    sources: list[Agency],
+    target: Agency,
+    effective_on: dt.date,
+    choices: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """What a merge would move and what clashes; raises ValidationError on impossible input."""
+    choices = dict(choices or {})
+    _validate(sources, target, effective_on)
+    tables = move.moved_tables()
+    t_end = endpoint(target)
+    target_procedures = move.procedures_of(t_end)
+    target_codes = move.column_values(t_end, move.DOSSIER_TABLE, "code")
+    target_keys = move.column_values(t_end, "api_apikey", "prefix")
+    target_staff = {
+        m.user_id: m
+        for m in Membership.objects.filter(agency=target, is_active=True).select_related("user")
+    }
+    plan: dict[str, Any] = {
+        "target": {"slug": target.slug, "name": target.name},
+        "effective_on": effective_on.isoformat(),
+        "sources": [],
+        "clashes": {"procedures": [], "dossier_codes": [], "api_keys": [], "staff": []},
+        "kept_from_target": {
+            t: move.table_count(t_end, t)
+            for t in move.KEPT_FROM_TARGET
+            if t not in ("django_content_type", "dossiers_dossiercounter")
+        },
+    }
+    by_code: dict[str, dict[str, Any]] = {}
+    for source in sources:
+        s_end = endpoint(source)
+        counts = {t.name: move.table_count(s_end, t.name) for t in tables}
+        files = sum(len(move.column_values(s_end, t.name, c)) for t in tables for c in t.files)
+        staff = list(
+            Membership.objects.filter(agency=source, is_active=True).select_related("user")
+        )
+        plan["sources"].append(
+            {
+                "slug": source.slug,
+                "name": source.name,
+                "rows": counts,
+                "dossiers": move.dossier_status_counts(s_end),
+                "files": files,
+                "staff": len(staff),
+            }
+        )
+        for code, settings in move.procedures_of(s_end).items():
+            if code in target_procedures:
+                entry = by_code.setdefault(
+                    code,
+                    {
+                        "code": code,
+                        "target": _plain(target_procedures[code]),
+                        "sources": {},
+                        "differs": [],
+                    },
+                )
+                entry["sources"][source.slug] = _plain(settings)
+                entry["differs"] = sorted(
+                    set(entry["differs"])
+                    | {
+                        k
+                        for k in move.PROCEDURE_SETTINGS
+                        if settings[k] != target_procedures[code][k]
+                    }
+                )
+        for code in sorted(move.column_values(s_end, move.DOSSIER_TABLE, "code") & target_codes):
+            plan["clashes"]["dossier_codes"].append({"code": code, "source": source.slug})
+        for prefix in sorted(move.column_values(s_end, "api_apikey", "prefix") & target_keys):
+            plan["clashes"]["api_keys"].append({"prefix": prefix, "source": source.slug})
+        for m in staff:
+            if m.user_id in target_staff and sorted(m.roles) != sorted(
+                target_staff[m.user_id].roles
+            ):
+                plan["clashes"]["staff"].append(
+                    {
+                        "email": m.user.email,
+                        "source": source.slug,
+                        "source_roles": sorted(m.roles),
+                        "target_roles": sorted(target_staff[m.user_id].roles),
+                    }
+                )
+    allowed = {target.slug, *(s.slug for s in sources)}
+    for code, slug in choices.items():
+        if code not in by_code:
+            raise _bad(
+                _("Procedure %(code)s does not clash: there is nothing to choose."),
+                "choice",
+                code=code,
+            )
+        if slug not in allowed or (slug != target.slug and slug not in by_code[code]["sources"]):
+            raise _bad(
+                _("For procedure %(code)s choose the target or a source that has it."),
+                "choice",
+                code=code,
+            )
+    for code, entry in sorted(by_code.items()):
+        entry["winner"] = choices.get(code, target.slug)
+        plan["clashes"]["procedures"].append(entry)
+    return plan
+
+
+def _plain(settings: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in settings.items() if k != "id"}
+
+
+def merge_create(
+    *,
+    sources: list[Agency],
+    target: Agency,
+    effective_on: dt.date,
+    choices: dict[str, str] | None = None,
+    actor_email: str = "",
+) -> Merge:
+    """Record a merge (status planned) from a valid plan; nothing is moved yet."""
+    plan = merge_plan(sources=sources, target=target, effective_on=effective_on, choices=choices)
+    with transaction.atomic():
+        merge = Merge.objects.create(
+            target=target,
+            effective_on=effective_on,
+            plan=plan,
+            choices=dict(choices or {}),
+            actor_email=actor_email,
+        )
+        for position, source in enumerate(sources):
+            MergeSource.objects.create(merge=merge, agency=source, position=position)
+        agency_event_record(
+            target,
+            "merge_planned",
+            actor_email=actor_email,
+            merge=merge.pk,
+            sources=[s.slug for s in sources],
+            effective_on=effective_on.isoformat(),
+        )
+    return merge
+
+
+# -- the run --------------------------------------------------------------------------------
+
+
+class MergeBusy(RuntimeError):
+    pass
+
+
+def merge_steps(merge: Merge) -> list[tuple[str, Callable[[], dict[str, Any] | None]]]:
+    """Every step of the merge, in order: (unique name, function returning the step's detail)."""
+    target = merge.target
+    sources = [s.agency for s in merge.sources.select_related("agency")]
+    tables = move.moved_tables()
+    steps: list[tuple[str, Callable[[], dict[str, Any] | None]]] = []
+    steps.append(("freeze", lambda: _freeze(merge, sources)))
+    for source in sources:
+        steps.append((f"reserve:{source.slug}", _bind(_reserve, merge, source, tables)))
+    for source in sources:
+        done: set[str] = set()
+        for table in tables:
+            deferred = move.deferred_links(table, done)
+            steps.append(
+                (
+                    f"copy:{source.slug}:{table.name}",
+                    _bind(_copy_table, merge, source, table, tuple(deferred)),
+                )
+            )
+            done.add(table.name)
+        steps.append((f"relink:{source.slug}", _bind(_relink, merge, source, tables)))
+        steps.append((f"procedures:{source.slug}", _bind(_take_over, merge, source)))
+        steps.append((f"files:{source.slug}", _bind(_files, merge, source, tables)))
+        steps.append((f"aliases:{source.slug}", _bind(_aliases, merge, source, tables)))
+        steps.append((f"staff:{source.slug}", _bind(_staff, merge, source)))
+        steps.append((f"billing:{source.slug}", _bind(_billing, merge, source)))
+        steps.append((f"history:{source.slug}", _bind(_history, merge, source)))
+    for source in sources:
+        steps.append((f"close:{source.slug}", _bind(_close, merge, source, target)))
+    steps.append(("verify", lambda: merge_verify(merge)))
+    return steps
+
+
+def _bind(func: Callable[..., Any], *args: Any) -> Callable[[], Any]:
+    return lambda: func(*args)
+
+
+def merge_run(merge: Merge, *, progress: Progress | None = None) -> Merge:
+    """Run (or finish) a merge. Only one run at a time; re-running a finished one is a no-op."""
+    with django_connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [schemas.advisory_key(LOCK)])
+        if not cursor.fetchone()[0]:
+            raise MergeBusy(_("Another merge is running; try again when it has finished."))
+    try:
+        return _run(merge, progress)
+    finally:
+        with django_connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [schemas.advisory_key(LOCK)])
+
+
+def _run(merge: Merge, progress: Progress | None) -> Merge:
+    merge = Merge.objects.select_related("target").get(pk=merge.pk)
+    if merge.status == MergeStatus.FINISHED:
+        return merge
+    Merge.objects.filter(pk=merge.pk).update(
+        status=MergeStatus.RUNNING, error="", started_at=merge.started_at or timezone.now()
+    )
+    steps = merge_steps(merge)
+    done = set(MergeStep.objects.filter(merge=merge).values_list("name", flat=True))
+    try:
+        for index, (name, func) in enumerate(steps):
+            if name in done:
+                continue
+            percent = int(100 * index / len(steps))
+            Merge.objects.filter(pk=merge.pk).update(step=name, percent=percent)
+            if progress:
+                progress(percent, name)
+            detail = func() or {}
+            failpoint("reorg.before_record." + name.replace(":", "."))
+            MergeStep.objects.get_or_create(merge=merge, name=name, defaults={"detail": detail})
+            failpoint("reorg.after_step")
+    except Exception as exc:
+        logger.exception("merge %s failed at a step", merge.pk)
+        Merge.objects.filter(pk=merge.pk).update(status=MergeStatus.FAILED, error=str(exc)[:2000])
+        raise
+    Merge.objects.filter(pk=merge.pk).update(
+        status=MergeStatus.FINISHED, step="", percent=100, finished_at=timezone.now()
+    )
+    agency_event_record(
+        merge.target, "merge_finished", actor_email=merge.actor_email, merge=merge.pk
+    )
+    if progress:
+        progress(100, "finished")
+    merge.refresh_from_db()
+    return merge
+
+
+def _freeze(merge: Merge, sources: list[Agency]) -> dict[str, Any]:
+    """Sources take no new work while their rows move (their citizens can still track)."""
+    frozen = []
+    for source in sources:
+        source.refresh_from_db()
+        if source.status == AgencyStatus.ACTIVE:
+            agency_set_status(
+                agency=source,
+                status=AgencyStatus.SUSPENDED,
+                actor_email=merge.actor_email,
+                reason=f"merge {merge.pk}",
+            )
+            frozen.append(source.slug)
+    return {"suspended": frozen}
+
+
+def _map(merge: Merge, source: Agency) -> move.MoveMap:
+    merge.refresh_from_db(fields=["maps"])
+    return move.MoveMap.from_json(merge.maps[source.slug])
+
+
+def _reserve(merge: Merge, source: Agency, tables: list[move.Table]) -> dict[str, Any]:
+    """Reserve the target's ids for this source and fix how its rows are rewritten."""
+    merge.refresh_from_db(fields=["maps"])
+    if source.slug in merge.maps:  # reserved by a run killed before recording the step
+        return {"offsets": merge.maps[source.slug]["offsets"]}
+    s_end, t_end = endpoint(source), endpoint(merge.target)
+    mapping = move.MoveMap(source_schema=source.schema_name)
+    for table in tables:
+        if table.integer_pk and table.pk not in table.links:
+            mapping.offsets[table.name] = move.ids_reserve(t_end, table, move.max_id(s_end, table))
+    for table in tables:  # one-to-one primary keys take their parent's offset
+        if table.pk in table.links:
+            mapping.offsets[table.name] = mapping.offsets.get(table.links[table.pk], 0)
+    target_procedures = move.procedures_of(t_end)
+    target_versions = move.version_numbers(t_end)
+    source_versions = move.version_numbers(s_end)
+    for earlier in merge.maps.values():  # versions already placed by an earlier source
+        for tid, top in earlier.get("version_top", {}).items():
+            target_versions[int(tid)] = max(target_versions.get(int(tid), 0), int(top))
+    proc_offset = mapping.offsets.get(move.PROCEDURE_TABLE, 0)
+    for code, settings in move.procedures_of(s_end).items():
+        sid = int(settings["id"])
+        if code in target_procedures:
+            tid = int(target_procedures[code]["id"])
+            mapping.procedures[str(sid)] = tid
+            mapping.version_shift[str(sid)] = target_versions.get(tid, 0)
+            mapping.version_top[str(tid)] = target_versions.get(tid, 0) + source_versions.get(
+                sid, 0
+            )
+            if merge.choices.get(code) == source.slug:
+                mapping.taken_over.append(sid)
+        else:
+            mapping.procedures[str(sid)] = sid + proc_offset
+    target_codes = move.column_values(t_end, move.DOSSIER_TABLE, "code")
+    for code in sorted(move.column_values(s_end, move.DOSSIER_TABLE, "code") & target_codes):
+        mapping.codes[code] = f"{code}-{source.code or source.pk}"[:40]
+    target_ext = move.column_values(t_end, move.DOSSIER_TABLE, "external_id")
+    for ext in sorted(move.column_values(s_end, move.DOSSIER_TABLE, "external_id") & target_ext):
+        mapping.external_ids[ext] = f"{source.slug}:{ext}"[:100]
+    target_keys = move.column_values(t_end, "api_apikey", "prefix")
+    mapping.skipped_api_keys = sorted(
+        move.column_values(s_end, "api_apikey", "prefix") & target_keys
+    )
+    with transaction.atomic():
+        locked = Merge.objects.select_for_update().get(pk=merge.pk)
+        locked.maps = {**locked.maps, source.slug: mapping.as_json()}
+        locked.save(update_fields=["maps"])
+    merge.maps = locked.maps
+    return {"offsets": mapping.offsets, "renamed_codes": len(mapping.codes)}
+
+
+def _copy_table(
+    merge: Merge, source: Agency, table: move.Table, deferred: tuple[str, ...]
+) -> dict[str, Any]:
+    mapping = _map(merge, source)
+    s_end, t_end = endpoint(source), endpoint(merge.target)
+    read = written = 0
+    for page in move.iter_rows(s_end, table):
+        rows = []
+        for _pk, text in page:
+            row = move.rewrite(table, json.loads(text), mapping)
+            if row is None:
+                continue
+            for column in deferred:
+                row[column] = None
+            rows.append(row)
+        read += len(page)
+        with t_end.atomic():
+            written += move.write_rows(t_end, table, rows)
+        failpoint("reorg.after_page")
+    return {"read": read, "written": written}
+
+
+def _relink(merge: Merge, source: Agency, tables: list[move.Table]) -> dict[str, Any]:
+    """Fill the links that pointed forward (e.g. a procedure's published version)."""
+    mapping = _map(merge, source)
+    s_end, t_end = endpoint(source), endpoint(merge.target)
+    done: set[str] = set()
+    filled = 0
+    for table in tables:
+        deferred = move.deferred_links(table, done)
+        done.add(table.name)
+        for column in deferred:
+            for page in move.iter_rows(s_end, table):
+                pairs = []
+                for _pk, text in page:
+                    row = move.rewrite(table, json.loads(text), mapping)
+                    if row is not None and row[column] is not None:
+                        pairs.append((row[table.pk], row[column]))
+                with t_end.atomic():
+                    move.links_set(t_end, table, column, pairs)
+                filled += len(pairs)
+    return {"filled": filled}
+
+
+def _take_over(merge: Merge, source: Agency) -> dict[str, Any]:
+    mapping = _map(merge, source)
+    if not mapping.taken_over:
+        return {}
+    s_end, t_end = endpoint(source), endpoint(merge.target)
+    by_id = {int(s["id"]): s for s in move.procedures_of(s_end).values()}
+    with t_end.atomic():
+        for sid in mapping.taken_over:
+            move.procedure_take_over(t_end, mapping.procedures[str(sid)], by_id[sid])
+    return {"procedures": [by_id[s]["code"] for s in mapping.taken_over]}
+
+
+def _files(merge: Merge, source: Agency, tables: list[move.Table]) -> dict[str, Any]:
+    """Copy every stored file the moved rows name (same name in the target's storage)."""
+    s_end = endpoint(source)
+    names = sorted(
+        {n for t in tables for c in t.files for n in move.column_values(s_end, t.name, c) if n}
+    )
+    copied = missing = 0
+    for name in names:
+        with agency_context(source):
+            if not default_storage.exists(name):
+                missing += 1
+                continue
+            size = default_storage.size(name)
+        with agency_context(merge.target):
+            if default_storage.exists(name):
+                if default_storage.size(name) == size:
+                    continue
+                default_storage.delete(name)  # a copy cut short by a crash
+        with tempfile.SpooledTemporaryFile(max_size=1 << 22) as buffer:
+            with agency_context(source), default_storage.open(name, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 16), b""):
+                    buffer.write(chunk)
+            buffer.seek(0)
+            with agency_context(merge.target):
+                saved = default_storage.save(name, File(buffer))
+        if saved != name:
+            raise RuntimeError(f"file {name} was stored as {saved}")
+        copied += 1
+    return {"files": len(names), "copied": copied, "missing": missing}
+
+
+def _aliases(merge: Merge, source: Agency, tables: list[move.Table]) -> dict[str, Any]:
+    """Every moved dossier keeps its old code as an alias (renamed or not)."""
+    mapping = _map(merge, source)
+    s_end, t_end = endpoint(source), endpoint(merge.target)
+    table = {t.name: t for t in tables}[move.DOSSIER_TABLE]
+    written = 0
+    for page in move.iter_rows(s_end, table):
+        rows = []
+        for _pk, text in page:
+            row = json.loads(text)
+            rows.append((row["code"], source.slug, int(row["id"]) + mapping.offsets[table.name]))
+        with t_end.atomic():
+            written += move.aliases_write(t_end, rows)
+    return {"aliases": written}
+
+
+def _staff(merge: Merge, source: Agency) -> dict[str, Any]:
+    """The source's staff join the target with their roles; who is already there keeps theirs."""
+    added = kept = 0
+    with transaction.atomic():
+        for m in Membership.objects.filter(agency=source, is_active=True):
+            _membership, created = Membership.objects.get_or_create(
+                user_id=m.user_id, agency=merge.target, defaults={"roles": m.roles}
+            )
+            if created:
+                added += 1
+            else:
+                kept += 1
+    return {"added": added, "kept": kept}
+
+
+def _billing(merge: Merge, source: Agency) -> dict[str, Any]:
+    """The source's subscription ends pro-rata on the date; its usage from then is C's."""
+    return agency_merged_billing(
+        source=source,
+        target=merge.target,
+        effective_on=merge.effective_on,
+        actor_email=merge.actor_email,
+    )
+
+
+def _history(merge: Merge, source: Agency) -> dict[str, Any]:
+    """Statistics from the date roll up into C (before it they stay the old unit's), and the
+    national portal is told, in one transaction."""
+    with transaction.atomic():
+        moved = stats_merge(source=source, target=merge.target, effective_on=merge.effective_on)
+        row = sync_agency_merged(
+            merge_id=merge.pk, source=source, target=merge.target, effective_on=merge.effective_on
+        )
+    return {**moved, "national_portal_outbox": row.key}
+
+
+def _close(merge: Merge, source: Agency, target: Agency) -> dict[str, Any]:
+    with transaction.atomic():
+        agency_mark_merged(agency=source, into=target, actor_email=merge.actor_email)
+        closed = Membership.objects.filter(agency=source, is_active=True).update(is_active=False)
+    return {"memberships_closed": closed}
+
+
+# -- verification ---------------------------------------------------------------------------
+
+
+def merge_verify(merge: Merge) -> dict[str, Any]:
+    """Row counts and sha256 per table: each source's rows (as rewritten) against the target's.
+
+    Stored on the merge and returned; ``ok`` is false when any table differs.
+    """
+    merge = Merge.objects.select_related("target").get(pk=merge.pk)
+    t_end = endpoint(merge.target)
+    result: dict[str, Any] = {"ok": True, "sources": {}, "checked_at": timezone.now().isoformat()}
+    for ms in merge.sources.select_related("agency"):
+        source = ms.agency
+        if source.slug not in merge.maps:
+            result["ok"] = False
+            result["sources"][source.slug] = {"error": "not copied yet"}
+            continue
+        mapping = move.MoveMap.from_json(merge.maps[source.slug])
+        s_end = endpoint(source)
+        tables: dict[str, Any] = {}
+        for table in move.moved_tables():
+            count, digest, pks = move.source_digest(s_end, table, mapping)
+            t_count, t_digest = move.target_digest(t_end, table, pks)
+            same = count == t_count and digest == t_digest
+            tables[table.name] = {
+                "source_rows": count,
+                "target_rows": t_count,
+                "source_sha256": digest,
+                "target_sha256": t_digest,
+                "ok": same,
+            }
+            result["ok"] = result["ok"] and same
+        result["sources"][source.slug] = tables
+    Merge.objects.filter(pk=merge.pk).update(verification=result)
+    return {"ok": result["ok"]}
