@@ -227,4 +227,8 @@ AGENCY_EVENT_LABELS = {
     "exit_pack_downloaded": _("Exit pack downloaded"),
     "imported": _("Imported from an exit pack"),
     "offboarded": _("Offboarded"),
+    "merge_planned": _("Merge planned"),
+    "merged": _("Merged into another agency"),
+    "merged_in": _("Another agency merged in"),
+    "merge_finished": _("Merge finished"),
 }

@@ -405,54 +405,6 @@ def agency_mark_merged(*, agency: Agency, into: Agency, actor_email: str = "") -
     return agency
 
 
-DOSSIER_CODE_PATTERN_MAX_LENGTH = 60  # Agency.dossier_code_pattern's column
-
-
-def agency_set_dossier_code_pattern(*, agency: Agency, pattern: str, actor: Any = None) -> Agency:
-    """Change how the agency's dossier codes are built (from the next dossier on).
-
-    Validated by the same rules the code generator relies on; recorded in the
-    public agency history and in the agency's own audit trail, in one transaction.
-    """
-    from audit.services import audit_record
-    from dossiers.codes import validate_pattern
-    from tenants.context import agency_context
-
-    pattern = (pattern or "").strip()
-    if not pattern:
-        raise ValidationError(
-            {"dossier_code_pattern": [_("Enter a dossier code pattern.")]}, code="required"
-        )
-    if len(pattern) > DOSSIER_CODE_PATTERN_MAX_LENGTH:
-        raise ValidationError(
-            {"dossier_code_pattern": [_("The dossier code pattern is too long.")]}, code="long"
-        )
-    try:
-        validate_pattern(pattern)
-    except ValidationError as exc:
-        raise ValidationError({"dossier_code_pattern": exc.messages}) from exc
-    with transaction.atomic():
-        agency = Agency.objects.select_for_update().get(pk=agency.pk)
-        old = agency.dossier_code_pattern
-        if old == pattern:
-            return agency
-        agency.dossier_code_pattern = pattern
-        agency.save(update_fields=["dossier_code_pattern", "updated_at"])
-        actor_email = str(getattr(actor, "email", "") or "")
-        agency_event_record(
-            agency, "dossier_code_pattern_changed", actor_email=actor_email, old=old, new=pattern
-        )
-        with agency_context(agency):
-            audit_record(
-                action="agency.dossier_code_pattern_changed",
-                actor=actor,
-                target=agency.slug,
-                old=old,
-                new=pattern,
-            )
-    return agency
-
-
 # -- Domains ------------------------------------------------------------------------------
 
 

@@ -147,7 +147,9 @@ def run_load(
     """Load ``path`` on ``host`` for ``duration`` s: ``processes`` × ``connections`` clients
     (``headers``, e.g. a session cookie, go with every request); with ``targets``, the
     clients go through those (host, path) pairs in turn and ``path`` is only the label."""
-    ctx = multiprocessing.get_context("fork")
+    # Spawned, not forked: a fork of a process with threads (a test run with a browser or a
+    # worker thread) can inherit a held lock and hang for ever.
+    ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
     procs = [
         ctx.Process(

@@ -32,6 +32,7 @@ from typing import Any
 
 from django.apps import apps
 from django.db import connections, models, transaction
+from django.utils import timezone
 
 from tenants import schemas
 
@@ -381,10 +382,13 @@ def aliases_write(target: Endpoint, rows: list[tuple[str, str, int]]) -> int:
         cursor.execute(
             f"INSERT INTO {target.table('dossiers_dossieralias')} "  # noqa: S608
             "(code, source_agency, dossier_id, created_at) "
-            "SELECT v.code, v.source, v.dossier, now() "
+            "SELECT v.code, v.source, v.dossier, %s "
             "FROM json_to_recordset(%s::json) AS v(code text, source text, dossier bigint) "
             "ON CONFLICT (code) DO NOTHING",
-            [json.dumps([{"code": c, "source": s, "dossier": d} for c, s, d in rows])],
+            [
+                timezone.now(),  # the application's clock, never the server's (tests/test_clock.py)
+                json.dumps([{"code": c, "source": s, "dossier": d} for c, s, d in rows]),
+            ],
         )
         return int(cursor.rowcount)
 

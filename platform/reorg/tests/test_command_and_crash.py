@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from dossiers.models import Dossier, DossierDocument, DossierEvent
 from reorg.models import Merge, MergeStatus
@@ -124,7 +124,7 @@ def test_the_dry_run_prints_the_plan_and_changes_nothing(world: Any, capsys: Any
 def test_bad_arguments_get_a_clear_error_and_nothing_is_done(
     world: Any, args: list[str], message: str
 ) -> None:
-    with pytest.raises(CommandError) as exc:
+    with translation.override("en"), pytest.raises(CommandError) as exc:
         call_command("agency_merge", *args)
     assert message in str(exc.value)
     assert not Merge.objects.exists()
