@@ -343,8 +343,10 @@ def run_parts(env: dict[str, str], parts: int) -> int:
                 print("\n".join(tail[max(start, -400) :]), flush=True)
         time.sleep(0.5)
     merged = dict(seconds)
-    for part in logs.glob("durations-*.json"):
-        merged.update(json.loads(part.read_text()))
+    for shard, rc in rcs.items():  # a failed part's times may be a hang's: not kept
+        part = logs / f"durations-{shard}.json"
+        if rc == 0 and part.exists():
+            merged.update(json.loads(part.read_text()))
     DURATIONS.write_text(json.dumps(dict(sorted(merged.items())), indent=1) + "\n")
     seen = sorted(str(f) for f in logs.glob("lifecycle-seen-*.txt"))
     coverage = 0
