@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -295,8 +296,6 @@ def run_parts(env: dict[str, str], parts: int) -> int:
     """The whole suite as ``parts`` runs side by side (each its own shard: test database,
     Redis databases, files), planned from the last run's time per file; afterwards the
     lifecycle table's coverage is checked over all of them (tests/fixtures/lifecycle.py)."""
-    import json
-
     files = sorted(
         str(f.relative_to(ROOT))
         for top in TEST_PATHS

@@ -601,52 +601,38 @@ def _schema_recreate(schema_name: str, *, cluster: str = "") -> None:
                 agency = Agency.objects.get(schema_name=schema_name)
                 agency_event_record(agency, "schema_recreated", via=via, cluster=cluster)
         return
-    fingerprint = schemas.migration_fingerprint()
     with transaction.atomic():
         agency = Agency.objects.select_for_update().get(schema_name=schema_name)
-        schemas.advisory_lock(schema_name)
-        if schemas.schema_exists(schema_name):
-            return
-        template = _current_template(fingerprint)
-        if template is not None:
-            schemas.clone_template(schema_name)
-            via = "clone"
-        else:
-            schemas.create_schema_by_migration(schema_name)
-            via = "migrate"
-        applied = schemas.applied_migrations(schema_name)
-        SchemaState.objects.update_or_create(
-            schema_name=schema_name,
-            defaults={
-                "fingerprint": schemas.migration_fingerprint(applied),
-                "migrations_applied": len(applied),
-                "created_via": via,
-            },
-        )
-        agency_event_record(agency, "schema_recreated", via=via)
+        via = _schema_build_locked(schema_name)
+        if via is not None:
+            agency_event_record(agency, "schema_recreated", via=via)
 
 
 def _schema_recreate_here(schema_name: str) -> str | None:
     """The schema again on the connection's cluster, in a transaction of its own; how, or None."""
-    fingerprint = schemas.migration_fingerprint()
     with transaction.atomic():
-        schemas.advisory_lock(schema_name)
-        if schemas.schema_exists(schema_name):
-            return None
-        template = _current_template(fingerprint)
-        if template is not None:
-            schemas.clone_template(schema_name)
-            via = "clone"
-        else:
-            schemas.create_schema_by_migration(schema_name)
-            via = "migrate"
-        applied = schemas.applied_migrations(schema_name)
-        SchemaState.objects.update_or_create(
-            schema_name=schema_name,
-            defaults={
-                "fingerprint": schemas.migration_fingerprint(applied),
-                "migrations_applied": len(applied),
-                "created_via": via,
-            },
-        )
+        return _schema_build_locked(schema_name)
+
+
+def _schema_build_locked(schema_name: str) -> str | None:
+    """Inside the caller's transaction: the schema from the template (else by migrations)
+    under its advisory lock, with its state row; how it was made, or None if it exists."""
+    schemas.advisory_lock(schema_name)
+    if schemas.schema_exists(schema_name):
+        return None
+    if _current_template(schemas.migration_fingerprint()) is not None:
+        schemas.clone_template(schema_name)
+        via = "clone"
+    else:
+        schemas.create_schema_by_migration(schema_name)
+        via = "migrate"
+    applied = schemas.applied_migrations(schema_name)
+    SchemaState.objects.update_or_create(
+        schema_name=schema_name,
+        defaults={
+            "fingerprint": schemas.migration_fingerprint(applied),
+            "migrations_applied": len(applied),
+            "created_via": via,
+        },
+    )
     return via

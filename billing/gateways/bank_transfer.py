@@ -8,7 +8,7 @@ issued invoices and recorded payments.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -18,43 +18,23 @@ from django.utils.translation import gettext as _
 from billing.gateways.base import (
     FeePayment,
     GatewayError,
-    MeterPushResult,
-    PaymentGateway,
+    NoProviderBillingGateway,
     register,
 )
 from billing.invoicing import payment_record
 from billing.models import (
     BankStatementLine,
-    BillingAccount,
     Gateway,
     Invoice,
     InvoiceStatus,
-    MeterEventOutbox,
     Overpayment,
     Payment,
-    Subscription,
 )
 
 
 @register
-class BankTransferGateway(PaymentGateway):
+class BankTransferGateway(NoProviderBillingGateway):
     code = Gateway.BANK_TRANSFER
-
-    def customer_ensure(self, *, account: BillingAccount) -> str:
-        return ""
-
-    def subscription_sync(self, *, subscription: Subscription) -> str:
-        return ""
-
-    def meter_events_push(self, *, rows: Sequence[MeterEventOutbox]) -> list[MeterPushResult]:
-        # Usage of bank-transfer payers is billed from the ledger only; nothing to report.
-        return [MeterPushResult(outbox_id=row.pk, value=None, error="no meters") for row in rows]
-
-    def invoice_send(self, *, invoice: Invoice) -> str:
-        return ""
-
-    def invoice_mark_paid_out_of_band(self, *, invoice: Invoice) -> None:
-        return None
 
     def fee_payment_create(
         self,

@@ -136,3 +136,24 @@ def gateway_get(code: str) -> PaymentGateway:
 
 def gateway_for(account: BillingAccount) -> PaymentGateway:
     return gateway_get(account.gateway)
+
+
+class NoProviderBillingGateway(PaymentGateway):
+    """A rail with no account at a payment provider (bank transfers, the national platform):
+    no customers, subscriptions, meters or invoices to mirror there; usage is billed from the
+    ledger alone. Subclasses say how fees are paid."""
+
+    def customer_ensure(self, *, account: BillingAccount) -> str:
+        return ""
+
+    def subscription_sync(self, *, subscription: Subscription) -> str:
+        return ""
+
+    def meter_events_push(self, *, rows: Sequence[MeterEventOutbox]) -> list[MeterPushResult]:
+        return [MeterPushResult(outbox_id=row.pk, value=None, error="no meters") for row in rows]
+
+    def invoice_send(self, *, invoice: Invoice) -> str:
+        return ""
+
+    def invoice_mark_paid_out_of_band(self, *, invoice: Invoice) -> None:
+        return None

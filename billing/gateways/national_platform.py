@@ -46,11 +46,9 @@ from billing.gateways.base import (
     FeePayment,
     FeeStatus,
     GatewayError,
-    MeterPushResult,
-    PaymentGateway,
+    NoProviderBillingGateway,
     register,
 )
-from billing.models import BillingAccount, Invoice, MeterEventOutbox, Subscription
 
 CODE = "dvcqg"
 VERSION = "1.0"
@@ -167,25 +165,10 @@ def _call(request: urllib.request.Request) -> bytes:
 
 
 @register
-class NationalPlatformGateway(PaymentGateway):
+class NationalPlatformGateway(NoProviderBillingGateway):
     """Fees only: agencies' invoices are not paid through the national platform."""
 
     code = CODE
-
-    def customer_ensure(self, *, account: BillingAccount) -> str:
-        return ""
-
-    def subscription_sync(self, *, subscription: Subscription) -> str:
-        return ""
-
-    def meter_events_push(self, *, rows: Sequence[MeterEventOutbox]) -> list[MeterPushResult]:
-        return [MeterPushResult(outbox_id=row.pk, value=None, error="no meters") for row in rows]
-
-    def invoice_send(self, *, invoice: Invoice) -> str:
-        return ""
-
-    def invoice_mark_paid_out_of_band(self, *, invoice: Invoice) -> None:
-        return None
 
     def fee_payment_create(
         self,
