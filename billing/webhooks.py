@@ -15,6 +15,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import importlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -141,6 +143,15 @@ def handles(*types: str) -> Callable[[Handler], Handler]:
     return register
 
 
+@functools.cache
+def _handler_modules_loaded() -> None:
+    """Apps above billing handle some events themselves (``settings.BILLING_WEBHOOK_HANDLERS``:
+    a citizen's fee paid through Stripe is the dossier lifecycle's); their modules register
+    with :func:`handles` when imported, so billing never imports them by name."""
+    for module in settings.BILLING_WEBHOOK_HANDLERS:
+        importlib.import_module(module)
+
+
 def webhook_event_process(*, event_id: int) -> str:
     """Apply one stored event (idempotent). Returns its status afterwards."""
     with transaction.atomic():
@@ -148,6 +159,7 @@ def webhook_event_process(*, event_id: int) -> str:
         if event.status not in (WebhookStatus.RECEIVED, WebhookStatus.FAILED):
             return event.status
         event.attempts += 1
+        _handler_modules_loaded()
         handler = HANDLERS.get(event.event_type)
         status: str
         if handler is None:
@@ -185,7 +197,7 @@ def webhook_events_due(*, older_than: dt.timedelta = dt.timedelta(minutes=2)) ->
 INVOICE_RANK = {"draft": 0, "open": 1, "paid": 2, "uncollectible": 2, "void": 2}
 
 
-def _object(event: WebhookEvent) -> dict[str, Any]:
+def event_object(event: WebhookEvent) -> dict[str, Any]:
     obj = event.payload.get("data", {}).get("object", {})
     if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
         raise ValueError("event without a data.object id")
@@ -222,7 +234,7 @@ def _flag(invoice: Invoice, event: WebhookEvent, reason: str, **detail: Any) -> 
     "invoice.updated",
 )
 def _invoice_event(event: WebhookEvent) -> tuple[str, str]:
-    obj = _object(event)
+    obj = event_object(event)
     invoice = (
         Invoice.objects.select_for_update()
         .filter(stripe_invoice_id=obj["id"])
@@ -316,7 +328,7 @@ def _stripe_money_record(
     "customer.subscription.resumed",
 )
 def _subscription_event(event: WebhookEvent) -> tuple[str, str]:
-    obj = _object(event)
+    obj = event_object(event)
     subscription = Subscription.objects.filter(stripe_subscription_id=obj["id"]).first()
     if subscription is None or not obj["id"]:
         return WebhookStatus.IGNORED, "not one of our subscriptions"
@@ -335,40 +347,6 @@ def _subscription_event(event: WebhookEvent) -> tuple[str, str]:
                     "from": previous, "to": row.state, "event": event.event_id},
         )  # fmt: skip
     return WebhookStatus.PROCESSED, f"{previous or '-'} → {row.state}"
-
-
-@handles("checkout.session.completed", "checkout.session.async_payment_succeeded")
-def _fee_paid_event(event: WebhookEvent) -> tuple[str, str]:
-    """A citizen paid a dossier's fee: confirmed in the agency's own schema."""
-    from dossiers.fees import fee_payment_confirm
-    from tenants.context import agency_context
-    from tenants.models import Agency
-
-    obj = _object(event)
-    metadata = obj.get("metadata") or {}
-    if obj.get("mode") != "payment" or not metadata.get("agency"):
-        return WebhookStatus.IGNORED, "not a fee payment"
-    if obj.get("payment_status") != "paid":
-        return WebhookStatus.PROCESSED, "not paid yet"
-    agency = Agency.objects.filter(schema_name=metadata["agency"]).first()
-    if agency is None:
-        return WebhookStatus.IGNORED, "unknown agency"
-    amount = int(obj.get("amount_total") or 0)
-    with agency_context(agency):
-        outcome = fee_payment_confirm(
-            remote_id=obj["id"], amount=amount, currency=str(obj.get("currency") or "")
-        )
-    if outcome == "unknown":
-        return WebhookStatus.IGNORED, f"no such fee payment in {agency.schema_name}"
-    if outcome == "flagged":
-        BillingEvent.objects.create(
-            event="fee_amount_mismatch",
-            detail={"gateway": Gateway.STRIPE, "event": event.event_id, "session": obj["id"],
-                    "agency": agency.schema_name, "amount": amount,
-                    "currency": obj.get("currency")},
-        )  # fmt: skip
-        return WebhookStatus.FLAGGED, "fee amount or currency does not match"
-    return WebhookStatus.PROCESSED, outcome
 
 
 @handles("v1.billing.meter.error_report_triggered", "v1.billing.meter.no_meter_found")

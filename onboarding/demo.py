@@ -26,8 +26,8 @@ from billing.pricing import plans_ensure_defaults
 from catalog.data import SAMPLE_CATALOG
 from catalog.models import CatalogProcedure
 from catalog.services import catalog_import
-from dossiers.fees import fee_settings, fee_settings_update
 from dossiers.models import FeeChannel
+from lifecycle.fees import fee_settings, fee_settings_update
 from procedures.models import AgencyProcedure
 from procedures.services import procedures_adopt_for_kind
 from tenants import services as tenant_services

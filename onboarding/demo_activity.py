@@ -1,7 +1,7 @@
 """A month of work at the demo's home agency, so that every page has something real on it.
 
 Every dossier is made the way people make them, through the public services: submitted
-(``dossiers.services``) or received at the desk, taken, handed over, sent for a supplement,
+(``lifecycle.submit``) or received at the desk, taken, handed over, sent for a supplement,
 decided and returned (``desk.services``), given a Form 04 by the daily deadline job and signed
 (``desk.deadlines``), transferred to a department (``exchange.services``) and rated
 (``results.services``); the statistics rollups and the usage ledger follow by themselves, and
@@ -36,9 +36,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from billing.invoicing import billing_month_close, previous_period
 from billing.models import Invoice
-from desk import engine
 from desk.deadlines import apology_sign, deadline_scan_agency
-from desk.models import DossierProcess, ReturnMethod
 from desk.services import (
     desk_receive,
     desk_refuse,
@@ -49,9 +47,10 @@ from desk.services import (
     result_return,
     supplement_request,
 )
-from dossiers.models import Channel, Dossier, DossierStatus
-from dossiers.services import Applicant, dossier_submit
+from dossiers import engine
+from dossiers.models import Channel, Dossier, DossierProcess, DossierStatus, ReturnMethod
 from exchange.services import exchange_send
+from lifecycle.submit import Applicant, dossier_submit
 from procedures.models import AgencyProcedure
 from results.services import rating_submit
 from tenants.context import agency_context

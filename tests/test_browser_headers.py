@@ -32,7 +32,7 @@ from billing.invoicing import billing_month_close
 from billing.models import Invoice, Metric
 from billing.pricing import RateInput, plan_create
 from billing.services import usage_record
-from dossiers.services import Applicant, dossier_submit
+from lifecycle.submit import Applicant, dossier_submit
 from procedures.models import AgencyProcedure
 from tenants.context import agency_context
 from tests.files import pdf

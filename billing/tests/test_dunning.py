@@ -17,7 +17,7 @@ from billing.models import AccountStatus, BillingEvent, Invoice, Metric
 from billing.pricing import RateInput, plan_create
 from billing.selectors import agency_billing_restricted
 from billing.tasks import invoice_reminder_send
-from dossiers.services import Applicant, dossier_check, dossier_lookup, dossier_submit
+from lifecycle.submit import Applicant, dossier_check, dossier_lookup, dossier_submit
 from procedures.models import AgencyProcedure
 from tenants.context import agency_context
 from tests.files import pdf

@@ -14,7 +14,7 @@ from accounts.services import membership_grant
 from billing.metering import usage_meter_day
 from billing.models import Metric, UsageEvent
 from dossiers.models import DossierDocument
-from dossiers.services import Applicant, dossier_submit
+from lifecycle.submit import Applicant, dossier_submit
 from procedures.models import AgencyProcedure
 from tenants.context import agency_context
 from tests.files import pdf

@@ -9,8 +9,8 @@ import pytest
 from billing.invoicing import invoices_prepare
 from billing.models import Invoice, Subscription
 from billing.pricing import month_start
-from dossiers.fees import fee_channels_offered, fee_settings
 from dossiers.models import FeeChannel
+from lifecycle.fees import fee_channels_offered, fee_settings
 from onboarding.demo import demo_province_seed
 from procedures.models import AgencyProcedure
 from tenants.context import agency_context
@@ -95,8 +95,7 @@ def test_demo_month_has_dossiers_in_every_state_and_real_figures(demo_people) ->
 
     from billing.invoicing import previous_period
     from billing.models import UsageEvent
-    from desk.models import Refusal
-    from dossiers.models import Apology, ApologyStatus, Dossier, DossierStatus
+    from dossiers.models import Apology, ApologyStatus, Dossier, DossierStatus, Refusal
     from exchange.models import Exchange
     from onboarding.demo_activity import demo_activity_seed
     from reports.models import DailyAgencyStat

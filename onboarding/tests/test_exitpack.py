@@ -22,7 +22,7 @@ from accounts.models import Membership, User
 from desk import services as desk
 from desk.tests.conftest import SHOP_FORM, staff_of
 from dossiers.models import Dossier, DossierDraft
-from dossiers.services import Applicant, dossier_submit
+from lifecycle.submit import Applicant, dossier_submit
 from onboarding import exitpack
 from onboarding.models import ExitPackRun
 from onboarding.offboarding import (

@@ -21,6 +21,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
 from accounts.models import AccountEvent, User
+from accounts.permissions import signed_in
 from accounts.services import STAFF_EDITABLE_FIELDS, user_update_by_staff
 from core.admin import ReadOnlyModelAdmin
 
@@ -52,7 +53,7 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
             for field in form.changed_data
             if field in STAFF_EDITABLE_FIELDS
         }
-        user_update_by_staff(user_id=obj.pk, changes=changes, actor=request.user)
+        user_update_by_staff(user_id=obj.pk, changes=changes, actor=signed_in(request))
         obj.refresh_from_db()
 
     def user_change_password(

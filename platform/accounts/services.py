@@ -48,7 +48,7 @@ def profile_update(
 STAFF_EDITABLE_FIELDS = ("full_name", "phone", "is_active", "is_staff", "is_superuser")
 
 
-def user_update_by_staff(*, user_id: int, changes: dict[str, Any], actor: Any) -> User:
+def user_update_by_staff(*, user_id: int, changes: dict[str, Any], actor: User) -> User:
     """Apply provider staff's changes to an account and record them (``AccountEvent``)."""
     unknown = set(changes) - set(STAFF_EDITABLE_FIELDS)
     if unknown:

@@ -142,7 +142,7 @@ def staff_invite(
     agency: Agency,
     email: str,
     roles: Iterable[str],
-    actor: Any,
+    actor: User,
     site_url: str,
     full_name: str = "",
 ) -> Invitation:
@@ -193,7 +193,7 @@ def staff_invite(
 
 
 def staff_roles_change(
-    *, agency: Agency, membership: Membership, roles: Iterable[str], actor: Any
+    *, agency: Agency, membership: Membership, roles: Iterable[str], actor: User
 ) -> Membership:
     """Replace a member's roles. The last active administrator keeps the admin role."""
     wanted = _clean_roles(roles)
@@ -226,7 +226,7 @@ def staff_roles_change(
     return membership
 
 
-def staff_deactivate(*, agency: Agency, membership: Membership, actor: Any) -> Membership:
+def staff_deactivate(*, agency: Agency, membership: Membership, actor: User) -> Membership:
     """End a membership (the account stays; other agencies are unaffected)."""
     if membership.agency_id != agency.pk:
         raise Membership.DoesNotExist

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import staff
 from accounts.models import Membership, Role
-from accounts.permissions import agency_role_required
+from accounts.permissions import agency_role_required, signed_in
 from accounts.staff_forms import StaffInviteForm, StaffRolesForm
 from tenants.http import AgencyRequest
 from tenants.models import Agency
@@ -54,7 +54,7 @@ def staff_page(request: AgencyRequest) -> HttpResponse:
                     email=form.cleaned_data["email"],
                     full_name=form.cleaned_data["full_name"],
                     roles=form.cleaned_data["roles"],
-                    actor=request.user,
+                    actor=signed_in(request),
                     site_url=request.build_absolute_uri("/"),
                 )
             except ValidationError as exc:
@@ -90,7 +90,7 @@ def staff_member_page(request: AgencyRequest, membership_id: int) -> HttpRespons
                     agency=agency,
                     membership=membership,
                     roles=form.cleaned_data["roles"],
-                    actor=request.user,
+                    actor=signed_in(request),
                 )
             except ValidationError as exc:
                 _add_errors(form, exc)
@@ -114,7 +114,7 @@ def staff_deactivate_view(request: AgencyRequest, membership_id: int) -> HttpRes
     agency = _agency(request)
     membership = _member(request, membership_id)
     try:
-        staff.staff_deactivate(agency=agency, membership=membership, actor=request.user)
+        staff.staff_deactivate(agency=agency, membership=membership, actor=signed_in(request))
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Role
-from accounts.permissions import agency_role_required
+from accounts.permissions import agency_role_required, signed_in
 from agencyadmin import forms as admin_forms
 from catalog.models import CatalogProcedure
 from dossiers.codes import (
@@ -125,7 +125,7 @@ def procedure_adopt(request: AgencyRequest) -> HttpResponse:
             return redirect("agencyadmin-adopt")
         for catalog_procedure in found:
             procedure_services.procedure_adopt(
-                catalog_procedure=catalog_procedure, actor=request.user
+                catalog_procedure=catalog_procedure, actor=signed_in(request)
             )
         messages.success(
             request,
@@ -234,7 +234,7 @@ def procedure_configure(request: AgencyRequest, code: str) -> HttpResponse:
             try:
                 procedure_services.procedure_configure(
                     procedure=procedure,
-                    actor=request.user,
+                    actor=signed_in(request),
                     components=admin_forms.component_inputs(component_formset),
                     extra_fields=admin_forms.field_inputs(field_formset),
                     steps=admin_forms.step_inputs(step_formset),
@@ -281,7 +281,9 @@ def procedure_configure(request: AgencyRequest, code: str) -> HttpResponse:
 def procedure_publish(request: AgencyRequest, code: str) -> HttpResponse:
     procedure = _procedure(code)
     try:
-        version = procedure_services.procedure_publish(procedure=procedure, actor=request.user)
+        version = procedure_services.procedure_publish(
+            procedure=procedure, actor=signed_in(request)
+        )
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
@@ -298,7 +300,7 @@ def procedure_publish(request: AgencyRequest, code: str) -> HttpResponse:
 @require_POST
 def procedure_unpublish(request: AgencyRequest, code: str) -> HttpResponse:
     procedure = _procedure(code)
-    procedure_services.procedure_unpublish(procedure=procedure, actor=request.user)
+    procedure_services.procedure_unpublish(procedure=procedure, actor=signed_in(request))
     messages.success(
         request, _("“%(name)s” is no longer offered on the portal.") % {"name": procedure.name}
     )
@@ -312,7 +314,7 @@ def procedure_catalog_update(request: AgencyRequest, code: str) -> HttpResponse:
     if request.method == "POST":
         try:
             procedure_services.procedure_accept_catalog_version(
-                procedure=procedure, actor=request.user
+                procedure=procedure, actor=signed_in(request)
             )
         except ValidationError as exc:
             for message in exc.messages:
@@ -350,7 +352,7 @@ def branding(request: AgencyRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 branding_update(
-                    actor=request.user,
+                    actor=signed_in(request),
                     logo=form.cleaned_data.get("logo") or None,
                     remove_logo=bool(form.cleaned_data.get("remove_logo")),
                     **form.values(),
@@ -390,7 +392,7 @@ def calendar(request: AgencyRequest) -> HttpResponse:
                     date=form.cleaned_data["date"],
                     is_working_day=form.cleaned_data["kind"] == "working",
                     reason=form.cleaned_data["reason"],
-                    actor=request.user,
+                    actor=signed_in(request),
                 )
             except ValidationError as exc:
                 for key, errors in _error_dict(exc).items():
@@ -428,7 +430,7 @@ def calendar_remove(request: AgencyRequest) -> HttpResponse:
         messages.error(request, _("Choose a day to remove."))
         return redirect("agencyadmin-calendar")
     try:
-        calendar_override_remove(date=form.cleaned_data["date"], actor=request.user)
+        calendar_override_remove(date=form.cleaned_data["date"], actor=signed_in(request))
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
@@ -479,7 +481,7 @@ def dossier_code(request: AgencyRequest) -> HttpResponse:
                 )
             try:
                 agency = agency_set_dossier_code_pattern(
-                    agency=agency, pattern=pattern, actor=request.user
+                    agency=agency, pattern=pattern, actor=signed_in(request)
                 )
             except ValidationError as exc:
                 for key, errors in _error_dict(exc).items():
@@ -518,7 +520,7 @@ def dossier_code_preview(request: AgencyRequest) -> JsonResponse:
 @admin_required
 @require_http_methods(["GET", "POST"])
 def fee_settings_page(request: AgencyRequest) -> HttpResponse:
-    from dossiers.fees import fee_settings, fee_settings_update, national_platform_configured
+    from lifecycle.fees import fee_settings, fee_settings_update, national_platform_configured
 
     current = fee_settings()
     initial = {
@@ -532,7 +534,7 @@ def fee_settings_page(request: AgencyRequest) -> HttpResponse:
         form = admin_forms.FeeSettingsForm(request.POST, initial=initial)
         if form.is_valid():
             try:
-                fee_settings_update(actor=request.user, **form.cleaned_data)
+                fee_settings_update(actor=signed_in(request), **form.cleaned_data)
             except ValidationError as exc:
                 for key, errors in _error_dict(exc).items():
                     for message in errors:
@@ -560,8 +562,8 @@ def fee_settings_page(request: AgencyRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def fee_reconciliation(request: AgencyRequest) -> HttpResponse:
     """Import the bank statement or the national platform's file; the lines waiting for staff."""
-    from dossiers import fees
     from dossiers.models import FeeLineStatus, FeeReconciliationLine
+    from lifecycle import fees
 
     upload = admin_forms.FeeFileForm()
     fetch = admin_forms.FeeFetchForm(initial={"day": timezone.localdate()})
@@ -573,7 +575,7 @@ def fee_reconciliation(request: AgencyRequest) -> HttpResponse:
                 fetch = admin_forms.FeeFetchForm(request.POST)
                 if fetch.is_valid():
                     report = fees.fee_national_reconcile_fetch(
-                        day=fetch.cleaned_data["day"], actor=request.user
+                        day=fetch.cleaned_data["day"], actor=signed_in(request)
                     )
             else:
                 upload = admin_forms.FeeFileForm(request.POST, request.FILES)
@@ -585,7 +587,7 @@ def fee_reconciliation(request: AgencyRequest) -> HttpResponse:
                         if upload.cleaned_data["kind"] == "statement"
                         else fees.fee_national_reconcile
                     )
-                    report = importer(data=data, filename=handle.name, actor=request.user)
+                    report = importer(data=data, filename=handle.name, actor=signed_in(request))
         except ValidationError as exc:
             for message in exc.messages:
                 messages.error(request, message)
@@ -626,15 +628,15 @@ def fee_reconciliation(request: AgencyRequest) -> HttpResponse:
 @admin_required
 @require_POST
 def fee_line_dismiss(request: AgencyRequest, line_id: int) -> HttpResponse:
-    from dossiers.fees import fee_line_dismiss as dismiss
     from dossiers.models import FeeReconciliationLine
+    from lifecycle.fees import fee_line_dismiss as dismiss
 
     line = get_object_or_404(FeeReconciliationLine, pk=line_id)
     form = admin_forms.FeeLineDismissForm(request.POST)
     try:
         if not form.is_valid():
             raise ValidationError(_("Say why the line is set aside."))
-        dismiss(line=line, note=form.cleaned_data["note"], actor=request.user)
+        dismiss(line=line, note=form.cleaned_data["note"], actor=signed_in(request))
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)

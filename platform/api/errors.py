@@ -26,7 +26,7 @@ from ninja.errors import ValidationError as SchemaValidationError
 from pydantic import ValidationError as PydanticValidationError
 
 from core.inputs import NUL, NulCharacter
-from dossiers.services import ExternalIdConflict
+from lifecycle.submit import ExternalIdConflict
 
 
 class ApiError(Exception):

@@ -12,7 +12,7 @@ import json
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -24,9 +24,12 @@ from django.utils.translation import gettext as _
 from api.models import ApiKey, Scope
 from audit.services import audit_record
 from dossiers.models import Channel
-from dossiers.services import Applicant, SubmitResult, dossier_submit
+from lifecycle.submit import Applicant, SubmitResult, dossier_submit
 from procedures.models import AgencyProcedure
 from tenants.models import Agency
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 KEY_PREFIX = "mc"
 LAST_USED_RESOLUTION = dt.timedelta(seconds=60)  # at most one write per key per minute
@@ -54,7 +57,7 @@ def api_key_issue(
     *,
     name: str,
     scopes: Iterable[str],
-    actor: Any = None,
+    actor: User | None = None,
     rate_limit_per_minute: int = 600,
 ) -> IssuedKey:
     """Create a key for the active agency; the returned secret is the only copy."""
@@ -97,7 +100,7 @@ def api_key_issue(
     return IssuedKey(api_key, secret)
 
 
-def api_key_revoke(*, api_key: ApiKey, actor: Any = None) -> ApiKey:
+def api_key_revoke(*, api_key: ApiKey, actor: User | None = None) -> ApiKey:
     """Revoke the key at once; revoking a revoked key changes nothing."""
     with transaction.atomic():
         key = ApiKey.objects.select_for_update().get(pk=api_key.pk)
@@ -177,7 +180,7 @@ def dossier_receive_inbound(
     """Receive a dossier submitted on the national portal, once per external id.
 
     The same delivery again returns the dossier already received (``created=False``);
-    different content under a known id raises ``dossiers.services.ExternalIdConflict``.
+    different content under a known id raises ``lifecycle.submit.ExternalIdConflict``.
     """
     return dossier_submit(
         agency=agency,

@@ -43,7 +43,7 @@ from api.services import ApiKeyRefused, api_key_authenticate, dossier_receive_in
 from core import inputs
 from core.ratelimit import rate_hit
 from dossiers.models import Channel, Dossier, DossierStatus
-from dossiers.services import Applicant, SubmitResult, dossier_submit
+from lifecycle.submit import Applicant, SubmitResult, dossier_submit
 from procedures.models import AgencyProcedure
 from procedures.selectors import published_procedures
 from tenants.db import connection

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Role
-from accounts.permissions import agency_role_required
+from accounts.permissions import agency_role_required, signed_in
 from api.models import ApiKey, Scope
 from api.services import api_key_issue, api_key_revoke
 from tenants.http import AgencyRequest
@@ -50,7 +50,7 @@ def api_keys(request: AgencyRequest) -> HttpResponse:
                     name=form.cleaned_data["name"],
                     scopes=form.cleaned_data["scopes"],
                     rate_limit_per_minute=form.cleaned_data["rate_limit_per_minute"],
-                    actor=request.user,
+                    actor=signed_in(request),
                 )
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():
@@ -70,6 +70,6 @@ def api_key_revoke_view(request: AgencyRequest, key_id: int) -> HttpResponse:
     key = ApiKey.objects.filter(pk=key_id).first()
     if key is None:
         raise Http404
-    api_key_revoke(api_key=key, actor=request.user)
+    api_key_revoke(api_key=key, actor=signed_in(request))
     messages.success(request, _("The key “%(name)s” is revoked.") % {"name": key.name})
     return redirect("api-keys")

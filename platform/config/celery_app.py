@@ -23,6 +23,8 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 # send tasks too, and would otherwise get Celery's unconfigured fallback app (amqp://localhost).
 app.set_default()
 app.autodiscover_tasks()
+# The dossier lifecycle is a package, not a Django app (it writes the dossiers app's models).
+app.autodiscover_tasks(["lifecycle"])
 
 
 @task_prerun.connect

@@ -21,13 +21,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Role
+from accounts.models import Role, User
 from audit.services import audit_record
 from copies.models import CertifiedCopy, CopyCounter
-from desk.engine import roles_of
 from docstore.services import stored_document_add_certified_copy
 from documents import sheets, signing
 from documents.pdf import Sheet, Signature, sheet_pdf
+from dossiers.engine import roles_of
 from dossiers.files import check_file, files_delete
 from dossiers.models import Dossier, DossierDocument
 from tenants.db import connection
@@ -89,7 +89,7 @@ def _certification_pdf(
     return out.getvalue()
 
 
-def _sign(data: bytes, *, actor: Any, scan: bytes, scan_type: str) -> tuple[bytes, list[str]]:
+def _sign(data: bytes, *, actor: User, scan: bytes, scan_type: str) -> tuple[bytes, list[str]]:
     schema = connection.schema_name
     attachments: tuple[signing.Attachment, ...] = ()
     if scan_type == "application/pdf":
@@ -125,7 +125,7 @@ def _sign(data: bytes, *, actor: Any, scan: bytes, scan_type: str) -> tuple[byte
 
 def certified_copy_issue(
     *,
-    actor: Any,
+    actor: User,
     title: str,
     base_url: str,
     scan: Any = None,
@@ -228,7 +228,6 @@ def certified_copy_issue(
 
 def copy_owner_find(identifier: str) -> Any:
     """The citizen an officer names by e-mail or personal ID number (None if no account)."""
-    from accounts.models import User
 
     value = str(identifier or "").strip()
     if not value:

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.permissions import agency_role_required, signed_in
 from copies import selectors, services
 from copies.models import CertifiedCopy
-from desk import selectors as desk_selectors
+from dossiers import selectors as dossier_selectors
 from tenants.http import AgencyRequest
 
 STAFF = ("admin", "receptionist", "officer", "leader", "viewer")
@@ -66,7 +66,7 @@ def copies_page(request: AgencyRequest) -> HttpResponse:
 @agency_role_required(*STAFF)
 def certify_document(request: AgencyRequest, code: str, document_id: int) -> HttpResponse:
     """Certify one document of a dossier against the original the applicant shows."""
-    dossier = desk_selectors.dossier_for_desk(code)
+    dossier = dossier_selectors.dossier_for_desk(code)
     if dossier is None:
         raise Http404
     document = dossier.documents.filter(pk=document_id).first()

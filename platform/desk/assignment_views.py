@@ -16,8 +16,8 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.models import Membership, Role
 from accounts.permissions import agency_role_required, signed_in
-from desk.models import StepAssignment
 from desk.services import step_assignments_set
+from dossiers.models import StepAssignment
 from procedures.models import AgencyProcedure
 from tenants.http import AgencyRequest
 

@@ -7,10 +7,11 @@ waiting for a supplement is not counted) and:
   so the leader can sign it **before** the deadline passes;
 - queues one due-soon reminder per officer holding such dossiers (still without a signed
   apology), once per officer and day.
-One statement per agency finds the dossiers and inserts the drafts (``INSERT … SELECT …
-ON CONFLICT DO NOTHING``), so a repeated run the same day changes nothing.
+The lifecycle prepares the drafts (``lifecycle.extend.apology_drafts_prepare``: one statement
+per agency finds the dossiers and inserts them, ``INSERT … SELECT … ON CONFLICT DO NOTHING``),
+so a repeated run the same day changes nothing; this job sends the reminders.
 
-A leader signs a draft with ``dossiers.lifecycle.apology_sign`` (the lifecycle's ``extend``,
+A leader signs a draft with ``lifecycle.apology_sign`` (the lifecycle's ``extend``,
 named here too): the dossier's due date moves to the new date and the applicant is notified,
 in one transaction.
 """
@@ -21,19 +22,16 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.conf import settings
-from django.db import connection as db_connection
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User
-from desk import engine
-from desk.models import DossierProcess
-from dossiers.lifecycle import apology_sign
-from dossiers.models import Apology, ApologyStatus, Dossier, DossierStatus
+from dossiers import engine
+from dossiers.models import DossierStatus
+from lifecycle import apology_sign
+from lifecycle.extend import apology_drafts_prepare
 from notifications.services import day_text, notify_officer_due_soon
 from tenants.context import for_each_agency
 from tenants.models import Agency
@@ -83,56 +81,16 @@ def deadline_scan_agency(
     due_days = window(calendar, today, days)
     extension = settings.DEADLINE_APOLOGY_EXTENSION_DAYS
     new_days = [calendar.add_working_days(d, extension) for d in due_days]
-    dossier_t = Dossier._meta.db_table
-    process_t = DossierProcess._meta.db_table
-    apology_t = Apology._meta.db_table
-    user_t = f'"public"."{User._meta.db_table}"'
-    sql = f"""
-        WITH due AS (
-            SELECT d.id, d.code, d.due_date, p.assignee_id, a.status AS apology_status
-            FROM {dossier_t} d
-            LEFT JOIN {process_t} p ON p.dossier_id = d.id
-            LEFT JOIN {apology_t} a ON a.dossier_id = d.id
-            WHERE d.status = ANY(%(running)s) AND d.due_date >= %(first)s
-              AND d.due_date <= %(last)s AND (a.status IS NULL OR a.status = %(draft)s)
-        ), ins AS (
-            INSERT INTO {apology_t}
-                (dossier_id, reason, old_due_date, new_due_date, status, prepared_at)
-            SELECT due.id, %(reason)s, due.due_date, m.new_due, %(draft)s, %(now)s
-            FROM due JOIN unnest(%(due_days)s::date[], %(new_days)s::date[]) AS m(due, new_due)
-              ON m.due = due.due_date
-            WHERE due.apology_status IS NULL
-            ON CONFLICT (dossier_id) DO NOTHING
-            RETURNING 1
-        )
-        SELECT NULL::integer, NULL, NULL, NULL, NULL,
-               (SELECT count(*) FROM ins), (SELECT count(*) FROM due)
-        UNION ALL
-        SELECT due.assignee_id, due.code, due.due_date, u.email, u.full_name, NULL, NULL
-        FROM due JOIN {user_t} u ON u.id = due.assignee_id AND u.is_active
-    """  # noqa: S608 - table names come from our models
-    params: dict[str, Any] = {
-        "running": list(RUNNING),
-        "first": due_days[0],
-        "last": due_days[-1],
-        "draft": ApologyStatus.DRAFT,
-        "reason": default_reason(),
-        "due_days": due_days,
-        "new_days": new_days,
-        "now": timezone.now(),
-    }
-    result = AgencyScan()
+    prepared = apology_drafts_prepare(
+        running=RUNNING, due_days=due_days, new_days=new_days, reason=default_reason()
+    )
+    result = AgencyScan(apologies=prepared.prepared, due_soon=prepared.due)
     held: dict[int, list[tuple[dt.date, str]]] = defaultdict(list)
     people: dict[int, tuple[str, str]] = {}
+    for user_id, code, due, email, name in prepared.held:
+        held[user_id].append((due, code))
+        people[user_id] = (email, name)
     with transaction.atomic():
-        with db_connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            for user_id, code, due, email, name, inserted, found in cursor.fetchall():
-                if user_id is None:
-                    result.apologies, result.due_soon = int(inserted), int(found)
-                    continue
-                held[user_id].append((due, code))
-                people[user_id] = (email, name)
         for user_id, rows in held.items():
             email, name = people[user_id]
             lines = [f"{code} ({day_text(due)})" for due, code in sorted(rows)]

@@ -19,7 +19,7 @@ from accounts.permissions import agency_role_required, signed_in
 from desk.forms import RefusalForm
 from desk.services import desk_receive, desk_refuse
 from dossiers.forms import DossierForm
-from dossiers.services import Applicant
+from lifecycle.submit import Applicant
 from procedures.models import AgencyProcedure
 from tenants.http import AgencyRequest
 

@@ -7,16 +7,22 @@ by the step's due date, served by the partial indexes on ``DossierProcess``.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Role
-from desk import engine
-from desk.models import DossierProcess, HandOver, StepAssignment, SupplementRequest
-from dossiers.models import Dossier, DossierStatus
+from dossiers import engine
+from dossiers.models import (
+    DossierProcess,
+    DossierStatus,
+    StepAssignment,
+)
 from workdays.calendar import WorkCalendar, agency_calendar
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 ACTIVE = (DossierStatus.RECEIVED, DossierStatus.IN_PROCESSING, DossierStatus.RESULT_READY)
 OVERSEERS = {Role.LEADER, Role.ADMIN, Role.VIEWER}
@@ -30,7 +36,7 @@ def _open() -> QuerySet[DossierProcess]:
     )
 
 
-def _eligible(user: Any, roles: frozenset[str]) -> Q:
+def _eligible(user: User, roles: frozenset[str]) -> Q:
     """Steps whose role the user holds and that are open to them (no assignments configured
     for the step, or the user is among those assigned)."""
     configured = StepAssignment.objects.filter(
@@ -41,12 +47,12 @@ def _eligible(user: Any, roles: frozenset[str]) -> Q:
     )
 
 
-def worklist_mine(user: Any) -> QuerySet[DossierProcess]:
+def worklist_mine(user: User) -> QuerySet[DossierProcess]:
     """The dossiers this user holds now (paused ones included, marked by their status)."""
     return _open().filter(assignee_id=user.pk)
 
 
-def worklist_team(user: Any) -> QuerySet[DossierProcess]:
+def worklist_team(user: User) -> QuerySet[DossierProcess]:
     """Dossiers waiting at steps this user may take: nobody's yet, or a colleague's."""
     roles = engine.roles_of(user)
     if not roles:
@@ -54,7 +60,7 @@ def worklist_team(user: Any) -> QuerySet[DossierProcess]:
     return _open().filter(_eligible(user, roles)).exclude(assignee_id=user.pk)
 
 
-def _scope(user: Any) -> QuerySet[DossierProcess]:
+def _scope(user: User) -> QuerySet[DossierProcess]:
     """Leaders, administrators and viewers watch the whole agency; others their own work
     and their team's."""
     roles = engine.roles_of(user)
@@ -66,7 +72,7 @@ def _scope(user: Any) -> QuerySet[DossierProcess]:
 
 
 def worklist_due_soon(
-    user: Any,
+    user: User,
     *,
     days: int = engine.DUE_SOON_DAYS,
     today: dt.date | None = None,
@@ -81,24 +87,9 @@ def worklist_due_soon(
     return _scope(user).filter(dossier__status__in=ACTIVE).filter(not_late & soon)
 
 
-def worklist_overdue(user: Any, *, today: dt.date | None = None) -> QuerySet[DossierProcess]:
+def worklist_overdue(user: User, *, today: dt.date | None = None) -> QuerySet[DossierProcess]:
     """Running dossiers past their step's or their overall due date (paused ones are not
     counting)."""
     today = today or timezone.localdate()
     late = Q(step_due_date__lt=today) | Q(dossier__due_date__lt=today)
     return _scope(user).filter(dossier__status__in=ACTIVE).filter(late)
-
-
-def dossier_for_desk(code: str) -> Dossier | None:
-    return (
-        Dossier.objects.filter(code=code).select_related("procedure", "procedure_version").first()
-    )
-
-
-def supplement_of(dossier: Dossier) -> SupplementRequest | None:
-    return SupplementRequest.objects.filter(dossier=dossier).first()
-
-
-def hand_overs(dossier: Dossier) -> QuerySet[HandOver]:
-    """The processing-control sheet (Form 06) of one dossier, oldest first."""
-    return HandOver.objects.filter(dossier=dossier).order_by("at", "id")

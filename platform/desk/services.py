@@ -1,7 +1,7 @@
 """The one-stop desk's services: receiving at the desk, and who may take which step.
 
 A dossier's processing (every change of its status, its trail and its events) is the
-lifecycle's (``dossiers.lifecycle``); the desk's views call those functions, which are
+lifecycle's (``lifecycle``); the desk's views call those functions, which are
 named here too so that the desk has one services module to read.
 """
 
@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from audit.services import audit_record
-from desk import engine
-from desk.models import StepAssignment
-from dossiers.lifecycle import (
+from dossiers import engine
+from dossiers.models import Channel, StepAssignment
+from lifecycle import (
     desk_refuse,
     dossier_approve,
     dossier_assign,
@@ -37,9 +37,8 @@ from dossiers.lifecycle import (
     supplement_receive,
     supplement_request,
 )
-from dossiers.lifecycle.core import denial
-from dossiers.models import Channel
-from dossiers.services import Applicant, SubmitResult, dossier_submit
+from lifecycle.core import denial
+from lifecycle.submit import Applicant, SubmitResult, dossier_submit
 from procedures.models import AgencyProcedure
 from tenants.db import connection
 from tenants.models import Agency

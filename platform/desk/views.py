@@ -24,10 +24,19 @@ from accounts.models import Role, User
 from accounts.permissions import agency_role_required, agency_roles, signed_in
 from audit.services import dossier_view_record
 from copies.selectors import copies_of_dossier
-from desk import deadlines, engine, selectors, services
-from desk.models import DossierProcess, ResultDocument, ReturnMethod, SupplementRequest
+from desk import deadlines, selectors, services
 from documents.services import available_forms, issued_for_desk
-from dossiers.models import Apology, Dossier, DossierStatus
+from dossiers import engine
+from dossiers import selectors as dossier_selectors
+from dossiers.models import (
+    Apology,
+    Dossier,
+    DossierProcess,
+    DossierStatus,
+    ResultDocument,
+    ReturnMethod,
+    SupplementRequest,
+)
 from notifications.selectors import apologies_to_sign
 from tenants.http import AgencyRequest
 from verification.services import document_checks
@@ -72,7 +81,7 @@ def worklist(request: AgencyRequest) -> HttpResponse:
             "current": current,
             "items": items,
             "labels": engine.DeadlineState.LABELS,
-            "apologies": apologies_to_sign(user=request.user),
+            "apologies": apologies_to_sign(user=signed_in(request)),
         },
     )
 
@@ -111,7 +120,7 @@ def _worklist_rows(rows: list[DossierProcess]) -> list[dict[str, str]]:
 
 
 def _dossier(code: str) -> Dossier:
-    dossier = selectors.dossier_for_desk(code)
+    dossier = dossier_selectors.dossier_for_desk(code)
     if dossier is None:
         raise Http404
     return dossier
@@ -132,7 +141,7 @@ def dossier_detail(request: AgencyRequest, code: str) -> HttpResponse:
             "process": process,
             "steps": list(enumerate(steps)),
             "earlier_steps": list(enumerate(steps))[: process.step_position or 0],
-            "trail": selectors.hand_overs(dossier),
+            "trail": dossier_selectors.hand_overs(dossier),
             "documents": documents,
             "document_rows": _document_rows(documents),
             "certified_copies": copies_of_dossier(dossier.pk),

@@ -18,7 +18,7 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -32,6 +32,9 @@ from documents.pdf import Sheet, sheet_pdf
 from dossiers.models import Dossier
 from tenants.db import connection
 from tenants.models import Agency
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -68,12 +71,12 @@ def organisation_signature() -> Signature | None:
     return Signature(signing.organisation_signer(schema), ORGANISATION_FIELD)
 
 
-def person_signature(user: Any) -> Signature:
+def person_signature(user: User) -> Signature:
     """The user's own certificate in the active agency (SigningError when they have none)."""
     return Signature(signing.person_signer(_schema(), int(user.pk)), PERSON_FIELD, user)
 
 
-def has_person_certificate(user: Any) -> bool:
+def has_person_certificate(user: User) -> bool:
     return bool(user and user.pk) and keys.person_path(_schema(), int(user.pk)).exists()
 
 
@@ -206,8 +209,14 @@ def receipt_issue(*, agency: Agency, dossier: Dossier, tracking_url: str) -> Iss
 
 def form_ref(dossier: Dossier, form: str) -> str:
     """Which version of Form ``form`` the dossier has now; LookupError when it has none."""
-    from desk.models import HandOver, Refusal, StopNotice, SupplementRequest
-    from dossiers.models import Apology, ApologyStatus
+    from dossiers.models import (
+        Apology,
+        ApologyStatus,
+        HandOver,
+        Refusal,
+        StopNotice,
+        SupplementRequest,
+    )
 
     model: Any = {"02": SupplementRequest, "03": Refusal, "05": StopNotice}.get(form)
     if model is not None:

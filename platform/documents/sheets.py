@@ -6,10 +6,9 @@ portal.views.receipt). Read-only; the active agency's schema.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,6 +17,9 @@ from documents.pdf import Sheet, Signature
 from dossiers.models import Channel, Dossier, DossierStatus
 from tenants.models import Agency
 from tenants.units import provinces
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 FORMS = ("01", "02", "03", "04", "05", "06")
 
@@ -33,7 +35,7 @@ def texts() -> dict[str, str]:
     }
 
 
-def _who(user: Any) -> str:
+def _who(user: User | None) -> str:
     if user is None:
         return ""
     return str(getattr(user, "full_name", "") or getattr(user, "email", "") or user)
@@ -117,9 +119,8 @@ def receipt_sheet(*, agency: Agency, dossier: Dossier, tracking_url: str, verify
 
 def form_sheet(*, agency: Agency, dossier: Dossier, form: str, verify_url: str) -> Sheet:
     """Forms 02–06 of one dossier; LookupError when the dossier has no such form."""
-    from desk import engine, selectors
-    from desk.models import Refusal, StopNotice, SupplementRequest
-    from dossiers.models import Apology
+    from dossiers import engine, selectors
+    from dossiers.models import Apology, Refusal, StopNotice, SupplementRequest
 
     sheet: Sheet
     if form == "02":
@@ -299,13 +300,12 @@ def register_headers() -> list[str]:
 REGISTER_WIDTHS = (10, 34, 22, 16, 58, 32, 42, 18, 26, 22, 22)
 
 
-def register_lines(qs: QuerySet[Dossier]) -> Iterator[Sequence[str]]:
-    """Form 07's rows as text, read with a server-side cursor (bounded memory)."""
-    from register.selectors import register_rows
-
+def register_lines(rows: Iterable[Sequence[Any]]) -> Iterator[Sequence[str]]:
+    """Form 07's rows as text, from the register's value rows (``register.selectors.
+    register_rows``, read by the caller with a server-side cursor: bounded memory)."""
     statuses = dict(DossierStatus.choices)
     channels = dict(Channel.choices)
-    for number, values in enumerate(register_rows(qs).iterator(chunk_size=2000), start=1):
+    for number, values in enumerate(rows, start=1):
         (code, received, channel, _p_code, p_name, name, _id_no, address, due, status,
          completed, _outcome, returned, _fee, _paid) = values  # fmt: skip
         yield (

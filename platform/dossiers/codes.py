@@ -13,7 +13,7 @@ import datetime as dt
 import re
 import secrets
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -24,6 +24,9 @@ from tenants.context import agency_context
 from tenants.db import connection
 from tenants.models import Agency
 from tenants.services import agency_event_record
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 TOKEN_RE = re.compile(r"\{(code|yyyy|yy|mm|dd|yymmdd|seq(?::0?([1-9]))?)\}")
 ALLOWED_LITERAL_RE = re.compile(r"^[A-Za-z0-9\-_./]*$")
@@ -125,7 +128,9 @@ def normalise_secret(value: str) -> str:
 DOSSIER_CODE_PATTERN_MAX_LENGTH = 60  # Agency.dossier_code_pattern's column
 
 
-def agency_set_dossier_code_pattern(*, agency: Agency, pattern: str, actor: Any = None) -> Agency:
+def agency_set_dossier_code_pattern(
+    *, agency: Agency, pattern: str, actor: User | None = None
+) -> Agency:
     """Change how the agency's dossier codes are built (from the next dossier on).
 
     Validated by the same rules the code generator relies on; recorded in the

@@ -73,7 +73,7 @@ class DossierForm(forms.Form):
     """Applicant details, the procedure's own fields and one upload field per component.
 
     Only shapes the page: the rules (required, types, files) are enforced by
-    ``dossiers.services`` so the portal, the desk and the API agree.
+    ``lifecycle.submit`` so the portal, the desk and the API agree.
     """
 
     applicant_name = forms.CharField(label=_("Full name"), max_length=200, required=False)

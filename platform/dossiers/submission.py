@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.files.base import File
 
 from dossiers.files import CheckedFile
 from dossiers.models import Dossier, DossierDocument, DraftDocument
 from procedures.models import ProcedureVersion
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 @dataclass(frozen=True)
@@ -22,10 +25,10 @@ class Applicant:
     phone: str = ""
     email: str = ""
     address: str = ""
-    user: Any = None
+    user: User | None = None
 
     @classmethod
-    def from_user(cls, user: Any, **overrides: str) -> Applicant:
+    def from_user(cls, user: User, **overrides: str) -> Applicant:
         values = {
             "name": user.full_name or "",
             "id_number": user.personal_id_number or "",

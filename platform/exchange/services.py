@@ -18,11 +18,11 @@ trail. The applicant keeps one dossier, one code and one due date (the sender's)
 The receiver reaches into the sender's storage only in ``exchange_accept`` (copying
 the documents sent) and the sender's schema only in ``_resume_sender`` (giving the
 dossier back), both through ``agency_context`` and nowhere else. Every write to the
-sender's dossier (status, trail, events) is the lifecycle's (``dossiers.lifecycle``:
+sender's dossier (status, trail, events) is the lifecycle's (``lifecycle``:
 ``transfer_begin`` and ``dossier_transfer_out``, ``dossier_transfer_in``).
 
 Refusals are ``ValidationError`` with a code: ``missing``, ``status``, ``role``,
-``assignee``, ``moved``, ``input`` (as in ``dossiers.lifecycle``).
+``assignee``, ``moved``, ``input`` (as in ``lifecycle``).
 """
 
 from __future__ import annotations
@@ -42,14 +42,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+import lifecycle
 from accounts.models import Role, User
 from audit.services import audit_record
 from core.failpoints import failpoint
-from desk import engine
-from desk.models import HandOverAction
-from dossiers import lifecycle
+from dossiers import engine
 from dossiers.files import check_file
-from dossiers.models import Dossier, DossierDocument, DossierStatus
+from dossiers.models import Dossier, DossierDocument, DossierStatus, HandOverAction
 from exchange.models import (
     Direction,
     Exchange,

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from accounts.permissions import agency_role_required, agency_roles, signed_in
-from desk import selectors as desk_selectors
+from dossiers import selectors as dossier_selectors
 from exchange import selectors, services
 from exchange.models import Direction, Exchange, ExchangeState
 from tenants.http import AgencyRequest
@@ -136,7 +136,7 @@ def action(request: AgencyRequest, pk: int, name: str) -> HttpResponse:
 def send(request: AgencyRequest, code: str) -> HttpResponse:
     """Send a dossier from the desk's dossier page (its transfer step)."""
     agency = _agency(request)
-    dossier = desk_selectors.dossier_for_desk(code)
+    dossier = dossier_selectors.dossier_for_desk(code)
     if dossier is None:
         raise Http404
     receiver_id = request.POST.get("receiver", "")

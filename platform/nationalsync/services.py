@@ -1,7 +1,7 @@
 """National-portal sync: enqueue a dossier's status change, push it, record the answer.
 
 ``sync_enqueue`` runs inside the transaction that writes the event (called by the dossier
-lifecycle's effects, ``dossiers.lifecycle.effects.event_recorded``) and asks
+lifecycle's effects, ``lifecycle.effects.event_recorded``) and asks
 for a push once it commits; ``sync_push`` sends one row with its idempotency key (so a row
 sent twice is stored once by the portal) and records the acknowledgement, or the error and
 when to try again (exponential backoff); after ``MAX_ATTEMPTS`` the row is marked failed and

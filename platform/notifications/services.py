@@ -11,22 +11,24 @@ it never touches the dossier. An SMS the provider accepted is metered once in th
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from billing.models import Metric
 from billing.services import usage_record
 from core.mail import agency_name, sender_address
-from dossiers.models import Apology, ApologyStatus, Dossier
+from dossiers.models import Dossier
 from notifications.channels import (
     DeliveryError,
     PermanentDeliveryError,
@@ -48,6 +50,9 @@ from notifications.rendering import (
     render_source,
 )
 from tenants.db import connection
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -261,10 +266,15 @@ def _after_sent(notification: Notification, now: dt.datetime) -> None:
             idempotency_key=f"sms:{connection.schema_name}:{notification.pk}",
             occurred_at=now,
         )
-    if notification.template_key == TemplateKey.APOLOGY and notification.dossier_id:
-        Apology.objects.filter(
-            dossier_id=notification.dossier_id, status=ApologyStatus.SIGNED
-        ).update(status=ApologyStatus.SENT, sent_at=now)
+    for hook in _on_sent_hooks():  # the lifecycle: a signed Form 04 becomes sent
+        hook(notification=notification, at=now)
+
+
+@functools.cache
+def _on_sent_hooks() -> tuple[Callable[..., None], ...]:
+    """``settings.NOTIFICATIONS_ON_SENT``: what apps above want done once a message went out,
+    called in the delivery's transaction (the outbox never imports them by name)."""
+    return tuple(import_string(path) for path in settings.NOTIFICATIONS_ON_SENT)
 
 
 def notifications_resend_stale(*, older_than: dt.timedelta = dt.timedelta(minutes=15)) -> int:
@@ -291,7 +301,7 @@ def template_preview(*, subject: str, body: str) -> Rendered:
 
 
 def template_save(
-    *, key: str, channel: str, subject: str, body: str, actor: Any
+    *, key: str, channel: str, subject: str, body: str, actor: User | None
 ) -> NotificationTemplate:
     """Store the agency's wording of one message; bad syntax saves nothing."""
     if key not in TemplateKey.values or channel not in ChannelName.values:
@@ -311,7 +321,7 @@ def template_save(
     return template
 
 
-def template_reset(*, key: str, channel: str, actor: Any) -> None:
+def template_reset(*, key: str, channel: str, actor: User | None) -> None:
     from audit.services import audit_record
 
     with transaction.atomic():

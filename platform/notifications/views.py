@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import Role
-from accounts.permissions import agency_role_required
+from accounts.permissions import agency_role_required, signed_in
 from notifications import services
 from notifications.forms import TemplateForm
 from notifications.models import ACCOUNT_KEYS, ChannelName, NotificationTemplate, TemplateKey
@@ -62,7 +62,7 @@ def template_edit(request: AgencyRequest, key: str, channel: str) -> HttpRespons
     if request.method == "POST":
         action = request.POST.get("action", "save")
         if action == "reset":
-            services.template_reset(key=key, channel=channel, actor=request.user)
+            services.template_reset(key=key, channel=channel, actor=signed_in(request))
             messages.success(request, _("The default text is used again."))
             return redirect("notifications-template", key=key, channel=channel)
         form = TemplateForm(request.POST)
@@ -73,7 +73,11 @@ def template_edit(request: AgencyRequest, key: str, channel: str) -> HttpRespons
                     preview = services.template_preview(subject=subject, body=body)
                 else:
                     services.template_save(
-                        key=key, channel=channel, subject=subject, body=body, actor=request.user
+                        key=key,
+                        channel=channel,
+                        subject=subject,
+                        body=body,
+                        actor=signed_in(request),
                     )
                     messages.success(request, _("The template is saved."))
                     return redirect("notifications-template", key=key, channel=channel)

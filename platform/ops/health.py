@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from celery import current_app as celery_app  # config.celery_app, set as the default
 from django.core.cache import caches
 from django.utils import timezone
 
@@ -55,9 +56,7 @@ def check_cache() -> None:
 
 
 def check_broker() -> None:
-    from config.celery_app import app
-
-    with app.connection_for_write() as conn:
+    with celery_app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
         client = getattr(conn.default_channel, "client", None)
         if client is not None:  # the Redis transport: a real round trip to the broker

@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from celery import current_app as celery_app  # config.celery_app, set as the default
 from django.conf import settings
 from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
@@ -140,12 +141,11 @@ Sample = tuple[str, str, dict[str, str], float]
 
 
 def _queues() -> Iterator[Sample]:
-    from config.celery_app import app
-
     names = {settings.CELERY_TASK_DEFAULT_QUEUE}
     names |= {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
-    with app.connection_for_read() as conn:
-        client = conn.default_channel.client
+    with celery_app.connection_for_read() as conn:
+        channel: Any = conn.default_channel  # the Redis transport's channel
+        client = channel.client
         for name in sorted(names):
             yield (
                 "motcua_celery_queue_length",

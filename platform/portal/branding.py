@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import re
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING
 
 import nh3
 from django.core.cache import cache
@@ -28,6 +28,9 @@ from core.failpoints import failpoint
 from portal.models import Branding
 from tenants.context import on_commit_in_schema
 from tenants.pagecache import portal_pages_changed
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 CACHE_KEY = "portal:branding:v1"
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -130,7 +133,11 @@ def _checked_logo(upload: UploadedFile) -> ContentFile[bytes]:
 
 
 def branding_update(
-    *, actor: Any = None, logo: UploadedFile | None = None, remove_logo: bool = False, **values: str
+    *,
+    actor: User | None = None,
+    logo: UploadedFile | None = None,
+    remove_logo: bool = False,
+    **values: str,
 ) -> Branding:
     """Change the branding; every value is checked, rich text is sanitised."""
     allowed = {

@@ -1,7 +1,7 @@
 """Paying a dossier's fee from the portal: the channels the agency offers (the national payment
 platform, Stripe, a VietQR transfer), and the platform's callbacks on the agency's own host.
 
-Thin: parse, call one service in ``dossiers.fees``, answer. The callbacks need no session: their
+Thin: parse, call one service in ``lifecycle.fees``, answer. The callbacks need no session: their
 signature is what is trusted, and they act in the schema of the host they arrive on only.
 """
 
@@ -22,7 +22,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import agency_roles
-from dossiers.fees import (
+from dossiers.models import Dossier, FeeChannel, FeePayment, FeePaymentStatus
+from lifecycle.fees import (
     fee_channels_offered,
     fee_checkout_start,
     fee_national_callback,
@@ -30,7 +31,6 @@ from dossiers.fees import (
     fee_settings,
     fee_transfer_qr,
 )
-from dossiers.models import Dossier, FeeChannel, FeePayment, FeePaymentStatus
 from tenants.http import AgencyRequest
 
 

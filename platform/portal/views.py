@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import segno
 from django.contrib import messages
@@ -21,14 +21,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.permissions import agency_roles, signed_in
 from accounts.services import profile_update
-from desk import selectors as desk_selectors
 from desk.services import supplement_receive
 from docstore.services import documents_matching
 from documents.services import issued_open, receipt_issue
 from dossiers import selectors as dossier_selectors
 from dossiers.forms import DossierForm
 from dossiers.models import Dossier, DossierDraft
-from dossiers.services import (
+from lifecycle.submit import (
     Applicant,
     dossier_check,
     dossier_lookup,
@@ -52,6 +51,9 @@ from tenants import pagecache
 from tenants.http import AgencyRequest
 from tenants.pagecache import cache_public_page
 from vneid.services import identity_applicant_values, identity_of
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 def _agency(request: HttpRequest) -> Any:
@@ -115,13 +117,13 @@ def _flash_errors(request: HttpRequest, exc: ValidationError) -> None:
         messages.error(request, message)
 
 
-def _locked(user: Any) -> dict[str, str]:
+def _locked(user: User) -> dict[str, str]:
     """The applicant details the person's VNeID identity fixes (none without one)."""
     identity = identity_of(user)
     return identity_applicant_values(identity) if identity is not None else {}
 
 
-def _applicant_initial(user: Any) -> dict[str, str]:
+def _applicant_initial(user: User) -> dict[str, str]:
     return {
         "applicant_name": user.full_name,
         "applicant_id_number": user.personal_id_number,
@@ -131,7 +133,7 @@ def _applicant_initial(user: Any) -> dict[str, str]:
     }
 
 
-def _applicant(user: Any, data: dict[str, str]) -> Applicant:
+def _applicant(user: User, data: dict[str, str]) -> Applicant:
     data = {**data, **_locked(user)}  # what VNeID verified, whatever was posted
     return Applicant(
         name=data.get("applicant_name", "").strip(),
@@ -158,8 +160,8 @@ def submission_start(request: AgencyRequest, code: str) -> HttpResponse:
         request.POST if posted else None,
         request.FILES if posted else None,
         # A new form names the draft it will fill, so saving it twice makes one draft.
-        initial={**_applicant_initial(request.user), "draft_id": uuid.uuid4()},
-        locked=_locked(request.user),
+        initial={**_applicant_initial(signed_in(request)), "draft_id": uuid.uuid4()},
+        locked=_locked(signed_in(request)),
     )
     if request.method == "POST":
         return _save_and_continue(request, form, procedure, draft=None)
@@ -169,12 +171,12 @@ def submission_start(request: AgencyRequest, code: str) -> HttpResponse:
         {
             "form": form,
             "procedure": procedure,
-            "store_matches": _store_matches(request.user, version.spec, None),
+            "store_matches": _store_matches(signed_in(request), version.spec, None),
         },
     )
 
 
-def _store_matches(user: Any, spec: Any, draft: DossierDraft | None) -> dict[int, list[Any]]:
+def _store_matches(user: User, spec: Any, draft: DossierDraft | None) -> dict[int, list[Any]]:
     """Per component, the applicant's stored documents that fit it (results of earlier
     dossiers, certified copies), less those already attached to the draft there."""
     attached = {
@@ -207,7 +209,7 @@ def _store_choices(request: AgencyRequest, spec: Any) -> dict[int, list[str]]:
 @require_http_methods(["GET", "POST"])
 def submission_edit(request: AgencyRequest, draft_id: str) -> HttpResponse:
     try:
-        draft = draft_for_user(draft_id=draft_id, user=request.user)
+        draft = draft_for_user(draft_id=draft_id, user=signed_in(request))
     except ValidationError as exc:
         _flash_errors(request, exc)
         return redirect("portal-my-dossiers")
@@ -219,9 +221,13 @@ def submission_edit(request: AgencyRequest, draft_id: str) -> HttpResponse:
             % {"name": procedure.name},
         )
         return redirect("portal-my-dossiers")
-    initial = {**_applicant_initial(request.user), **draft.applicant_data, "draft_id": draft.pk}
+    initial = {
+        **_applicant_initial(signed_in(request)),
+        **draft.applicant_data,
+        "draft_id": draft.pk,
+    }
     initial.update({f"f_{k}": v for k, v in draft.form_data.items()})
-    locked = _locked(request.user)
+    locked = _locked(signed_in(request))
     initial.update(locked)
     posted = request.method == "POST"
     form = DossierForm(
@@ -241,7 +247,9 @@ def submission_edit(request: AgencyRequest, draft_id: str) -> HttpResponse:
             "procedure": procedure,
             "draft": draft,
             "documents": dossier_selectors.draft_documents_by_component(draft),
-            "store_matches": _store_matches(request.user, procedure.published_version.spec, draft),
+            "store_matches": _store_matches(
+                signed_in(request), procedure.published_version.spec, draft
+            ),
         },
     )
 
@@ -267,7 +275,7 @@ def _save_and_continue(
     saved = False
     try:
         draft = draft_save(
-            user=request.user,
+            user=signed_in(request),
             procedure=procedure,
             form_data=form.form_data(),
             applicant_data=form.applicant_data(),
@@ -285,7 +293,7 @@ def _save_and_continue(
             dossier_check(
                 agency=_agency(request),
                 procedure=procedure,
-                applicant=_applicant(request.user, draft.applicant_data),
+                applicant=_applicant(signed_in(request), draft.applicant_data),
                 form_data=draft.form_data,
                 draft=draft,
             )
@@ -305,7 +313,7 @@ def _save_and_continue(
                 # Said in so many words: what was entered is in the draft (or nothing is).
                 "kept_in_draft": saved,
                 "documents": dossier_selectors.draft_documents_by_component(draft),
-                "store_matches": _store_matches(request.user, form.spec, draft),
+                "store_matches": _store_matches(signed_in(request), form.spec, draft),
             },
             status=400,
         )
@@ -321,14 +329,14 @@ def _save_and_continue(
 def submission_review(request: AgencyRequest, draft_id: str) -> HttpResponse:
     """GET: the draft checked as a whole and summarised; POST: submit it."""
     try:
-        draft = draft_for_user(draft_id=draft_id, user=request.user)
+        draft = draft_for_user(draft_id=draft_id, user=signed_in(request))
     except ValidationError as exc:
         _flash_errors(request, exc)
         return redirect("portal-my-dossiers")
     submission = {
         "agency": _agency(request),
         "procedure": draft.procedure,
-        "applicant": _applicant(request.user, draft.applicant_data),
+        "applicant": _applicant(signed_in(request), draft.applicant_data),
         "form_data": draft.form_data,
         "draft": draft,
     }
@@ -360,7 +368,7 @@ def submission_review(request: AgencyRequest, draft_id: str) -> HttpResponse:
 @require_POST
 def submission_discard(request: AgencyRequest, draft_id: str) -> HttpResponse:
     try:
-        draft = draft_for_user(draft_id=draft_id, user=request.user)
+        draft = draft_for_user(draft_id=draft_id, user=signed_in(request))
     except ValidationError:
         raise Http404 from None
     draft_delete(draft=draft)
@@ -508,8 +516,8 @@ def my_dossiers(request: AgencyRequest) -> HttpResponse:
         request,
         "portal/my_dossiers.html",
         {
-            "dossiers": dossier_selectors.dossiers_of_applicant(request.user),
-            "drafts": dossier_selectors.drafts_of_applicant(request.user),
+            "dossiers": dossier_selectors.dossiers_of_applicant(signed_in(request)),
+            "drafts": dossier_selectors.drafts_of_applicant(signed_in(request)),
         },
     )
 
@@ -525,7 +533,7 @@ def my_dossier_detail(request: AgencyRequest, code: str) -> HttpResponse:
             "events": dossier.events.all(),
             "documents": dossier.documents.all(),
             "spec": dossier.procedure_version.spec,
-            "supplement": desk_selectors.supplement_of(dossier),
+            "supplement": dossier_selectors.supplement_of(dossier),
             **fee_page_context(dossier),
         },
     )

@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -47,6 +47,9 @@ from procedures.models import (
 from tenants.context import on_commit_in_schema
 from tenants.models import Agency
 from tenants.pagecache import portal_pages_changed
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 MAX_FEE = 10**12
 
@@ -115,7 +118,9 @@ def _write_rows(
     )
 
 
-def procedure_adopt(*, catalog_procedure: CatalogProcedure, actor: Any = None) -> AgencyProcedure:
+def procedure_adopt(
+    *, catalog_procedure: CatalogProcedure, actor: User | None = None
+) -> AgencyProcedure:
     """Take a catalog procedure into the agency, configured as the catalog says (unpublished)."""
     with transaction.atomic():
         existing = AgencyProcedure.objects.filter(code=catalog_procedure.code).first()
@@ -151,7 +156,7 @@ def procedure_adopt(*, catalog_procedure: CatalogProcedure, actor: Any = None) -
 
 
 def procedures_adopt_for_kind(
-    *, agency: Agency, actor: Any = None, publish: bool = False
+    *, agency: Agency, actor: User | None = None, publish: bool = False
 ) -> list[AgencyProcedure]:
     """Adopt (and optionally publish) every catalog procedure for the agency's kind."""
     adopted = []
@@ -373,7 +378,7 @@ def procedure_configure(
     components: Sequence[ComponentInput],
     extra_fields: Sequence[FieldInput],
     steps: Sequence[StepInput],
-    actor: Any = None,
+    actor: User | None = None,
     fee_before_result: bool | None = None,
     identity_level_required: int | None = None,
 ) -> AgencyProcedure:
@@ -494,7 +499,7 @@ def _spec_digest(spec: ProcedureSpec, online_submission: bool, online_payment: b
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def procedure_publish(*, procedure: AgencyProcedure, actor: Any = None) -> ProcedureVersion:
+def procedure_publish(*, procedure: AgencyProcedure, actor: User | None = None) -> ProcedureVersion:
     """Freeze the configuration into a new version (if it changed) and show it on the portal."""
     with transaction.atomic():
         procedure = AgencyProcedure.objects.select_for_update().get(pk=procedure.pk)
@@ -537,7 +542,9 @@ def procedure_publish(*, procedure: AgencyProcedure, actor: Any = None) -> Proce
     return current
 
 
-def procedure_unpublish(*, procedure: AgencyProcedure, actor: Any = None) -> AgencyProcedure:
+def procedure_unpublish(
+    *, procedure: AgencyProcedure, actor: User | None = None
+) -> AgencyProcedure:
     with transaction.atomic():
         procedure.is_published = False
         procedure.save(update_fields=["is_published", "updated_at"])
@@ -734,7 +741,7 @@ def procedure_catalog_changes(
 
 
 def procedure_accept_catalog_version(
-    *, procedure: AgencyProcedure, actor: Any = None
+    *, procedure: AgencyProcedure, actor: User | None = None
 ) -> AgencyProcedure:
     """Follow the newest catalog version. The agency's own settings are kept where the new
     law still allows them; the result is a draft to review and publish."""

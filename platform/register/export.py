@@ -16,8 +16,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from desk.models import Outcome
-from dossiers.models import Channel, Dossier, DossierStatus
+from dossiers.models import Channel, Dossier, DossierStatus, Outcome
 from register.selectors import register_rows
 
 CHUNK = 2000

@@ -8,8 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from desk.models import Outcome
-from dossiers.models import Channel, DossierStatus
+from dossiers.models import Channel, DossierStatus, Outcome
 from procedures.models import AgencyProcedure
 from register.selectors import OVERDUE, RegisterFilter
 

@@ -10,8 +10,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from desk.models import Outcome
-from dossiers.models import OPEN_STATUSES, Dossier
+from dossiers.models import OPEN_STATUSES, Dossier, Outcome
 
 # Timeliness filter values: the completed outcomes plus the open dossiers already past due.
 OVERDUE = "overdue"

@@ -19,17 +19,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.permissions import agency_role_required
-from desk import engine, selectors
-from desk.models import DossierProcess, Refusal, StopNotice, SupplementRequest
 from desk.views import STAFF
 from documents import services as documents
 from documents import sheets
 from documents.pdf import register_pdf
 from documents.signing import SigningError
-from dossiers.models import Apology, Dossier
+from dossiers import engine
+from dossiers import selectors as dossier_selectors
+from dossiers.models import Apology, Dossier, DossierProcess, Refusal, StopNotice, SupplementRequest
 from register.export import register_export_xlsx
 from register.forms import RegisterFilterForm
-from register.selectors import register_dossiers
+from register.selectors import register_dossiers, register_rows
 from tenants.http import AgencyRequest
 
 logger = logging.getLogger(__name__)
@@ -92,7 +92,9 @@ def register_pdf_export(request: AgencyRequest) -> HttpResponse:
     agency = request.tenant
     out = tempfile.SpooledTemporaryFile(max_size=2**20)  # noqa: SIM115 (closed by the response)
     register_pdf(
-        sheets.register_lines(register_dossiers(form.to_filter())),
+        sheets.register_lines(
+            register_rows(register_dossiers(form.to_filter())).iterator(chunk_size=2000)
+        ),
         out,
         agency=agency.name,
         title=_("DOSSIER REGISTER"),
@@ -149,7 +151,7 @@ def result_pdf(request: AgencyRequest, code: str, result_id: int) -> HttpRespons
 
 
 def _dossier(code: str) -> Dossier:
-    dossier = selectors.dossier_for_desk(code)
+    dossier = dossier_selectors.dossier_for_desk(code)
     if dossier is None:
         raise Http404
     return dossier
@@ -172,7 +174,7 @@ def printout(request: AgencyRequest, code: str, form: str) -> HttpResponse:
         context["notice"] = get_object_or_404(StopNotice, dossier=dossier)
     elif form == "06":
         context["process"] = DossierProcess.objects.filter(dossier=dossier).first()
-        context["trail"] = selectors.hand_overs(dossier)
+        context["trail"] = dossier_selectors.hand_overs(dossier)
         context["steps"] = engine.steps_of(dossier)
     else:
         raise Http404

@@ -35,7 +35,7 @@ class Merge(models.Model):
     plan: models.JSONField[dict[str, Any]] = models.JSONField(default=dict)
     # code of a clashing procedure → slug of the agency whose settings win (default: target's).
     choices: models.JSONField[dict[str, str]] = models.JSONField(default=dict, blank=True)
-    # source slug → dossiers.lifecycle.move.MoveMap (ids reserved in the target).
+    # source slug → lifecycle.move.MoveMap (ids reserved in the target).
     maps: models.JSONField[dict[str, Any]] = models.JSONField(default=dict, blank=True)
     verification: models.JSONField[dict[str, Any]] = models.JSONField(default=dict, blank=True)
     step = models.CharField(_("current step"), max_length=120, blank=True)

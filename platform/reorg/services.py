@@ -8,7 +8,7 @@ problem; ``merge_run`` executes it as a sequence of idempotent steps, each recor
 running it again: a step not recorded is redone, and redoing one is harmless (rows are written
 with deterministic ids and ``ON CONFLICT DO NOTHING``, files are checked before copying).
 
-The rows move through ``dossiers.lifecycle.move``, reading from the source agency's endpoint
+The rows move through ``lifecycle.move``, reading from the source agency's endpoint
 and writing to the target's: never one SQL statement over two schemas, so the source and the
 target may sit on different database clusters.
 
@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Membership
 from billing.accounts import agency_merged_billing
 from core.failpoints import failpoint
-from dossiers.lifecycle import move
+from lifecycle import move
 from nationalsync.services import sync_agency_merged
 from reorg.models import Merge, MergeSource, MergeStatus, MergeStep
 from reports.services import stats_merge

@@ -4,7 +4,7 @@ per dossier after the result is returned."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -12,13 +12,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
-from desk.models import ResultDocument
 from docstore.services import stored_document_add_result
 from documents.services import issued_open, issued_result_for
-from dossiers.models import Dossier, DossierStatus
+from dossiers.models import Dossier, DossierStatus, ResultDocument
 from reports.services import stats_dossier_rated
 from results.models import Rating
 from tenants.db import connection
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 DOWNLOADABLE = (DossierStatus.RESULT_READY, DossierStatus.RETURNED)
 COMMENT_MAX = 2000
@@ -28,12 +30,12 @@ def _refuse(message: str, code: str) -> ValidationError:
     return ValidationError(message, code=code)
 
 
-def _own(dossier: Dossier, user: Any) -> None:
+def _own(dossier: Dossier, user: User) -> None:
     if dossier.applicant_id is None or dossier.applicant_id != getattr(user, "pk", None):
         raise _refuse(_("This is not your dossier."), "owner")
 
 
-def results_for_applicant(*, dossier: Dossier, user: Any) -> list[ResultDocument]:
+def results_for_applicant(*, dossier: Dossier, user: User) -> list[ResultDocument]:
     """The issued results the applicant may download (none before the result is issued)."""
     if dossier.applicant_id != getattr(user, "pk", None) or dossier.status not in DOWNLOADABLE:
         return []
@@ -46,7 +48,7 @@ class Download:
     content_type: str
 
 
-def result_download(*, dossier: Dossier, user: Any, result_id: int) -> tuple[Download, IO[bytes]]:
+def result_download(*, dossier: Dossier, user: User, result_id: int) -> tuple[Download, IO[bytes]]:
     """Open one issued result of the applicant's own dossier and keep it in their document
     store for reuse: the PDF the agency signed when there is one (the original inside it),
     otherwise the file the officer attached."""
@@ -65,7 +67,7 @@ def result_download(*, dossier: Dossier, user: Any, result_id: int) -> tuple[Dow
     return Download(result.original_name, result.content_type), result.file.open("rb")
 
 
-def rating_submit(*, dossier: Dossier, user: Any, score: Any, comment: str = "") -> Rating:
+def rating_submit(*, dossier: Dossier, user: User, score: Any, comment: str = "") -> Rating:
     """Rate the service for one dossier, once, after its result was returned."""
     _own(dossier, user)
     try:

@@ -42,7 +42,9 @@ def _flash(request: AgencyRequest, exc: ValidationError) -> None:
 def download(request: AgencyRequest, code: str, result_id: int) -> HttpResponseBase:
     dossier = _mine(request, code)
     try:
-        file, stream = result_download(dossier=dossier, user=request.user, result_id=result_id)
+        file, stream = result_download(
+            dossier=dossier, user=signed_in(request), result_id=result_id
+        )
     except ValidationError as exc:
         _flash(request, exc)
         return redirect("portal-my-dossier", code=dossier.code)
@@ -58,7 +60,7 @@ def rate(request: AgencyRequest, code: str) -> HttpResponse:
     try:
         rating_submit(
             dossier=dossier,
-            user=request.user,
+            user=signed_in(request),
             score=request.POST.get("score"),
             comment=request.POST.get("comment", ""),
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -18,6 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from vneid.models import Identity
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 PERSONAL_ID = re.compile(r"^\d{12}$")
 
@@ -49,7 +52,7 @@ def identity_claims(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def identity_record(*, user: Any, data: dict[str, Any]) -> Identity:
+def identity_record(*, user: User, data: dict[str, Any]) -> Identity:
     """Keep the identity VNeID asserted for ``user`` and copy it onto the account's profile."""
     claims = identity_claims(data)
     identity, _created = Identity.objects.update_or_create(
@@ -62,7 +65,7 @@ def identity_record(*, user: Any, data: dict[str, Any]) -> Identity:
     return identity
 
 
-def identity_of(user: Any) -> Identity | None:
+def identity_of(user: User | None) -> Identity | None:
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     return Identity.objects.filter(user=user).first()

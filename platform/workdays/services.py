@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -14,6 +14,9 @@ from audit.services import audit_record
 from tenants.context import on_commit_in_schema
 from workdays.calendar import WorkCalendar, forget_agency_calendar
 from workdays.models import CalendarOverride
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 EARLIEST = dt.date(2000, 1, 1)
 YEARS_AHEAD = 5
@@ -32,7 +35,7 @@ def latest_override_date() -> dt.date:
 
 
 def calendar_override_set(
-    *, date: dt.date, is_working_day: bool, reason: str, actor: Any = None
+    *, date: dt.date, is_working_day: bool, reason: str, actor: User | None = None
 ) -> CalendarOverride:
     """Declare ``date`` a make-up working day or an extra day off for this agency."""
     reason = (reason or "").strip()
@@ -70,7 +73,7 @@ def calendar_override_set(
     return override
 
 
-def calendar_override_remove(*, date: dt.date, actor: Any = None) -> None:
+def calendar_override_remove(*, date: dt.date, actor: User | None = None) -> None:
     with transaction.atomic():
         deleted, _rows = CalendarOverride.objects.filter(date=date).delete()
         if not deleted:

@@ -10,7 +10,7 @@ import pytest
 
 from audit.labels import DOCUMENT_VIEWED
 from desk.tests.conftest import SHOP_FORM, staff_of
-from dossiers.services import Applicant, dossier_submit
+from lifecycle.submit import Applicant, dossier_submit
 from procedures.models import AgencyProcedure
 from tenants.context import agency_context
 from tests.browser.test_desk_journey import HOST, signed_in

@@ -10,10 +10,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from desk.models import Refusal
 from desk.tests.conftest import SHOP_FORM, staff_of
-from dossiers.models import Dossier, DossierStatus
-from dossiers.services import Applicant, dossier_submit
+from dossiers.models import Dossier, DossierStatus, Refusal
+from lifecycle.submit import Applicant, dossier_submit
 from procedures.models import AgencyProcedure
 from tenants.context import agency_context
 from tests.browser.test_desk_journey import HOST, signed_in

@@ -117,7 +117,7 @@ def _submit_real(agency: Any, count: int) -> None:
     """Dossiers through the real service (files, events, ledger, rollups)."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from dossiers.services import Applicant, dossier_submit
+    from lifecycle.submit import Applicant, dossier_submit
     from procedures.models import AgencyProcedure
 
     shop = AgencyProcedure.objects.get(code="S-KD-001")

@@ -299,7 +299,7 @@ def submission_overhead(
 
     from catalog.data import SAMPLE_CATALOG
     from catalog.services import catalog_import
-    from dossiers.services import Applicant, dossier_submit
+    from lifecycle.submit import Applicant, dossier_submit
     from procedures.models import AgencyProcedure
     from procedures.services import procedures_adopt_for_kind
     from tenants.context import agency_context

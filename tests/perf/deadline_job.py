@@ -42,8 +42,7 @@ def _seed_first(agency: Agency) -> None:
     from accounts.models import User
     from catalog.data import SAMPLE_CATALOG
     from catalog.services import catalog_import
-    from desk.models import DossierProcess
-    from dossiers.models import Dossier, DossierStatus
+    from dossiers.models import Dossier, DossierProcess, DossierStatus
     from procedures.models import AgencyProcedure
     from procedures.services import procedures_adopt_for_kind
     from tenants.context import agency_context

@@ -19,7 +19,7 @@ from tests.perf.common import (
 def run() -> None:
     setup_django("ledger_overhead")
     prepare_database()
-    import dossiers.lifecycle.effects as lifecycle_effects  # where the lifecycle calls it
+    import lifecycle.effects as lifecycle_effects  # where the lifecycle calls it
 
     with_ledger, without = submission_overhead(lifecycle_effects, "usage_record")
     detail(

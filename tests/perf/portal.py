@@ -50,7 +50,7 @@ def _seed() -> tuple[str, str]:
     from accounts.models import User
     from catalog.data import SAMPLE_CATALOG
     from catalog.services import catalog_import
-    from dossiers.services import Applicant, dossier_submit
+    from lifecycle.submit import Applicant, dossier_submit
     from procedures.models import AgencyProcedure
     from procedures.services import procedures_adopt_for_kind
     from tenants.context import agency_context
@@ -82,7 +82,7 @@ def _seed_many(citizen_email: str) -> tuple[list[tuple[str, str]], list[tuple[st
     """``AGENCIES`` more communes, each with the catalog adopted and one dossier:
     (host, procedure page) and (host, tracking lookup) pairs, distinct objects each."""
     from accounts.models import User
-    from dossiers.services import Applicant, dossier_submit
+    from lifecycle.submit import Applicant, dossier_submit
     from procedures.models import AgencyProcedure
     from procedures.services import procedures_adopt_for_kind
     from tenants.context import agency_context

@@ -40,8 +40,14 @@ def _seed(agency: Any, prefix: str) -> None:
     from django.conf import settings
     from django.utils import timezone
 
-    from desk.models import DossierProcess, HandOver
-    from dossiers.models import Dossier, DossierDocument, DossierEvent, DossierStatus
+    from dossiers.models import (
+        Dossier,
+        DossierDocument,
+        DossierEvent,
+        DossierProcess,
+        DossierStatus,
+        HandOver,
+    )
     from procedures.models import AgencyProcedure
     from procedures.services import procedures_adopt_for_kind
     from tenants.context import agency_context

@@ -151,7 +151,7 @@ def _dashboards() -> None:
 
 
 def _upkeep() -> None:
-    import dossiers.lifecycle.effects as lifecycle_effects  # where the lifecycle calls it
+    import lifecycle.effects as lifecycle_effects  # where the lifecycle calls it
 
     with_rollup, without = submission_overhead(lifecycle_effects, "stats_dossier_received")
     detail(

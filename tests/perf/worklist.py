@@ -49,8 +49,7 @@ def _seed() -> tuple[Any, Any]:
     from accounts.services import membership_grant
     from catalog.data import SAMPLE_CATALOG
     from catalog.services import catalog_import
-    from desk.models import DossierProcess
-    from dossiers.models import Channel, Dossier, DossierStatus
+    from dossiers.models import Channel, Dossier, DossierProcess, DossierStatus
     from procedures.models import AgencyProcedure
     from procedures.services import procedures_adopt_for_kind
     from tenants.context import agency_context

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from catalog.data import SAMPLE_CATALOG
 from catalog.services import catalog_import
-from dossiers.services import Applicant, dossier_submit
+from lifecycle.submit import Applicant, dossier_submit
 from procedures import services
 from procedures.models import AgencyProcedure
 from tenants.context import agency_context

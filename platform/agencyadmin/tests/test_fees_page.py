@@ -15,9 +15,9 @@ from django.test import Client
 
 from audit.models import AuditEntry
 from billing.vietqr import vietqr_parse
-from dossiers.fees import fee_settings, fee_statement_import, fee_transfer_reference
 from dossiers.models import Dossier, DossierEvent, FeeLineStatus, FeeReconciliationLine
-from dossiers.services import Applicant, dossier_submit
+from lifecycle.fees import fee_settings, fee_statement_import, fee_transfer_reference
+from lifecycle.submit import Applicant, dossier_submit
 from procedures.models import AgencyProcedure
 from tenants.context import agency_context
 from tests.fakes.bank import FakeBank
@@ -80,7 +80,7 @@ def test_the_admin_chooses_channels_and_the_citizen_sees_only_those(
     svg_payload = re.search(r"<strong class=\"vietqr-memo\">([^<]+)</strong>", page)
     assert svg_payload and svg_payload.group(1).startswith(reference)
     with agency_context(commune):
-        from dossiers.fees import fee_transfer_qr
+        from lifecycle.fees import fee_transfer_qr
 
         qr = fee_transfer_qr(dossier=dossier)
     assert qr is not None
@@ -192,7 +192,7 @@ def test_another_agencys_statement_cannot_pay_this_agencys_fee(
 
 
 def test_the_bank_fields_are_validated_by_the_service(commune: Any) -> None:
-    from dossiers.fees import fee_settings_update
+    from lifecycle.fees import fee_settings_update
 
     with agency_context(commune), pytest.raises(ValidationError) as refused:
         fee_settings_update(channels=[], bank_bin="123456", bank_account="", bank_account_name="")

@@ -19,7 +19,7 @@ from audit.labels import DOCUMENT_VIEWED, VIEWED
 from audit.models import AuditEntry
 from audit.services import audit_record
 from dossiers.models import Dossier
-from dossiers.services import Applicant, dossier_submit
+from lifecycle.submit import Applicant, dossier_submit
 from procedures.models import AgencyProcedure
 from tenants.context import agency_context
 from tenants.models import Agency

@@ -268,7 +268,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Yesterday's reconciliation files of the national payment platform (citizens' fees).
     "dossiers-fee-national-reconcile": {
-        "task": "dossiers.tasks.fee_national_reconcile_daily",
+        "task": "lifecycle.tasks.fee_national_reconcile_daily",
         "schedule": crontab(hour=6, minute=20),
     },
     # Webhook events whose processing was lost or failed.
@@ -392,6 +392,11 @@ ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_MAIL_SENDER = "notifications.services.account_mail_send"
 # What core.inputs answers an API request it refuses (a NUL, unreadable data): the API's shape.
 INPUT_JSON_REFUSAL = "api.errors.input_refusal"
+# Modules above billing that handle some Stripe webhook events (billing.webhooks.handles):
+# a citizen's dossier fee paid through Stripe Checkout is confirmed by the dossier lifecycle.
+BILLING_WEBHOOK_HANDLERS = ("lifecycle.fees",)
+# Called by the notifications outbox after a message went out: a signed Form 04 becomes sent.
+NOTIFICATIONS_ON_SENT = ("lifecycle.extend.apology_mark_sent",)
 # Failed sign-ins, passwords and second-factor codes alike (allauth counts both as this
 # action): 10 a minute per client, 5 in 5 minutes per account. Counted once for the whole
 # platform, not per host (config.cache.make_key, accounts.adapter).

@@ -15,7 +15,7 @@ import pytest
 from accounts.models import User
 from accounts.services import membership_grant
 from dossiers.models import Dossier
-from dossiers.services import Applicant, dossier_submit
+from lifecycle.submit import Applicant, dossier_submit
 from procedures.models import AgencyProcedure
 from tenants.models import Agency
 from tests.files import pdf

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from accounts.services import membership_grant
-from desk.models import StepAssignment
+from dossiers.models import StepAssignment
 from procedures.models import AgencyProcedure
 from tenants.context import agency_context
 from tests.fixtures.mfa import mfa_login

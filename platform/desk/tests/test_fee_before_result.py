@@ -7,8 +7,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 
 from desk import services
-from desk.models import ReturnMethod
-from dossiers.models import Dossier, DossierStatus
+from dossiers.models import Dossier, DossierStatus, ReturnMethod
 from procedures.models import AgencyProcedure
 from tenants.context import agency_context
 from tests.files import pdf

@@ -10,9 +10,8 @@ from django.core.exceptions import ValidationError
 
 from billing.models import Metric, UsageEvent
 from desk import services
-from desk.models import DossierProcess, HandOver, Refusal
-from dossiers.models import Channel, Dossier, DossierStatus
-from dossiers.services import Applicant
+from dossiers.models import Channel, Dossier, DossierProcess, DossierStatus, HandOver, Refusal
+from lifecycle.submit import Applicant
 from procedures.models import AgencyProcedure
 from tenants.context import agency_context
 from tests.files import pdf

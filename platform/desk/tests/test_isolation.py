@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from desk import selectors, services
-from desk.models import DossierProcess
+from dossiers.models import DossierProcess
 from procedures.services import procedures_adopt_for_kind
 from tenants.context import agency_context
 

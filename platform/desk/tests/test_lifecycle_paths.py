@@ -1,6 +1,6 @@
 """Every row of the lifecycle's table, driven through its public function.
 
-For each transition of ``dossiers.lifecycle.TRANSITIONS`` a household-business dossier is
+For each transition of ``lifecycle.TRANSITIONS`` a household-business dossier is
 brought to the row's status by the lifecycle's own functions, the row's action is done, and
 the lifecycle must report exactly that row as executed. The transfer rows are driven by the
 exchange's tests (``exchange/tests``) and the fee by ``dossiers/tests/test_fees.py``; the
@@ -16,10 +16,9 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from desk.models import DossierProcess
-from dossiers import lifecycle
-from dossiers.lifecycle.core import add_recorder
-from dossiers.models import Apology, Dossier, DossierStatus
+import lifecycle
+from dossiers.models import Apology, Dossier, DossierProcess, DossierStatus
+from lifecycle.core import add_recorder
 from tenants.context import agency_context
 from workdays.calendar import agency_calendar
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from desk.models import DossierProcess
-from dossiers.models import Dossier, DossierStatus
+from dossiers.models import Dossier, DossierProcess, DossierStatus
 from tenants.context import agency_context
 from tests.fixtures.mfa import mfa_login
 

@@ -9,8 +9,14 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from desk import services
-from desk.models import DossierProcess, SupplementRequest
-from dossiers.models import Dossier, DossierDocument, DossierEvent, DossierStatus
+from dossiers.models import (
+    Dossier,
+    DossierDocument,
+    DossierEvent,
+    DossierProcess,
+    DossierStatus,
+    SupplementRequest,
+)
 from tenants.context import agency_context
 from tests.files import exe, pdf
 

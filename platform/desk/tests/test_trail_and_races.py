@@ -11,9 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connections, transaction
 
 from desk import services
-from desk.models import DossierProcess, HandOver
-from dossiers.models import Dossier
-from dossiers.services import Applicant, dossier_submit
+from dossiers.models import Dossier, DossierProcess, HandOver
+from lifecycle.submit import Applicant, dossier_submit
 from procedures.models import AgencyProcedure
 from tenants.context import agency_context
 from tenants.db import connection

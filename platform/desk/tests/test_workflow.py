@@ -7,10 +7,14 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 
-from desk import engine, services
-from desk.models import (
+from desk import services
+from dossiers import engine
+from dossiers.models import (
     Decision,
+    Dossier,
+    DossierEvent,
     DossierProcess,
+    DossierStatus,
     HandOver,
     Outcome,
     ResultDocument,
@@ -18,7 +22,6 @@ from desk.models import (
     StepAssignment,
     StopNotice,
 )
-from dossiers.models import Dossier, DossierEvent, DossierStatus
 from procedures.models import AgencyProcedure
 from tenants.context import agency_context
 from tests.files import pdf

@@ -9,8 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from desk import selectors, services
-from desk.models import DossierProcess
-from dossiers.models import Dossier
+from dossiers.models import Dossier, DossierProcess
 from tenants.context import agency_context
 
 

@@ -15,12 +15,11 @@ from django.test import Client
 from django.utils import translation
 
 from desk import services
-from desk.models import HandOver, HandOverAction, ReturnMethod
 from desk.tests.conftest import staff, staff_of, submit_shop
 from docstore.models import StoredDocument
 from documents import verify
 from documents.models import IssuedDocument, IssuedKind
-from dossiers.models import Dossier
+from dossiers.models import Dossier, HandOver, HandOverAction, ReturnMethod
 from tenants.context import agency_context
 from tests.files import PDF, pdf
 from tests.fixtures.mfa import mfa_login

@@ -14,9 +14,9 @@ from django.test import Client
 
 from billing.models import BillingEvent, WebhookEvent, WebhookStatus
 from billing.webhooks import webhook_event_process
-from dossiers.fees import fee_checkout_start
 from dossiers.models import Dossier, DossierEvent, FeePayment, FeePaymentStatus
-from dossiers.services import Applicant, dossier_submit
+from lifecycle.fees import fee_checkout_start
+from lifecycle.submit import Applicant, dossier_submit
 from procedures.models import AgencyProcedure
 from tenants.context import agency_context
 from tests.fakes.stripe_server import FakeStripe

@@ -13,7 +13,7 @@ from catalog.services import catalog_import, content_hash, parse_catalog
 from catalog.spec import FormField, SpecError, parse_spec
 from dossiers.formdata import clean_value
 from dossiers.models import Dossier, DossierDraft
-from dossiers.services import Applicant, dossier_submit, draft_save
+from lifecycle.submit import Applicant, dossier_submit, draft_save
 from procedures import services as procedure_services
 from procedures.models import AgencyProcedure
 from tenants.context import agency_context

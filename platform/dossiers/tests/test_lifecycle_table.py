@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from dossiers.lifecycle import TRANSITIONS, transition
-from dossiers.lifecycle.document import PATH, render
-from dossiers.lifecycle.table import ACTIONS, allowed_sources, mermaid
 from dossiers.models import DossierStatus
+from lifecycle import TRANSITIONS, transition
+from lifecycle.document import PATH, render
+from lifecycle.table import ACTIONS, allowed_sources, mermaid
 
 
 def test_lifecycle_md_is_generated_from_the_table() -> None:
     assert PATH.read_text(encoding="utf-8") == render(), (
-        "LIFECYCLE.md is stale: write it again with dossiers.lifecycle.document.write()"
+        "LIFECYCLE.md is stale: write it again with lifecycle.document.write()"
     )
 
 

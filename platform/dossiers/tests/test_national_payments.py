@@ -16,7 +16,6 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 
 from billing.gateways.national_platform import sign, signature_valid
-from dossiers.fees import fee_national_reconcile, fee_national_reconcile_fetch
 from dossiers.models import (
     Dossier,
     DossierEvent,
@@ -26,7 +25,8 @@ from dossiers.models import (
     FeeReconciliationLine,
     FeeSettings,
 )
-from dossiers.services import Applicant, dossier_submit
+from lifecycle.fees import fee_national_reconcile, fee_national_reconcile_fetch
+from lifecycle.submit import Applicant, dossier_submit
 from procedures.models import AgencyProcedure
 from tenants.context import agency_context
 from tests.fakes.national_payment import FakeNationalPayment, Order
@@ -379,8 +379,8 @@ def test_the_daily_job_imports_each_offering_agencys_file_once(
     national_payment: FakeNationalPayment,
     make_agency: Any,
 ) -> None:
-    from dossiers.fees import fee_national_reconcile_for_each_agency
-    from dossiers.tasks import fee_national_reconcile_daily
+    from lifecycle.fees import fee_national_reconcile_for_each_agency
+    from lifecycle.tasks import fee_national_reconcile_daily
 
     make_agency("phuong-hoa-an", name="Phường Hòa An", code="HA")
     order_id = start(client, dossier, national_payment)
@@ -419,7 +419,7 @@ def test_the_command_imports_a_given_day_and_refuses_a_bad_date(
 def test_a_card_payment_is_not_offered_without_stripe_keys(
     commune: Any, dossier: Dossier, settings: Any
 ) -> None:
-    from dossiers.fees import fee_channels_offered
+    from lifecycle.fees import fee_channels_offered
 
     with agency_context(commune):
         FeeSettings.objects.filter(pk=1).update(channels=["dvcqg", "stripe"])

@@ -12,7 +12,7 @@ from django.core.files.storage import default_storage
 
 from billing.models import Metric, UsageEvent
 from dossiers.models import Dossier, DossierDocument, DossierEvent, DossierStatus
-from dossiers.services import Applicant, dossier_lookup, dossier_submit
+from lifecycle.submit import Applicant, dossier_lookup, dossier_submit
 from procedures.models import AgencyProcedure
 from procedures.services import procedure_unpublish
 from tenants.context import agency_context
@@ -239,7 +239,7 @@ def test_a_draft_becomes_a_dossier_and_its_files_move(
     commune, citizen, django_capture_on_commit_callbacks
 ) -> None:
     from dossiers.models import DossierDraft
-    from dossiers.services import draft_save
+    from lifecycle.submit import draft_save
 
     with agency_context(commune):
         birth = AgencyProcedure.objects.get(code="S-HT-001")

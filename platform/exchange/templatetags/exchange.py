@@ -7,9 +7,8 @@ from typing import Any
 
 from django import template
 
-from desk import engine
-from desk.models import DossierProcess
-from dossiers.models import Dossier, DossierStatus
+from dossiers import engine
+from dossiers.models import Dossier, DossierProcess, DossierStatus
 from exchange import selectors
 
 register = template.Library()

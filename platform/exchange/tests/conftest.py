@@ -13,7 +13,7 @@ import pytest
 from desk import services as desk
 from desk.tests.conftest import staff_of
 from dossiers.models import Dossier
-from dossiers.services import Applicant, dossier_submit
+from lifecycle.submit import Applicant, dossier_submit
 from procedures.models import AgencyProcedure
 from tenants.context import agency_context
 from tenants.models import Agency, AgencyKind

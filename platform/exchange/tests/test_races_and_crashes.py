@@ -10,10 +10,9 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 
 from core.failpoints import FailpointError
-from desk.models import DossierProcess, HandOver
 from desk.tests.conftest import staff_of
 from desk.tests.test_trail_and_races import race
-from dossiers.models import Dossier, DossierStatus
+from dossiers.models import Dossier, DossierProcess, DossierStatus, HandOver
 from exchange import services
 from exchange.models import Exchange, ExchangeEvent, ExchangeState
 from procedures.services import procedures_adopt_for_kind

@@ -10,8 +10,14 @@ from django.core.files.storage import default_storage
 
 from audit.models import AuditEntry
 from desk import services as desk
-from desk.models import DossierProcess, HandOver
-from dossiers.models import Dossier, DossierDocument, DossierEvent, DossierStatus
+from dossiers.models import (
+    Dossier,
+    DossierDocument,
+    DossierEvent,
+    DossierProcess,
+    DossierStatus,
+    HandOver,
+)
 from exchange import selectors, services
 from exchange.models import Direction, Exchange, ExchangeEvent, ExchangeState
 from tenants.context import agency_context

@@ -9,7 +9,7 @@ import pytest
 
 from desk.tests.conftest import SHOP_FORM, staff_of
 from dossiers.models import Dossier
-from dossiers.services import Applicant, dossier_submit
+from lifecycle.submit import Applicant, dossier_submit
 from procedures.models import AgencyProcedure
 from tenants.models import Agency
 from tests.files import pdf

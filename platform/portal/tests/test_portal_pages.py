@@ -153,7 +153,7 @@ def test_guessing_is_rate_limited_per_client(commune, citizen) -> None:
 
 @pytest.mark.django_db
 def test_successful_lookups_are_never_throttled(commune, citizen) -> None:
-    from dossiers.services import Applicant, dossier_submit
+    from lifecycle.submit import Applicant, dossier_submit
     from procedures.models import AgencyProcedure
 
     with agency_context(commune):

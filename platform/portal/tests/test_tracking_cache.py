@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from dossiers.models import DossierEvent, DossierStatus
-from dossiers.services import Applicant, dossier_submit
+from lifecycle.submit import Applicant, dossier_submit
 from procedures.models import AgencyProcedure
 from tenants.context import agency_context
 from tests.files import pdf

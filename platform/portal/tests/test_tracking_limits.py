@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from dossiers.services import Applicant, dossier_submit
+from lifecycle.submit import Applicant, dossier_submit
 from procedures.models import AgencyProcedure
 from tenants.context import agency_context
 from tests.files import pdf

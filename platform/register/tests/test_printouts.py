@@ -62,7 +62,7 @@ def test_staff_print_the_forms_of_a_dossier(commune, staff, submit_shop, citizen
 @pytest.mark.django_db
 @pytest.mark.usefixtures("english")
 def test_a_refusal_at_reception_prints_without_a_dossier(commune, staff) -> None:
-    from dossiers.services import Applicant
+    from lifecycle.submit import Applicant
     from procedures.models import AgencyProcedure
 
     with agency_context(commune):

@@ -10,10 +10,9 @@ from typing import Any
 import pytest
 
 from desk import services as desk
-from desk.models import ReturnMethod
 from desk.tests.conftest import SHOP_FORM, staff_of
-from dossiers.models import Dossier
-from dossiers.services import Applicant, dossier_submit
+from dossiers.models import Dossier, ReturnMethod
+from lifecycle.submit import Applicant, dossier_submit
 from procedures.models import AgencyProcedure
 from procedures.services import procedures_adopt_for_kind
 from results.services import rating_submit

@@ -12,9 +12,8 @@ from django.utils import timezone
 
 from accounts.models import Membership
 from desk import services as desk
-from desk.models import HandOver
-from dossiers.models import Dossier, DossierDocument, DossierStatus
-from dossiers.services import dossier_lookup
+from dossiers.models import Dossier, DossierDocument, DossierStatus, HandOver
+from lifecycle.submit import dossier_lookup
 from procedures.models import AgencyProcedure, ProcedureVersion
 from reorg import services
 from reorg.models import Merge, MergeStatus

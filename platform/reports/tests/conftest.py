@@ -12,7 +12,7 @@ import pytest
 
 from desk.tests.conftest import SHOP_FORM, staff_of
 from dossiers.models import Dossier
-from dossiers.services import Applicant, dossier_submit
+from lifecycle.submit import Applicant, dossier_submit
 from procedures.models import AgencyProcedure
 from procedures.services import procedures_adopt_for_kind
 from tenants.context import agency_context

@@ -14,10 +14,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from desk import services as desk
-from desk.models import ReturnMethod
-from dossiers.fees import fee_payment_confirm
-from dossiers.models import Dossier, FeePayment
-from dossiers.services import Applicant
+from dossiers.models import Dossier, FeePayment, ReturnMethod
+from lifecycle.fees import fee_payment_confirm
+from lifecycle.submit import Applicant
 from procedures.models import AgencyProcedure
 from reports import selectors
 from reports.models import DailyAgencyStat, MonthlyAgencyStat

@@ -3,18 +3,21 @@ about results, the rating and withdrawal (without changing the portal's view).""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import template
 
 from dossiers.models import DossierStatus
 from results.services import rating_of, results_for_applicant
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 register = template.Library()
 
 
 @register.simple_tag
-def dossier_results(dossier: Any, user: Any) -> dict[str, Any]:
+def dossier_results(dossier: Any, user: User) -> dict[str, Any]:
     own = dossier.applicant_id is not None and dossier.applicant_id == getattr(user, "pk", None)
     if not own:
         return {"own": False}

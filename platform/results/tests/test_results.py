@@ -8,9 +8,8 @@ import pytest
 from django.test import Client
 
 from desk import services
-from desk.models import ReturnMethod
 from docstore.models import StoredDocument
-from dossiers.models import Dossier, DossierStatus
+from dossiers.models import Dossier, DossierStatus, ReturnMethod
 from procedures.services import procedures_adopt_for_kind
 from results.models import Rating
 from tenants.context import agency_context

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from desk.tests.conftest import SHOP_FORM
-from dossiers.services import Applicant, dossier_submit
+from lifecycle.submit import Applicant, dossier_submit
 from procedures.models import AgencyProcedure
 from tenants.context import agency_context
 from tests.files import png

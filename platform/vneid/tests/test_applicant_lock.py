@@ -83,7 +83,7 @@ def test_identity_details_are_shown_locked_and_posted_changes_are_ignored(commun
 def test_the_service_refuses_other_details_than_the_identity(commune, citizen) -> None:
     from django.core.exceptions import ValidationError
 
-    from dossiers.services import Applicant, dossier_check
+    from lifecycle.submit import Applicant, dossier_check
 
     _identity(citizen)
     with agency_context(commune):

@@ -1,5 +1,9 @@
 """The workflow state of dossiers and the forms the desk issues. Agency schema.
 
+These models belonged to the desk app until the lifecycle got its own home; they moved here
+(Django state only: the tables keep their ``desk_`` names, rows, indexes and the hand-over
+trigger) so that the lifecycle, which writes them, sits below the desk that shows them.
+
 ``DossierProcess`` is where a dossier stands in its pinned procedure version's
 internal process (step, assignee, step due date, the paused clock).
 ``HandOver`` is the processing-control trail (Form 06): append-only, enforced
@@ -68,6 +72,7 @@ class DossierProcess(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        db_table = "desk_dossierprocess"  # kept from the desk app
         verbose_name = _("dossier process")
         verbose_name_plural = _("dossier processes")
         indexes = [
@@ -109,6 +114,7 @@ class StepAssignment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        db_table = "desk_stepassignment"  # kept from the desk app
         verbose_name = _("step assignment")
         verbose_name_plural = _("step assignments")
         constraints = [
@@ -172,6 +178,7 @@ class HandOver(models.Model):
     objects = HandOverQuerySet.as_manager()
 
     class Meta:
+        db_table = "desk_handover"  # kept from the desk app
         verbose_name = _("hand-over")
         verbose_name_plural = _("hand-overs")
         ordering = ["at", "id"]
@@ -206,6 +213,7 @@ class SupplementRequest(models.Model):
     paused_working_days = models.PositiveIntegerField(default=0)
 
     class Meta:
+        db_table = "desk_supplementrequest"  # kept from the desk app
         verbose_name = _("supplement request")
         verbose_name_plural = _("supplement requests")
 
@@ -235,6 +243,7 @@ class Refusal(models.Model):
     refused_by = public_user_fk(verbose_name=_("refused by"))
 
     class Meta:
+        db_table = "desk_refusal"  # kept from the desk app
         verbose_name = _("refusal")
         verbose_name_plural = _("refusals")
         ordering = ["-refused_at", "-id"]
@@ -254,6 +263,7 @@ class StopNotice(models.Model):
     stopped_by = public_user_fk(verbose_name=_("stopped by"))
 
     class Meta:
+        db_table = "desk_stopnotice"  # kept from the desk app
         verbose_name = _("stop notice")
         verbose_name_plural = _("stop notices")
 
@@ -284,6 +294,7 @@ class ResultDocument(models.Model):
     issued_by = public_user_fk(verbose_name=_("issued by"))
 
     class Meta:
+        db_table = "desk_resultdocument"  # kept from the desk app
         verbose_name = _("result document")
         verbose_name_plural = _("result documents")
         ordering = ["attached_at", "id"]

@@ -23,11 +23,10 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from catalog.spec import Step
-from desk import engine
-from desk.models import DossierProcess, HandOver, StepAssignment
-from dossiers.lifecycle import effects
-from dossiers.lifecycle.table import ANY, Transition, allowed_sources, transition
-from dossiers.models import Dossier, DossierEvent
+from dossiers import engine
+from dossiers.models import Dossier, DossierEvent, DossierProcess, HandOver, StepAssignment
+from lifecycle import effects
+from lifecycle.table import ANY, Transition, allowed_sources, transition
 from procedures.models import AgencyProcedure
 
 MAX_NOTE = 4000

@@ -1,6 +1,6 @@
 """Everything a lifecycle action causes outside the dossier, in one visible place.
 
-Called by the actions of ``dossiers.lifecycle`` inside their transaction (so a rolled-back
+Called by the actions of ``lifecycle`` inside their transaction (so a rolled-back
 action leaves none of these behind), never by signals:
 
 - the national-portal outbox: one row per event that changes (or restates) a status;
@@ -17,7 +17,7 @@ action leaves none of these behind), never by signals:
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from audit.services import audit_record
 from billing.models import Metric as UsageMetric
@@ -25,12 +25,15 @@ from billing.services import usage_record
 from documents import services as documents
 from documents.models import IssuedDocument
 from documents.signing import Signer
-from dossiers.lifecycle.table import Transition
 from dossiers.models import Channel, Dossier, DossierEvent
+from lifecycle.table import Transition
 from nationalsync.services import sync_enqueue
 from notifications.services import notify_applicant
 from reports.services import stats_dossier_event, stats_dossier_received, stats_dossier_resolved
 from tenants.models import Agency
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 ONLINE_CHANNELS = (Channel.ONLINE, Channel.NATIONAL_PORTAL)
 
@@ -86,12 +89,12 @@ def applicant_notified(*, dossier: Dossier, key: str, **context: Any) -> None:
     notify_applicant(dossier=dossier, key=key, **context)
 
 
-def audited(*, action: str, actor: Any, target: str, **details: Any) -> None:
+def audited(*, action: str, actor: User, target: str, **details: Any) -> None:
     """A line of the agency's audit trail."""
     audit_record(action=action, actor=actor, target=target, **details)
 
 
-def _signature(user: Any, signer: Signer | None) -> documents.Signature:
+def _signature(user: User, signer: Signer | None) -> documents.Signature:
     """The person's signature: the given signer, or their own certificate in this agency."""
     if signer is not None:
         return documents.Signature(signer, documents.PERSON_FIELD, user)
@@ -99,7 +102,7 @@ def _signature(user: Any, signer: Signer | None) -> documents.Signature:
 
 
 def result_signed(
-    *, agency: Agency, result: Any, actor: Any, signer: Signer | None, written: list[str]
+    *, agency: Agency, result: Any, actor: User, signer: Signer | None, written: list[str]
 ) -> IssuedDocument:
     """A leader signed the result (SigningError: no certificate, or the signature failed)."""
     issued = documents.result_issue(
@@ -117,7 +120,7 @@ def results_issued(*, agency: Agency, results: Any, written: list[str]) -> None:
 
 
 def apology_issued(
-    *, agency: Agency, dossier: Dossier, actor: Any, signer: Signer | None, written: list[str]
+    *, agency: Agency, dossier: Dossier, actor: User, signer: Signer | None, written: list[str]
 ) -> IssuedDocument:
     """Form 04 signed: the leader's own certificate when they have one (or the signer given),
     then the agency's seal."""

@@ -4,7 +4,7 @@ Steps come from the dossier's pinned procedure version (data, not code). The
 *decision step* is the last leader step (else the last officer step, else the
 last step): forwarding stops there and the dossier is approved or rejected.
 Steps after it hand the result back; a procedure without one gets a return
-step for the desk. The lifecycle (``dossiers.lifecycle``) opens a dossier's process when
+step for the desk. The lifecycle (``lifecycle``) opens a dossier's process when
 it receives it, so every dossier has its process from the first moment.
 """
 
@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Membership, Role
 from catalog.spec import Step
-from desk.models import DossierProcess, Outcome, StepAssignment
-from dossiers.models import Dossier, DossierStatus
+from dossiers.models import Dossier, DossierProcess, DossierStatus, Outcome, StepAssignment
 from tenants.db import connection
 from workdays.calendar import WorkCalendar, agency_calendar
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 DEFAULT_STEPS = (
     Step(name="Tiếp nhận", role=Role.RECEPTIONIST, days=0),
@@ -92,7 +94,7 @@ def enter_step(
 # -- Who may act ---------------------------------------------------------------------------
 
 
-def roles_of(user: Any) -> frozenset[str]:
+def roles_of(user: User | None) -> frozenset[str]:
     """The user's active roles in the agency whose schema is active."""
     agency = connection.tenant
     if user is None or not getattr(user, "pk", None) or getattr(agency, "pk", None) is None:
@@ -105,7 +107,7 @@ def roles_of(user: Any) -> frozenset[str]:
     return frozenset(membership.roles) if membership is not None else frozenset()
 
 
-def may_take_step(user: Any, *, procedure_id: int, position: int, role: str) -> bool:
+def may_take_step(user: User, *, procedure_id: int, position: int, role: str) -> bool:
     """Holds the step's role and, if officers are assigned to the step, is one of them."""
     if role not in roles_of(user):
         return False

@@ -1,6 +1,6 @@
 """A dossier comes into being (``receive``), and its fee is paid (``pay_fee``).
 
-``dossiers.services.dossier_submit`` checks a submission and then calls
+``lifecycle.submit.dossier_submit`` checks a submission and then calls
 :func:`dossier_receive`, which writes the dossier, its documents, its first history event,
 its process at the first step with the trail's first line, and the effects (statistics,
 usage ledger, receipt, national-portal outbox), in the caller's transaction.
@@ -14,14 +14,20 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.failpoints import failpoint
-from desk import engine
-from desk.models import DossierProcess, HandOver, HandOverAction
-from dossiers import codes
-from dossiers.lifecycle import effects
-from dossiers.lifecycle.core import public_event, record_new
-from dossiers.lifecycle.table import transition
-from dossiers.models import Dossier, DossierDocument, DossierStatus, DraftDocument
+from dossiers import codes, engine
+from dossiers.models import (
+    Dossier,
+    DossierDocument,
+    DossierProcess,
+    DossierStatus,
+    DraftDocument,
+    HandOver,
+    HandOverAction,
+)
 from dossiers.submission import Applicant, CheckedSubmission, documents_store
+from lifecycle import effects
+from lifecycle.core import public_event, record_new
+from lifecycle.table import transition
 from tenants.models import Agency
 from workdays.calendar import agency_calendar
 

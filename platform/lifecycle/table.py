@@ -1,6 +1,6 @@
 """The dossier lifecycle as data: which action may move a dossier from which status to which.
 
-Every public function of ``dossiers.lifecycle`` looks its move up here
+Every public function of ``lifecycle`` looks its move up here
 (:func:`transition`) before it writes anything; a move that is not a row of
 ``TRANSITIONS`` is refused with the ``status`` code. ``LIFECYCLE.md`` beside the app is
 generated from this table (:func:`mermaid`), and a test keeps the two equal.

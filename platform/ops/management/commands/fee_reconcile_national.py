@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from dossiers.fees import fee_national_reconcile_for_each_agency, national_platform_configured
+from lifecycle.fees import fee_national_reconcile_for_each_agency, national_platform_configured
 
 
 def _day(value: str) -> dt.date:

@@ -17,9 +17,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
-from desk import engine
-from desk.models import (
+from documents.models import IssuedDocument
+from documents.signing import Signer, SigningError
+from dossiers import engine
+from dossiers.files import CheckedFile, check_file, files_delete
+from dossiers.models import (
+    Channel,
     Decision,
+    Dossier,
+    DossierStatus,
     HandOver,
     HandOverAction,
     Refusal,
@@ -28,11 +34,9 @@ from desk.models import (
     StopNotice,
     SupplementRequest,
 )
-from documents.models import IssuedDocument
-from documents.signing import Signer, SigningError
-from dossiers.files import CheckedFile, check_file, files_delete
-from dossiers.lifecycle import effects
-from dossiers.lifecycle.core import (
+from dossiers.submission import Applicant, documents_store
+from lifecycle import effects
+from lifecycle.core import (
     LockedDossier,
     announce,
     clean_lines,
@@ -50,8 +54,6 @@ from dossiers.lifecycle.core import (
     save,
     trail,
 )
-from dossiers.models import Channel, Dossier, DossierStatus
-from dossiers.submission import Applicant, documents_store
 from procedures.models import AgencyProcedure
 from reports.models import Metric
 from tenants.db import connection

@@ -2,7 +2,7 @@
 
 ``dossier_submit`` is the one way a dossier comes into being (online, API,
 national portal, desk). It validates everything first and then has the lifecycle
-(``dossiers.lifecycle.dossier_receive``) write the dossier, its documents, its first
+(``lifecycle.dossier_receive``) write the dossier, its documents, its first
 history event and its effects in one transaction: all or nothing. Files written before
 a failed commit are removed.
 """
@@ -41,6 +41,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from accounts.validators import validate_personal_id, validate_phone
 from billing.selectors import agency_billing_restricted
 from core.failpoints import failpoint
@@ -49,7 +50,6 @@ from docstore.services import stored_document_for, stored_document_read
 from dossiers import codes
 from dossiers.files import ALLOWED_TYPES, CheckedFile, check_file, check_total, files_delete
 from dossiers.formdata import check_draft_answers, clean_form_data, too_long
-from dossiers.lifecycle.intake import dossier_receive
 from dossiers.models import (
     Channel,
     Dossier,
@@ -62,6 +62,7 @@ from dossiers.submission import (
     SubmitResult,
     documents_store,
 )
+from lifecycle.intake import dossier_receive
 from procedures.models import AgencyProcedure, ProcedureVersion
 from tenants.context import on_commit_in_schema
 from tenants.models import Agency, AgencyStatus
@@ -359,7 +360,7 @@ def dossier_submit(
 
 def draft_save(
     *,
-    user: Any,
+    user: User,
     procedure: AgencyProcedure,
     form_data: Mapping[str, Any],
     applicant_data: Mapping[str, Any] | None = None,
@@ -499,7 +500,7 @@ def draft_save(
 
 
 def _store_documents_check(
-    user: Any,
+    user: User,
     components: Sequence[Any],
     wanted: Mapping[int, Sequence[Any]],
     existing: Sequence[DraftDocument],
@@ -576,7 +577,7 @@ def _draft_applicant_data(data: Mapping[str, Any], errors: dict[str, list[str]])
     return kept
 
 
-def draft_for_user(*, draft_id: Any, user: Any) -> DossierDraft:
+def draft_for_user(*, draft_id: Any, user: User) -> DossierDraft:
     """The user's own, unexpired draft; a clear error otherwise."""
     draft = (
         DossierDraft.objects.filter(pk=draft_id, applicant_id=user.pk)
@@ -618,7 +619,7 @@ def dossier_lookup(*, code: str, secret: str) -> Dossier | None:
     """The dossier whose code *and* lookup secret match, else None (no hint which was wrong)."""
     code = code.strip().upper()
     dossier = Dossier.objects.filter(code=code).select_related("procedure").first()
-    if dossier is None:  # a code from before a merge (dossiers.lifecycle.move)
+    if dossier is None:  # a code from before a merge (lifecycle.move)
         dossier = Dossier.objects.filter(aliases__code=code).select_related("procedure").first()
     given = codes.normalise_secret(secret)
     expected = dossier.lookup_secret if dossier is not None else "X" * codes.SECRET_LENGTH

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -22,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from billing import webhooks
 from billing.gateways import GatewayError, gateway_get
 from billing.gateways.national_platform import (
     CODE as NATIONAL,
@@ -35,11 +37,10 @@ from billing.gateways.national_platform import (
     order_agency,
     reconciliation_parse,
 )
-from billing.models import Gateway
+from billing.models import BillingEvent, Gateway, WebhookEvent, WebhookStatus
 from billing.reconciliation import fold
 from billing.statements import StatementFileError, statement_parse
 from billing.vietqr import NAPAS_BANKS, VietQRError, ascii_text, qr_svg, vietqr_payload
-from dossiers.lifecycle import dossier_fee_paid
 from dossiers.models import (
     Dossier,
     FeeChannel,
@@ -50,7 +51,13 @@ from dossiers.models import (
     FeeReconciliationLine,
     FeeSettings,
 )
+from lifecycle import dossier_fee_paid
+from tenants.context import agency_context, for_each_agency
 from tenants.db import connection
+from tenants.models import Agency
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 # A Checkout Session lives 24 hours; an older pending one is replaced by a new one.
 SESSION_REUSE = dt.timedelta(hours=23)
@@ -82,7 +89,7 @@ def fee_settings_update(
     bank_bin: str,
     bank_account: str,
     bank_account_name: str,
-    actor: object = None,
+    actor: User | None = None,
 ) -> FeeSettings:
     """Save which channels the agency offers and its bank account (validated together)."""
     bank_bin, bank_account = bank_bin.strip(), bank_account.strip().replace(" ", "")
@@ -444,7 +451,7 @@ def _line(
 
 
 def fee_national_reconcile(
-    *, data: bytes, filename: str = "", actor: object = None
+    *, data: bytes, filename: str = "", actor: User | None = None
 ) -> FeeImportReport:
     """Import the national platform's daily reconciliation file of this agency.
 
@@ -560,7 +567,7 @@ def _national_row(row: ReconciliationRow, payment: FeePayment | None) -> tuple[s
 
 
 def fee_statement_import(
-    *, data: bytes, filename: str = "", actor: object = None
+    *, data: bytes, filename: str = "", actor: User | None = None
 ) -> FeeImportReport:
     """Import the agency's bank statement export (CSV/Excel): each credit whose memo carries a
     fee reference (``LP…``) of an unpaid dossier, for exactly its fee, marks that fee paid; any
@@ -635,7 +642,7 @@ def _transfer_outcome(amount: int, numbers: list[str], dossier: Dossier | None) 
     }
 
 
-def fee_line_dismiss(*, line: FeeReconciliationLine, note: str, actor: object = None) -> None:
+def fee_line_dismiss(*, line: FeeReconciliationLine, note: str, actor: User | None = None) -> None:
     """Staff set a queued line aside (refunded, settled by hand, …) with a note."""
     note = note.strip()
     if not note:
@@ -652,7 +659,7 @@ def fee_line_dismiss(*, line: FeeReconciliationLine, note: str, actor: object = 
         audit_record(action="fees.line_dismissed", actor=actor, target=locked.key, note=note[:500])
 
 
-def fee_national_reconcile_fetch(*, day: dt.date, actor: object = None) -> FeeImportReport:
+def fee_national_reconcile_fetch(*, day: dt.date, actor: User | None = None) -> FeeImportReport:
     """Fetch this agency's file of ``day`` from the platform and import it."""
     try:
         data = NationalPlatformGateway().reconciliation_fetch(
@@ -670,8 +677,6 @@ def fee_national_reconcile_for_each_agency(*, day: dt.date | None = None) -> dic
     its file of ``day`` (default: yesterday, Vietnam time). One agency's failure (the platform
     unreachable, a refused file) is reported for it and does not stop the others; running it
     twice applies nothing twice."""
-    from tenants.context import for_each_agency
-
     if not national_platform_configured():
         return {}
     day = day or (timezone.localdate(timezone.now(), VN) - dt.timedelta(days=1))
@@ -686,3 +691,35 @@ def fee_national_reconcile_for_each_agency(*, day: dt.date | None = None) -> dic
         return f"applied {report.applied}, queued {report.queued}, known {report.already_known}"
 
     return {schema: outcome for schema, outcome in for_each_agency(one).items()}
+
+
+# A citizen's fee paid through Stripe: billing stores and dispatches the webhook event
+# (settings.BILLING_WEBHOOK_HANDLERS names this module); confirming the payment is ours.
+@webhooks.handles("checkout.session.completed", "checkout.session.async_payment_succeeded")
+def fee_stripe_event(event: WebhookEvent) -> tuple[str, str]:
+    """A citizen paid a dossier's fee: confirmed in the agency's own schema."""
+    obj = webhooks.event_object(event)
+    metadata = obj.get("metadata") or {}
+    if obj.get("mode") != "payment" or not metadata.get("agency"):
+        return WebhookStatus.IGNORED, "not a fee payment"
+    if obj.get("payment_status") != "paid":
+        return WebhookStatus.PROCESSED, "not paid yet"
+    agency = Agency.objects.filter(schema_name=metadata["agency"]).first()
+    if agency is None:
+        return WebhookStatus.IGNORED, "unknown agency"
+    amount = int(obj.get("amount_total") or 0)
+    with agency_context(agency):
+        outcome = fee_payment_confirm(
+            remote_id=obj["id"], amount=amount, currency=str(obj.get("currency") or "")
+        )
+    if outcome == "unknown":
+        return WebhookStatus.IGNORED, f"no such fee payment in {agency.schema_name}"
+    if outcome == "flagged":
+        BillingEvent.objects.create(
+            event="fee_amount_mismatch",
+            detail={"gateway": Gateway.STRIPE, "event": event.event_id, "session": obj["id"],
+                    "agency": agency.schema_name, "amount": amount,
+                    "currency": obj.get("currency")},
+        )  # fmt: skip
+        return WebhookStatus.FLAGGED, "fee amount or currency does not match"
+    return WebhookStatus.PROCESSED, outcome

@@ -3,7 +3,7 @@
 A dossier is pinned to the ``ProcedureVersion`` it was submitted under; its
 documents are files in the agency's own storage; every status change is an
 append-only ``DossierEvent``. ``Apology`` is Form 04 (apology and new appointment), prepared
-by the daily deadline job (desk/deadlines.py) and signed by a leader (``dossiers.lifecycle``).
+by the daily deadline job (desk/deadlines.py) and signed by a leader (``lifecycle``).
 """
 
 from __future__ import annotations
@@ -15,6 +15,44 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.fields import public_user_fk
+
+# The dossier's processing records (moved from the desk app; see models/process.py).
+from dossiers.models.process import (
+    Decision as Decision,
+)
+from dossiers.models.process import (
+    DossierProcess as DossierProcess,
+)
+from dossiers.models.process import (
+    HandOver as HandOver,
+)
+from dossiers.models.process import (
+    HandOverAction as HandOverAction,
+)
+from dossiers.models.process import (
+    HandOverQuerySet as HandOverQuerySet,
+)
+from dossiers.models.process import (
+    Outcome as Outcome,
+)
+from dossiers.models.process import (
+    Refusal as Refusal,
+)
+from dossiers.models.process import (
+    ResultDocument as ResultDocument,
+)
+from dossiers.models.process import (
+    ReturnMethod as ReturnMethod,
+)
+from dossiers.models.process import (
+    StepAssignment as StepAssignment,
+)
+from dossiers.models.process import (
+    StopNotice as StopNotice,
+)
+from dossiers.models.process import (
+    SupplementRequest as SupplementRequest,
+)
 
 
 class Channel(models.TextChoices):
@@ -316,7 +354,7 @@ def default_fee_channels() -> list[str]:
 
 class FeeSettings(models.Model):
     """How the agency collects citizens' fees: the channels it offers and its own bank account
-    (the VietQR on fee pages pays into it). A singleton: always pk=1 (``dossiers.fees``)."""
+    (the VietQR on fee pages pays into it). A singleton: always pk=1 (``lifecycle.fees``)."""
 
     channels: models.JSONField[list[str]] = models.JSONField(
         _("payment channels offered"), default=default_fee_channels, blank=True
@@ -392,7 +430,7 @@ class FeeReconciliationLine(models.Model):
 class DossierAlias(models.Model):
     """A code a dossier was known by in another agency, before a merge brought it here.
 
-    Written by ``dossiers.lifecycle.move`` (agency merges); the public lookup falls back to it,
+    Written by ``lifecycle.move`` (agency merges); the public lookup falls back to it,
     so the code and secret on a receipt printed by the old agency still find the dossier.
     """
 

@@ -10,7 +10,7 @@ none of them writes a dossier's status itself.
 
 | action | function |
 | --- | --- |
-| receive | ``dossier_receive`` (through ``dossiers.services.dossier_submit``) |
+| receive | ``dossier_receive`` (through ``lifecycle.submit.dossier_submit``) |
 | refuse | ``dossier_refuse`` (and ``desk_refuse``: Form 03 without a dossier) |
 | claim, assign | ``dossier_claim``, ``dossier_assign`` |
 | forward, send_back | ``dossier_forward``, ``dossier_send_back`` |
@@ -25,10 +25,10 @@ none of them writes a dossier's status itself.
 | pay_fee | ``dossier_fee_paid`` |
 """
 
-from dossiers.lifecycle.core import LockedDossier, clean_text
-from dossiers.lifecycle.extend import apology_sign
-from dossiers.lifecycle.intake import dossier_fee_paid, dossier_receive
-from dossiers.lifecycle.processing import (
+from lifecycle.core import LockedDossier, clean_text
+from lifecycle.extend import apology_sign
+from lifecycle.intake import dossier_fee_paid, dossier_receive
+from lifecycle.processing import (
     desk_refuse,
     dossier_approve,
     dossier_assign,
@@ -46,8 +46,8 @@ from dossiers.lifecycle.processing import (
     supplement_receive,
     supplement_request,
 )
-from dossiers.lifecycle.table import TRANSITIONS, Transition, transition
-from dossiers.lifecycle.transfer import dossier_transfer_in, dossier_transfer_out, transfer_begin
+from lifecycle.table import TRANSITIONS, Transition, transition
+from lifecycle.transfer import dossier_transfer_in, dossier_transfer_out, transfer_begin
 
 __all__ = [
     "TRANSITIONS",

@@ -13,10 +13,10 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from catalog.spec import Step
-from desk import engine
-from desk.models import DossierProcess, HandOverAction
-from dossiers.lifecycle import effects
-from dossiers.lifecycle.core import (
+from dossiers import engine
+from dossiers.models import Dossier, DossierProcess, DossierStatus, HandOverAction
+from lifecycle import effects
+from lifecycle.core import (
     LockedDossier,
     announce,
     clean_text,
@@ -29,7 +29,6 @@ from dossiers.lifecycle.core import (
     save,
     trail,
 )
-from dossiers.models import Dossier, DossierStatus
 
 S = DossierStatus
 
