@@ -15,10 +15,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from desk import services
+from desk.models import ReturnMethod
 from desk.tests.conftest import staff, submit_shop
 from documents.models import IssuedDocument, IssuedKind
 from documents.tests.test_issuing import _client, _to_decision, services_form
-
 from dossiers.models import Dossier
 from tenants.context import agency_context
 from tests.pdftext import links
@@ -155,3 +155,21 @@ def test_an_unsigned_issued_document_still_resolves_and_says_so(
     page = visitor().get(f"/xac-thuc/{row.reference}/")
     assert page.status_code == 200 and _held_code(page) == "unsigned"
     assert "This document is genuine" not in page.text
+
+
+def test_a_result_returned_into_the_account_reaches_the_citizens_store(
+    commune, staff, submit_shop, citizen, signing_pki
+) -> None:
+    """Decree 45: the result goes to the citizen's document store when it is returned
+    electronically, not only once they download it from the dossier page."""
+    from docstore.models import StoredDocument
+
+    d = _signed_result(commune, staff, submit_shop, signing_pki)
+    assert not StoredDocument.objects.filter(owner=citizen).exists()
+    with agency_context(commune):
+        services.dossier_claim(dossier=d, actor=staff.receptionist)
+        services.result_return(dossier=d, actor=staff.receptionist, method=ReturnMethod.ELECTRONIC)
+        row = IssuedDocument.objects.get(dossier=d, kind=IssuedKind.RESULT)
+        number = d.results.get().number
+    entry = StoredDocument.objects.get(owner=citizen)
+    assert entry.sha256 == row.sha256 and entry.number == number
