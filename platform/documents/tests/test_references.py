@@ -173,3 +173,38 @@ def test_a_result_returned_into_the_account_reaches_the_citizens_store(
         number = d.results.get().number
     entry = StoredDocument.objects.get(owner=citizen)
     assert entry.sha256 == row.sha256 and entry.number == number
+
+
+def test_bad_copies_uploaded_on_a_reference_page_are_named_never_a_500(
+    commune, staff, submit_shop, signing_pki, settings
+) -> None:
+    """The reference page answers every bad upload as the plain page does (one changed byte,
+    not a PDF, empty, damaged, too large, no file), and never calls it this document."""
+    signing_pki.organisation(commune)
+    with agency_context(commune):
+        d = submit_shop()
+        services.dossier_claim(dossier=d, actor=staff.receptionist)
+        row = services_form(commune, d)
+        data = _bytes(row)
+    path = f"/xac-thuc/{row.reference}/"
+    at = data.find(b"MotCua Cloud")
+    assert at > 0
+    settings.VERIFICATION_MAX_BYTES = len(data) + 10
+    cases = [
+        (data[:at] + b"N" + data[at + 1 :], "changed", "changed after it was signed"),
+        (b"GIF89a\x01\x00 not a pdf at all", "not_pdf", "is not a PDF document"),
+        (b"", "empty", "The file is empty"),
+        (data[: len(data) // 3], "unreadable", "damaged and cannot be read"),
+        (data + b"\n" + b"0" * 20, "too_large", "can be verified here"),
+    ]
+    client = visitor()
+    for body, code, words in cases:
+        page = client.post(path, {"file": SimpleUploadedFile("x.pdf", body, "application/pdf")})
+        assert page.status_code == 400, (code, page.status_code)
+        found = re.search(r'class="panel verify-result[^"]*"[^>]*data-code="([a-z_]+)"', page.text)
+        assert found and found.group(1) == code and words in page.text, code
+        assert "exactly the document the agency issued" not in page.text
+    nothing = client.post(path, {})
+    assert nothing.status_code == 400 and "Choose the PDF file to verify." in nothing.text
+    # The page still names the document the reference stands for.
+    assert d.code in nothing.text
