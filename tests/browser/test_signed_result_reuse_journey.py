@@ -21,6 +21,7 @@ from dossiers.models import Dossier
 from tenants.context import agency_context
 from tests.browser.test_desk_journey import HOST, act, signed_in
 from tests.files import PDF, pdf
+from tests.fixtures.axe import axe_check
 from tests.pdftext import links
 
 pytestmark = pytest.mark.browser
@@ -86,6 +87,7 @@ def test_a_signed_result_is_downloaded_verified_by_upload_and_qr_and_reused(
     held = me.locator(".held-check")
     assert held.get_attribute("data-code") == "valid"
     assert "21/GCN-HKD" in me.locator(".held-document").inner_text()
+    axe_check(me, label="verification page of a reference")
     me.locator("input[name=file]").set_input_files(str(downloaded))
     me.locator("main form.verify-form button[type=submit]").click()
     me.locator(".verify-result[data-code=valid] .verify-same").wait_for()
