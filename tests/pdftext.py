@@ -113,3 +113,8 @@ def embedded_fonts(pdf: bytes) -> list[str]:
         if b"/FontFile2" in body
         for m in re.findall(rb"/FontName /(\S+)", body)
     ]
+
+
+def links(pdf: bytes) -> list[str]:
+    """The web addresses the PDF's link annotations open (ReportLab's ``linkURL``), in order."""
+    return [m.group(1).decode("latin-1") for m in re.finditer(rb"/URI \(([^)]*)\)", pdf)]

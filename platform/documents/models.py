@@ -4,7 +4,9 @@ The file lives in the agency's own storage (``dossiers/<yyyy>/<mm>/<dossier id>/
 under the agency's folder or bucket prefix, see ``tenants.storage``), the row in the agency's
 schema; the fingerprint and the signer are recorded beside it. ``ref`` says which version of
 the source the PDF shows (the result's id, the Form 06 trail's last hand-over, …): a new
-version of the source is a new document, an old one stays as it was issued.
+version of the source is a new document, an old one stays as it was issued. ``reference`` is the
+random public reference its QR code prints (``verification.references``): the verification
+page finds the document by it, in this agency only.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ class IssuedDocument(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=20, choices=IssuedKind.choices)
     ref = models.CharField(max_length=64, blank=True)
+    # The public reference printed in the QR code: /xac-thuc/<reference>/ (verification).
+    reference = models.CharField(_("reference"), max_length=20, unique=True)
     file = models.FileField(upload_to=issued_upload_to, max_length=300)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)

@@ -114,10 +114,12 @@ def para(text: str, style: str = "body") -> Paragraph:
 
 
 class QrCode(Flowable):
-    """A QR code drawn as vector squares (segno's matrix): sharp at any zoom or printer."""
+    """A QR code drawn as vector squares (segno's matrix): sharp at any zoom or printer. A web
+    address is also a link on screen (clicking the code opens it)."""
 
     def __init__(self, data: str, size: float = 30 * mm) -> None:
         super().__init__()
+        self.data = data
         self.qr = segno.make(data, error="m")
         self.size = size
         self.width = self.height = size
@@ -144,6 +146,8 @@ class QrCode(Flowable):
 
     def draw(self) -> None:
         self.drawing().drawOn(self.canv, 0, 0)
+        if self.data.startswith(("https://", "http://")):
+            self.canv.linkURL(self.data, (0, 0, self.size, self.size), relative=1, thickness=0)
 
 
 @dataclass

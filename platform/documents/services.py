@@ -8,7 +8,9 @@ result or a Form 04) comes from the lifecycle action that takes it, through the 
 :class:`~documents.signing.Signer` interface.
 
 An issued document is looked up by (dossier, kind, ref) first: the bytes issued once are the
-bytes served from then on.
+bytes served from then on. Each gets a random public reference when it is issued; its QR code
+opens the verification page of that reference on the agency's own portal
+(``/xac-thuc/<reference>/``, see :func:`verify_url` and ``documents.selectors``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
@@ -32,6 +35,8 @@ from documents.pdf import Sheet, sheet_pdf
 from dossiers.models import Dossier
 from tenants.db import connection
 from tenants.models import Agency
+from tenants.selectors import agency_primary_hostname
+from verification.references import reference_new, reference_path
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -80,6 +85,16 @@ def has_person_certificate(user: User) -> bool:
     return bool(user and user.pk) and keys.person_path(_schema(), int(user.pk)).exists()
 
 
+def verify_url(reference: str) -> str:
+    """What the QR code of a document issued under ``reference`` opens: the verification page
+    of that reference on the active agency's primary host ("" when the agency has none)."""
+    host = agency_primary_hostname(connection.tenant)
+    if not host:
+        return ""
+    base = str(settings.AGENCY_PORTAL_URL).format(host=host).rstrip("/")
+    return base + reference_path(reference)
+
+
 def issued_find(dossier: Dossier, kind: str, ref: str = "") -> IssuedDocument | None:
     return IssuedDocument.objects.filter(dossier=dossier, kind=kind, ref=ref).first()
 
@@ -120,7 +135,7 @@ def issue(
     dossier: Dossier,
     kind: str,
     ref: str = "",
-    build: Callable[[], bytes],
+    build: Callable[[str], bytes],
     signatures: Sequence[Signature] = (),
     reason: str = "",
     attachments: tuple[signing.Attachment, ...] = (),
@@ -128,13 +143,15 @@ def issue(
 ) -> IssuedDocument:
     """The document (dossier, kind, ref): the stored one, or laid out, signed and stored now.
 
-    ``written`` collects the stored file's name, for a caller whose transaction may still
-    roll back (the lifecycle deletes it then)."""
+    ``build`` lays it out given the address its verification QR code prints (the page of the
+    document's new reference). ``written`` collects the stored file's name, for a caller whose
+    transaction may still roll back (the lifecycle deletes it then)."""
     existing = issued_find(dossier, kind, ref)
     if existing is not None:
         return existing
-    data = _sign(build(), signatures, reason=reason, attachments=attachments)
-    row = IssuedDocument(dossier=dossier, kind=kind, ref=ref)
+    reference = reference_new()
+    data = _sign(build(verify_url(reference)), signatures, reason=reason, attachments=attachments)
+    row = IssuedDocument(dossier=dossier, kind=kind, ref=ref, reference=reference)
     _fill(row, data, signatures)
     try:
         with transaction.atomic():
@@ -197,9 +214,9 @@ def receipt_issue(*, agency: Agency, dossier: Dossier, tracking_url: str) -> Iss
     return issue(
         dossier=dossier,
         kind=IssuedKind.RECEIPT,
-        build=lambda: _render(
+        build=lambda url: _render(
             sheets.receipt_sheet(
-                agency=agency, dossier=dossier, tracking_url=tracking_url, verify_url=""
+                agency=agency, dossier=dossier, tracking_url=tracking_url, verify_url=url
             )
         ),
         signatures=[seal] if seal else [],
@@ -263,8 +280,8 @@ def form_issue(
         dossier=dossier,
         kind=kind,
         ref=ref,
-        build=lambda: _render(
-            sheets.form_sheet(agency=agency, dossier=dossier, form=form, verify_url="")
+        build=lambda url: _render(
+            sheets.form_sheet(agency=agency, dossier=dossier, form=form, verify_url=url)
         ),
         signatures=[s for s in (person, seal) if s is not None],
         reason=_("Form %(form)s") % {"form": form},
@@ -272,16 +289,15 @@ def form_issue(
     )
 
 
-def _result_build(agency: Agency, result: Any, signer_title: str) -> tuple[bytes, tuple[Any, ...]]:
+def _result_original(result: Any) -> tuple[bytes, tuple[signing.Attachment, ...]]:
+    """The file the officer attached, and the attachment it travels as (none for a picture,
+    which the sheet shows)."""
     with result.file.open("rb") as fh:
-        original = fh.read()
-    sheet = sheets.result_sheet(
-        agency=agency, result=result, original=original, verify_url="", signer_title=signer_title
-    )
+        original = bytes(fh.read())
     attachments: tuple[signing.Attachment, ...] = ()
     if not result.content_type.startswith("image/"):
         attachments = (signing.Attachment(result.original_name, original, result.content_type),)
-    return _render(sheet), attachments
+    return original, attachments
 
 
 def result_issue(
@@ -307,12 +323,16 @@ def result_issue(
     if not signatures:
         return None
     title = _("Leader") if person is not None else _("On behalf of the agency")
-    data, attachments = _result_build(agency, result, title)
+    original, attachments = _result_original(result)
     return issue(
         dossier=dossier,
         kind=IssuedKind.RESULT,
         ref=ref,
-        build=lambda: data,
+        build=lambda url: _render(
+            sheets.result_sheet(
+                agency=agency, result=result, original=original, verify_url=url, signer_title=title
+            )
+        ),
         signatures=signatures,
         reason=_("Result of the administrative procedure"),
         attachments=attachments,

@@ -11,7 +11,8 @@ action leaves none of these behind), never by signals:
 - the audit trail: refusals at the desk and signed apologies;
 - the issued documents (``documents.services``): the result signed by a leader, the result
   sealed by the agency when it is issued, Form 04 signed. Their files are listed in
-  ``written`` so the action deletes them when its transaction rolls back.
+  ``written`` so the action deletes them when its transaction rolls back;
+- the citizen's document store (``docstore``): a result returned into their account.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from audit.services import audit_record
 from billing.models import Metric as UsageMetric
 from billing.services import usage_record
+from docstore.services import stored_document_add_result
 from documents import services as documents
 from documents.models import IssuedDocument
 from documents.signing import Signer
@@ -117,6 +119,20 @@ def results_issued(*, agency: Agency, results: Any, written: list[str]) -> None:
     leader's signature when there is one)."""
     for result in results:
         documents.result_issue(agency=agency, result=result, written=written)
+
+
+def results_stored(*, agency: Agency, dossier: Dossier) -> None:
+    """The result was returned into the applicant's account: each issued result (the signed
+    PDF when there is one) goes to their document store, for reuse without a download."""
+    if dossier.applicant is None:
+        return
+    for result in dossier.results.filter(issued_at__isnull=False):
+        stored_document_add_result(
+            owner=dossier.applicant,
+            agency=agency,
+            result=result,
+            issued=documents.issued_result_for(dossier, result.pk),
+        )
 
 
 def apology_issued(

@@ -689,6 +689,8 @@ def result_return(
             note=clean_text(note) or label,
         )
         announce(ctx, actor, "returned", before, label)
+        if method == ReturnMethod.ELECTRONIC:
+            effects.results_stored(agency=connection.tenant, dossier=d)
 
 
 # -- Ending early --------------------------------------------------------------------------

@@ -7,6 +7,7 @@ document from their store) and read back after that.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db import models
@@ -40,3 +41,24 @@ class DocumentCheck(models.Model):
     @property
     def signers(self) -> str:
         return ", ".join(s.get("signer", "") for s in self.signatures if s.get("signer"))
+
+    @property
+    def signature_rows(self) -> list[dict[str, Any]]:
+        """The signatures with their times as datetimes (for the verification page)."""
+
+        def when(value: Any) -> dt.datetime | None:
+            try:
+                return dt.datetime.fromisoformat(str(value)) if value else None
+            except ValueError:
+                return None
+
+        return [
+            {
+                **s,
+                "signed_at": when(s.get("signed_at")),
+                "not_before": when(s.get("not_before")),
+                "not_after": when(s.get("not_after")),
+                "ok": s.get("code") == "valid",
+            }
+            for s in self.signatures
+        ]

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
 
+from django.conf import settings
 from django.urls import reverse
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -62,5 +63,6 @@ def held_document(reference: str) -> HeldDocument | None:
 
 
 def reference_path(reference: str) -> str:
-    """The path of the verification page of one reference, on the agency's own host."""
-    return reverse("verification-reference", args=[reference])
+    """The path of the verification page of one reference, on the agency's own host (the
+    agency portal's URLs, whichever host's request or task asks)."""
+    return reverse("verification-reference", args=[reference], urlconf=settings.ROOT_URLCONF)

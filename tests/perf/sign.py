@@ -41,7 +41,7 @@ def _result_pdf() -> bytes:
         facts=[("Số", "123/GCN-UBND"), ("Người nộp", "Nguyễn Thị Hồng Nhung")],
         blocks=["Hộ kinh doanh Tạp hoá Minh An được cấp giấy chứng nhận đăng ký. " * 60],
         signature=Signature(title="Chủ tịch", name="Lãnh Đạo Ứng"),
-        qr=[("https://xa-an-binh.localhost/xac-minh/x/", "Quét để xác minh")],
+        qr=[("https://xa-an-binh.localhost/xac-thuc/ABCDEFGHJKLMNPQRSTUV/", "Quét để xác thực")],
     )
     sheet_pdf(sheet, out, texts=sheets.texts())
     return out.getvalue()

@@ -370,6 +370,9 @@ SIGNING_TSA_URL = env.str("SIGNING_TSA_URL", default="")
 # 10 minutes (platform-wide).
 VERIFICATION_MAX_BYTES = env.int("VERIFICATION_MAX_BYTES", default=20 * 1024 * 1024)
 VERIFICATION_UPLOADS_PER_WINDOW = env.int("VERIFICATION_UPLOADS_PER_WINDOW", default=30)
+# The address of an agency's portal, from its primary host: the QR codes printed on issued
+# documents open <this>/xac-thuc/<reference>/ (issued where no request tells the host).
+AGENCY_PORTAL_URL = env.str("AGENCY_PORTAL_URL", default="https://{host}")
 
 # --- Auth and accounts ------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

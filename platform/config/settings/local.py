@@ -24,6 +24,8 @@ PLATFORM_BASE_DOMAIN = env.str("PLATFORM_BASE_DOMAIN", default="localhost")
 PLATFORM_PUBLIC_HOSTS = env.list("PLATFORM_PUBLIC_HOSTS", default=["localhost", "127.0.0.1"])
 # Development keys (python manage.py signing_dev_ca) under var/signing/, with this password.
 SIGNING_P12_PASSWORD = env.str("SIGNING_P12_PASSWORD", default="local-only-signing-password")
+# Portals run on the development server (python3 dev.py run: port 8000).
+AGENCY_PORTAL_URL = env.str("AGENCY_PORTAL_URL", default="http://{host}:8000")
 # Nothing is delivered: every e-mail and SMS is kept in the development inbox (ops.devinbox),
 # listed per agency at /dev/hop-thu/ on every host.
 DEV_INBOX_DIR = env.path("DEV_INBOX_DIR", default=str(BASE_DIR / "var" / "dev-inbox"))

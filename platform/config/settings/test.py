@@ -20,6 +20,7 @@ DEBUG = False
 SECRET_KEY = "test-only-not-a-secret-0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f"  # noqa: S105
 PLATFORM_BASE_DOMAIN = "localhost"
 PLATFORM_PUBLIC_HOSTS = ["localhost", "testserver", "127.0.0.1"]
+AGENCY_PORTAL_URL = "http://{host}"
 SIGNING_KEY_ROOT = BASE_DIR / "var" / "test-signing"
 SIGNING_P12_PASSWORD = "test-only-signing-key-password"  # noqa: S105
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

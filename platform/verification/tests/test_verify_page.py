@@ -90,6 +90,31 @@ def test_an_expired_certificate(pki: Any, plain_pdf: Any, tmp_path: Path) -> Non
     assert "had already expired when the document was signed" in page.text
 
 
+def test_a_certificate_expired_since_still_verifies_what_it_signed_while_valid(
+    pki: Any, plain_pdf: Any, tmp_path: Path
+) -> None:
+    """Signed (with a trusted timestamp) a moment before the certificate expired, checked
+    after: valid, because the certificate was valid then (issue 15, "valid then")."""
+    import time
+
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    keys.certificate_issue(
+        pki.ca,
+        tmp_path / "short.p12",
+        common_name="Sắp Hết Hạn",
+        not_before=now - dt.timedelta(days=1),
+        not_after=now + dt.timedelta(seconds=4),
+    )
+    data = signing.pdf_sign(
+        plain_pdf(), signing.Pkcs12Signer(tmp_path / "short.p12", keys.passphrase()), field_name="S"
+    )
+    time.sleep(max(0.0, (now + dt.timedelta(seconds=5) - dt.datetime.now(dt.UTC)).total_seconds()))
+    assert dt.datetime.now(dt.UTC) > now + dt.timedelta(seconds=4)  # expired by now
+    page = upload(visitor(), data)
+    assert page.status_code == 200 and code_of(page) == "valid", page.text
+    assert "Sắp Hết Hạn" in page.text and "trusted timestamp" in page.text
+
+
 @pytest.mark.parametrize(
     ("data", "code", "words"),
     [
