@@ -9,6 +9,6 @@ class CopiesConfig(AppConfig):
     def ready(self) -> None:
         # The QR printed on a certified copy opens /xac-thuc/<reference>/.
         from copies.selectors import certified_copy_held
-        from verification.references import reference_resolver_register
+        from documents.references import reference_resolver_register
 
         reference_resolver_register(certified_copy_held)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from copies.models import CertifiedCopy
-from verification.references import HeldDocument
+from documents.references import HeldDocument
 
 
 def certified_copy_held(reference: str) -> HeldDocument | None:

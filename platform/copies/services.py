@@ -27,11 +27,11 @@ from copies.models import CertifiedCopy, CopyCounter
 from docstore.services import stored_document_add_certified_copy
 from documents import sheets, signing
 from documents.pdf import Sheet, Signature, sheet_pdf
+from documents.references import reference_new, reference_path
 from dossiers.engine import roles_of
 from dossiers.files import check_file, files_delete
 from dossiers.models import Dossier, DossierDocument
 from tenants.db import connection
-from verification.references import reference_new, reference_path
 
 CERTIFIERS = (Role.RECEPTIONIST, Role.OFFICER, Role.LEADER)
 SCAN_TYPES = ("application/pdf", "image/jpeg", "image/png")

@@ -8,7 +8,7 @@ class DocumentsConfig(AppConfig):
 
     def ready(self) -> None:
         # The QR printed on a receipt, a form or a result opens /xac-thuc/<reference>/.
+        from documents.references import reference_resolver_register
         from documents.selectors import issued_document_held
-        from verification.references import reference_resolver_register
 
         reference_resolver_register(issued_document_held)

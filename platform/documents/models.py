@@ -5,7 +5,7 @@ under the agency's folder or bucket prefix, see ``tenants.storage``), the row in
 schema; the fingerprint and the signer are recorded beside it. ``ref`` says which version of
 the source the PDF shows (the result's id, the Form 06 trail's last hand-over, …): a new
 version of the source is a new document, an old one stays as it was issued. ``reference`` is the
-random public reference its QR code prints (``verification.references``): the verification
+random public reference its QR code prints (``documents.references``): the verification
 page finds the document by it, in this agency only.
 """
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from documents.models import IssuedDocument, IssuedKind
-from verification.references import HeldDocument
+from documents.references import HeldDocument
 
 
 def _title_and_number(row: IssuedDocument) -> tuple[str, str]:

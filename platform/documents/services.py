@@ -32,11 +32,11 @@ from django.utils.translation import gettext as _
 from documents import keys, sheets, signing
 from documents.models import IssuedDocument, IssuedKind
 from documents.pdf import Sheet, sheet_pdf
+from documents.references import reference_new, reference_path
 from dossiers.models import Dossier
 from tenants.db import connection
 from tenants.models import Agency
 from tenants.selectors import agency_primary_hostname
-from verification.references import reference_new, reference_path
 
 if TYPE_CHECKING:
     from accounts.models import User

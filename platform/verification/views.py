@@ -15,8 +15,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from core.ratelimit import client_bucket, rate_hit
+from documents import references
 from tenants.http import AgencyRequest
-from verification import references, services
+from verification import services
 
 WINDOW = 600
 

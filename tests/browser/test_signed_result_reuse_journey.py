@@ -14,10 +14,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from desk import services
-from desk.models import ReturnMethod
 from desk.tests.conftest import staff_of, submit_shop
 from documents.models import IssuedDocument, IssuedKind
-from dossiers.models import Dossier
+from dossiers.models import Dossier, ReturnMethod
 from tenants.context import agency_context
 from tests.browser.test_desk_journey import HOST, act, signed_in
 from tests.files import PDF, pdf

@@ -5,7 +5,7 @@ import secrets
 
 from django.db import migrations, models
 
-ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # verification.references.REFERENCE_ALPHABET
+ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # documents.references.REFERENCE_ALPHABET
 
 
 def fill(apps, schema_editor):

@@ -15,14 +15,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from desk import services
-from desk.models import ReturnMethod
 from desk.tests.conftest import staff, submit_shop
 from documents.models import IssuedDocument, IssuedKind
+from documents.references import REFERENCE_ALPHABET, REFERENCE_LENGTH
 from documents.tests.test_issuing import _client, _to_decision, services_form
-from dossiers.models import Dossier
+from dossiers.models import Dossier, ReturnMethod
 from tenants.context import agency_context
 from tests.pdftext import links
-from verification.references import REFERENCE_ALPHABET, REFERENCE_LENGTH
 
 __all__ = ["staff", "submit_shop"]
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
