@@ -607,8 +607,9 @@ DATABASE_OWNER_CLUSTER_URLS = env.str("DATABASE_OWNER_CLUSTERS", default="")
 DATABASE_CLUSTER_PLACEMENT = env.str("DATABASE_CLUSTER_PLACEMENT", default="fewest_agencies")
 DATABASE_CLUSTERS_CLOSED = env.list("DATABASE_CLUSTERS_CLOSED", default=[])
 # A connection that has served this many agency schemas is replaced before the next one, so a
-# server backend's catalog cache (≈ 164 kB per schema touched) stays bounded. 0: unbounded.
-DATABASE_MAX_SCHEMAS_PER_CONNECTION = env.int("DATABASE_MAX_SCHEMAS_PER_CONNECTION", default=0)
+# server backend's caches stay bounded: ≈ 255 kB of private memory per schema read, 250 MiB after
+# 1,000 (``dev.py bench schema_cost``); 150 keeps one backend near 56 MiB. 0: unbounded.
+DATABASE_MAX_SCHEMAS_PER_CONNECTION = env.int("DATABASE_MAX_SCHEMAS_PER_CONNECTION", default=150)
 
 
 def parse_cluster_urls(value: str) -> dict[str, str]:
