@@ -27,3 +27,10 @@ def draft_documents_by_component(draft: DossierDraft | None) -> dict[int, list[D
     for doc in draft.documents.all():
         grouped.setdefault(doc.component_position, []).append(doc)
     return grouped
+
+
+def dossier_moved_to(code: str) -> str | None:
+    """The slug of the agency a dossier of this agency moved to in a split (reorg), if any."""
+    from dossiers.models import DossierMoved
+
+    return DossierMoved.objects.filter(code=code).values_list("agency_slug", flat=True).first()

@@ -19,11 +19,12 @@ read-only, so their history and exit packs stay available.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -300,12 +301,19 @@ def _bind(func: Callable[..., Any], *args: Any) -> Callable[[], Any]:
 
 def merge_run(merge: Merge, *, progress: Progress | None = None) -> Merge:
     """Run (or finish) a merge. Only one run at a time; re-running a finished one is a no-op."""
+    with reorg_lock():
+        return _run(merge, progress)
+
+
+@contextlib.contextmanager
+def reorg_lock() -> Iterator[None]:
+    """One reorganisation (merge or split) runs at a time, on the whole platform."""
     with django_connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [schemas.advisory_key(LOCK)])
         if not cursor.fetchone()[0]:
             raise MergeBusy(_("Another merge is running; try again when it has finished."))
     try:
-        return _run(merge, progress)
+        yield
     finally:
         with django_connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [schemas.advisory_key(LOCK)])
@@ -315,30 +323,7 @@ def _run(merge: Merge, progress: Progress | None) -> Merge:
     merge = Merge.objects.select_related("target").get(pk=merge.pk)
     if merge.status == MergeStatus.FINISHED:
         return merge
-    Merge.objects.filter(pk=merge.pk).update(
-        status=MergeStatus.RUNNING, error="", started_at=merge.started_at or timezone.now()
-    )
-    steps = merge_steps(merge)
-    done = set(MergeStep.objects.filter(merge=merge).values_list("name", flat=True))
-    try:
-        for index, (name, func) in enumerate(steps):
-            if name in done:
-                continue
-            percent = int(100 * index / len(steps))
-            Merge.objects.filter(pk=merge.pk).update(step=name, percent=percent)
-            if progress:
-                progress(percent, name)
-            detail = func() or {}
-            failpoint("reorg.before_record." + name.replace(":", "."))
-            MergeStep.objects.get_or_create(merge=merge, name=name, defaults={"detail": detail})
-            failpoint("reorg.after_step")
-    except Exception as exc:
-        logger.exception("merge %s failed at a step", merge.pk)
-        Merge.objects.filter(pk=merge.pk).update(status=MergeStatus.FAILED, error=str(exc)[:2000])
-        raise
-    Merge.objects.filter(pk=merge.pk).update(
-        status=MergeStatus.FINISHED, step="", percent=100, finished_at=timezone.now()
-    )
+    run_recorded(merge, merge_steps(merge), MergeStep, progress)
     agency_event_record(
         merge.target, "merge_finished", actor_email=merge.actor_email, merge=merge.pk
     )
@@ -346,6 +331,38 @@ def _run(merge: Merge, progress: Progress | None) -> Merge:
         progress(100, "finished")
     merge.refresh_from_db()
     return merge
+
+
+def run_recorded(
+    job: Any,
+    steps: list[tuple[str, Callable[[], dict[str, Any] | None]]],
+    step_model: Any,
+    progress: Progress | None,
+) -> None:
+    """Run the steps of a reorganisation (a merge or a split) not recorded as done yet, each
+    recorded once done; the job shows its step and percentage. A failure marks it failed
+    (running it again finishes it) and is raised."""
+    rows = type(job).objects.filter(pk=job.pk)
+    owner = type(job)._meta.model_name
+    rows.update(status=MergeStatus.RUNNING, error="", started_at=job.started_at or timezone.now())
+    done = set(step_model.objects.filter(**{owner: job}).values_list("name", flat=True))
+    try:
+        for index, (name, func) in enumerate(steps):
+            if name in done:
+                continue
+            percent = int(100 * index / len(steps))
+            rows.update(step=name, percent=percent)
+            if progress:
+                progress(percent, name)
+            detail = func() or {}
+            failpoint("reorg.before_record." + name.replace(":", "."))
+            step_model.objects.get_or_create(**{owner: job}, name=name, defaults={"detail": detail})
+            failpoint("reorg.after_step")
+    except Exception as exc:
+        logger.exception("%s %s failed at a step", owner, job.pk)
+        rows.update(status=MergeStatus.FAILED, error=str(exc)[:2000])
+        raise
+    rows.update(status=MergeStatus.FINISHED, step="", percent=100, finished_at=timezone.now())
 
 
 def _freeze(merge: Merge, sources: list[Agency]) -> dict[str, Any]:
@@ -374,7 +391,38 @@ def _reserve(merge: Merge, source: Agency, tables: list[move.Table]) -> dict[str
     merge.refresh_from_db(fields=["maps"])
     if source.slug in merge.maps:  # reserved by a run killed before recording the step
         return {"offsets": merge.maps[source.slug]["offsets"]}
-    s_end, t_end = endpoint(source), endpoint(merge.target)
+    mapping = move_map(
+        source=source,
+        target=merge.target,
+        tables=tables,
+        choices=merge.choices,
+        earlier=list(merge.maps.values()),
+    )
+    with transaction.atomic():
+        locked = Merge.objects.select_for_update().get(pk=merge.pk)
+        locked.maps = {**locked.maps, source.slug: mapping.as_json()}
+        locked.save(update_fields=["maps"])
+    merge.maps = locked.maps
+    return {"offsets": mapping.offsets, "renamed_codes": len(mapping.codes)}
+
+
+def move_map(
+    *,
+    source: Agency,
+    target: Agency,
+    tables: list[move.Table],
+    choices: dict[str, str],
+    earlier: list[dict[str, Any]] | None = None,
+    only: dict[str, list[Any]] | None = None,
+) -> move.MoveMap:
+    """Reserve the target's ids for the source's rows (``only``: a split's selection) and fix
+    how they are rewritten: procedures the target has, version numbers, clashing codes.
+
+    ``earlier``: the maps of sources already placed in this reorganisation (their versions).
+    ``setval`` is not transactional: the caller stores the map at once, a crash before that
+    wastes the block of ids, never reuses it.
+    """
+    s_end, t_end = endpoint(source), endpoint(target)
     mapping = move.MoveMap(source_schema=source.schema_name)
     for table in tables:
         if table.integer_pk and table.pk not in table.links:
@@ -385,12 +433,15 @@ def _reserve(merge: Merge, source: Agency, tables: list[move.Table]) -> dict[str
     target_procedures = move.procedures_of(t_end)
     target_versions = move.version_numbers(t_end)
     source_versions = move.version_numbers(s_end)
-    for earlier in merge.maps.values():  # versions already placed by an earlier source
-        for tid, top in earlier.get("version_top", {}).items():
+    for placed in earlier or []:  # versions already placed by an earlier source
+        for tid, top in placed.get("version_top", {}).items():
             target_versions[int(tid)] = max(target_versions.get(int(tid), 0), int(top))
     proc_offset = mapping.offsets.get(move.PROCEDURE_TABLE, 0)
+    moving_procedures = None if only is None else set(only.get(move.PROCEDURE_TABLE, []))
     for code, settings in move.procedures_of(s_end).items():
         sid = int(settings["id"])
+        if moving_procedures is not None and sid not in moving_procedures:
+            continue
         if code in target_procedures:
             tid = int(target_procedures[code]["id"])
             mapping.procedures[str(sid)] = tid
@@ -398,35 +449,59 @@ def _reserve(merge: Merge, source: Agency, tables: list[move.Table]) -> dict[str
             mapping.version_top[str(tid)] = target_versions.get(tid, 0) + source_versions.get(
                 sid, 0
             )
-            if merge.choices.get(code) == source.slug:
+            if choices.get(code) == source.slug:
                 mapping.taken_over.append(sid)
         else:
             mapping.procedures[str(sid)] = sid + proc_offset
+    moving_codes = _moving_values(s_end, move.DOSSIER_TABLE, "code", only)
     target_codes = move.column_values(t_end, move.DOSSIER_TABLE, "code")
-    for code in sorted(move.column_values(s_end, move.DOSSIER_TABLE, "code") & target_codes):
+    for code in sorted(moving_codes & target_codes):
         mapping.codes[code] = f"{code}-{source.code or source.pk}"[:40]
     target_ext = move.column_values(t_end, move.DOSSIER_TABLE, "external_id")
-    for ext in sorted(move.column_values(s_end, move.DOSSIER_TABLE, "external_id") & target_ext):
+    moving_ext = _moving_values(s_end, move.DOSSIER_TABLE, "external_id", only)
+    for ext in sorted(moving_ext & target_ext):
         mapping.external_ids[ext] = f"{source.slug}:{ext}"[:100]
     target_keys = move.column_values(t_end, "api_apikey", "prefix")
     mapping.skipped_api_keys = sorted(
-        move.column_values(s_end, "api_apikey", "prefix") & target_keys
+        _moving_values(s_end, "api_apikey", "prefix", only) & target_keys
     )
-    with transaction.atomic():
-        locked = Merge.objects.select_for_update().get(pk=merge.pk)
-        locked.maps = {**locked.maps, source.slug: mapping.as_json()}
-        locked.save(update_fields=["maps"])
-    merge.maps = locked.maps
-    return {"offsets": mapping.offsets, "renamed_codes": len(mapping.codes)}
+    return mapping
+
+
+def _moving_values(
+    s_end: move.Endpoint, table: str, column: str, only: dict[str, list[Any]] | None
+) -> set[str]:
+    if only is None:
+        return move.column_values(s_end, table, column)
+    spec = move.table_map()[table]
+    found: set[str] = set()
+    for page in move.iter_rows(s_end, spec, only.get(table, [])):
+        for _pk, text in page:
+            value = json.loads(text).get(column)
+            if value is not None:
+                found.add(value)
+    return found
 
 
 def _copy_table(
     merge: Merge, source: Agency, table: move.Table, deferred: tuple[str, ...]
 ) -> dict[str, Any]:
-    mapping = _map(merge, source)
-    s_end, t_end = endpoint(source), endpoint(merge.target)
+    return copy_table(
+        endpoint(source), endpoint(merge.target), table, _map(merge, source), deferred
+    )
+
+
+def copy_table(
+    s_end: move.Endpoint,
+    t_end: move.Endpoint,
+    table: move.Table,
+    mapping: move.MoveMap,
+    deferred: tuple[str, ...],
+    only: list[Any] | None = None,
+) -> dict[str, Any]:
+    """Copy a table's rows (``only``: these primary keys), rewritten, page by page."""
     read = written = 0
-    for page in move.iter_rows(s_end, table):
+    for page in move.iter_rows(s_end, table, only):
         rows = []
         for _pk, text in page:
             row = move.rewrite(table, json.loads(text), mapping)
@@ -443,16 +518,27 @@ def _copy_table(
 
 
 def _relink(merge: Merge, source: Agency, tables: list[move.Table]) -> dict[str, Any]:
+    return relink(endpoint(source), endpoint(merge.target), tables, _map(merge, source))
+
+
+def relink(
+    s_end: move.Endpoint,
+    t_end: move.Endpoint,
+    tables: list[move.Table],
+    mapping: move.MoveMap,
+    only: dict[str, list[Any]] | None = None,
+) -> dict[str, Any]:
     """Fill the links that pointed forward (e.g. a procedure's published version)."""
-    mapping = _map(merge, source)
-    s_end, t_end = endpoint(source), endpoint(merge.target)
     done: set[str] = set()
     filled = 0
     for table in tables:
         deferred = move.deferred_links(table, done)
         done.add(table.name)
+        if only is not None and not only.get(table.name):
+            continue
+        rows_only = None if only is None else only[table.name]
         for column in deferred:
-            for page in move.iter_rows(s_end, table):
+            for page in move.iter_rows(s_end, table, rows_only):
                 pairs = []
                 for _pk, text in page:
                     row = move.rewrite(table, json.loads(text), mapping)
@@ -465,10 +551,13 @@ def _relink(merge: Merge, source: Agency, tables: list[move.Table]) -> dict[str,
 
 
 def _take_over(merge: Merge, source: Agency) -> dict[str, Any]:
-    mapping = _map(merge, source)
+    return take_over(source, merge.target, _map(merge, source))
+
+
+def take_over(source: Agency, target: Agency, mapping: move.MoveMap) -> dict[str, Any]:
     if not mapping.taken_over:
         return {}
-    s_end, t_end = endpoint(source), endpoint(merge.target)
+    s_end, t_end = endpoint(source), endpoint(target)
     by_id = {int(s["id"]): s for s in move.procedures_of(s_end).values()}
     with t_end.atomic():
         for sid in mapping.taken_over:
@@ -477,11 +566,36 @@ def _take_over(merge: Merge, source: Agency) -> dict[str, Any]:
 
 
 def _files(merge: Merge, source: Agency, tables: list[move.Table]) -> dict[str, Any]:
+    return copy_files(source, merge.target, tables)
+
+
+def stored_files(
+    s_end: move.Endpoint, tables: list[move.Table], only: dict[str, list[Any]] | None = None
+) -> list[str]:
+    """Names of the stored files the (selected) rows name."""
+    if only is None:
+        return sorted(
+            {n for t in tables for c in t.files for n in move.column_values(s_end, t.name, c) if n}
+        )
+    names: set[str] = set()
+    for t in tables:
+        if not t.files or not only.get(t.name):
+            continue
+        for page in move.iter_rows(s_end, t, only[t.name]):
+            for _pk, text in page:
+                row = json.loads(text)
+                names.update(row[c] for c in t.files if row.get(c))
+    return sorted(names)
+
+
+def copy_files(
+    source: Agency,
+    target: Agency,
+    tables: list[move.Table],
+    only: dict[str, list[Any]] | None = None,
+) -> dict[str, Any]:
     """Copy every stored file the moved rows name (same name in the target's storage)."""
-    s_end = endpoint(source)
-    names = sorted(
-        {n for t in tables for c in t.files for n in move.column_values(s_end, t.name, c) if n}
-    )
+    names = stored_files(endpoint(source), tables, only)
     copied = missing = 0
     for name in names:
         with agency_context(source):
@@ -489,7 +603,7 @@ def _files(merge: Merge, source: Agency, tables: list[move.Table]) -> dict[str, 
                 missing += 1
                 continue
             size = default_storage.size(name)
-        with agency_context(merge.target):
+        with agency_context(target):
             if default_storage.exists(name):
                 if default_storage.size(name) == size:
                     continue
@@ -499,7 +613,7 @@ def _files(merge: Merge, source: Agency, tables: list[move.Table]) -> dict[str, 
                 for chunk in iter(lambda: fh.read(1 << 16), b""):
                     buffer.write(chunk)
             buffer.seek(0)
-            with agency_context(merge.target):
+            with agency_context(target):
                 saved = default_storage.save(name, File(buffer))
         if saved != name:
             raise RuntimeError(f"file {name} was stored as {saved}")
@@ -508,12 +622,21 @@ def _files(merge: Merge, source: Agency, tables: list[move.Table]) -> dict[str, 
 
 
 def _aliases(merge: Merge, source: Agency, tables: list[move.Table]) -> dict[str, Any]:
+    return write_aliases(source, merge.target, tables, _map(merge, source))
+
+
+def write_aliases(
+    source: Agency,
+    target: Agency,
+    tables: list[move.Table],
+    mapping: move.MoveMap,
+    only: list[Any] | None = None,
+) -> dict[str, Any]:
     """Every moved dossier keeps its old code as an alias (renamed or not)."""
-    mapping = _map(merge, source)
-    s_end, t_end = endpoint(source), endpoint(merge.target)
+    s_end, t_end = endpoint(source), endpoint(target)
     table = {t.name: t for t in tables}[move.DOSSIER_TABLE]
     written = 0
-    for page in move.iter_rows(s_end, table):
+    for page in move.iter_rows(s_end, table, only):
         rows = []
         for _pk, text in page:
             row = json.loads(text)
@@ -584,20 +707,34 @@ def merge_verify(merge: Merge) -> dict[str, Any]:
             result["sources"][source.slug] = {"error": "not copied yet"}
             continue
         mapping = move.MoveMap.from_json(merge.maps[source.slug])
-        s_end = endpoint(source)
-        tables: dict[str, Any] = {}
-        for table in move.moved_tables():
-            count, digest, pks = move.source_digest(s_end, table, mapping)
-            t_count, t_digest = move.target_digest(t_end, table, pks)
-            same = count == t_count and digest == t_digest
-            tables[table.name] = {
-                "source_rows": count,
-                "target_rows": t_count,
-                "source_sha256": digest,
-                "target_sha256": t_digest,
-                "ok": same,
-            }
-            result["ok"] = result["ok"] and same
+        tables, same = compare_tables(endpoint(source), t_end, mapping)
+        result["ok"] = result["ok"] and same
         result["sources"][source.slug] = tables
     Merge.objects.filter(pk=merge.pk).update(verification=result)
     return {"ok": result["ok"]}
+
+
+def compare_tables(
+    s_end: move.Endpoint,
+    t_end: move.Endpoint,
+    mapping: move.MoveMap,
+    only: dict[str, list[Any]] | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """Per moved table: rows and sha256 of the source's rows as rewritten (``only``: these)
+    against the target's rows with the same primary keys; and whether all match."""
+    tables: dict[str, Any] = {}
+    ok = True
+    for table in move.moved_tables():
+        rows_only = None if only is None else only.get(table.name, [])
+        count, digest, pks = move.source_digest(s_end, table, mapping, rows_only)
+        t_count, t_digest = move.target_digest(t_end, table, pks)
+        same = count == t_count and digest == t_digest
+        tables[table.name] = {
+            "source_rows": count,
+            "target_rows": t_count,
+            "source_sha256": digest,
+            "target_sha256": t_digest,
+            "ok": same,
+        }
+        ok = ok and same
+    return tables, ok
