@@ -76,7 +76,9 @@ def test_the_dry_run_lists_what_moves_and_what_stays_and_changes_nothing(
     assert plan["clashes"]["mixed_rows"] == {}
     assert plan["clashes"]["held_by_staff_staying"] == []
     # the officer holding a dossier that moves, left behind, is named
-    plan = splits.split_plan(source=world.a, target=world.c, procedures=[SHOP], effective_on=today())
+    plan = splits.split_plan(
+        source=world.a, target=world.c, procedures=[SHOP], effective_on=today()
+    )
     assert plan["clashes"]["held_by_staff_staying"] == [officer_email(world)]
     assert not Split.objects.exists()
     assert {s: schema_fingerprint(s) for s in before} == before
