@@ -130,13 +130,17 @@ def test_the_dry_run_prints_the_plan_and_changes_nothing(world: Any, capsys: Any
             "YYYY-MM-DD",
         ),
         (
-            ["xa-khong-co", "--procedure", "S-KD-001", "--into", "xa-hoa-binh"]
-            + ["--effective", "2026-07-01"],
+            [
+                *("xa-khong-co", "--procedure", "S-KD-001", "--into", "xa-hoa-binh"),
+                "--effective=2026-07-01",
+            ],
             "xa-khong-co",
         ),
         (
-            ["xa-an-binh", "--procedure", "KHONG-CO", "--into", "xa-hoa-binh"]
-            + ["--effective", "2026-07-01"],
+            [
+                *("xa-an-binh", "--procedure", "KHONG-CO", "--into", "xa-hoa-binh"),
+                "--effective=2026-07-01",
+            ],
             "KHONG-CO",
         ),
     ],
