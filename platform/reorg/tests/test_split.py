@@ -307,3 +307,37 @@ def test_events_of_the_source_are_never_rewritten(world: Any) -> None:
         after = list(DossierEvent.objects.order_by("id").values_list("id", "action", "at"))
     assert after[: len(before)] == before
     assert [a for _i, a, _t in after[len(before) :]] == ["moved"] * 3
+
+
+def test_figures_of_the_moved_procedures_from_the_date_are_the_target_s(
+    world: Any, staying: Dossier
+) -> None:
+    from django.db.models import Sum
+
+    from nationalsync.models import PortalOutbox
+    from reports.models import DailyAgencyStat
+
+    day = today()
+    earlier = day - dt.timedelta(days=40)
+    DailyAgencyStat.objects.create(
+        agency=world.a, province_code="31", day=earlier, procedure_code=SHOP,
+        sector="", metric="received", n=4, total=0,
+    )  # fmt: skip
+
+    def n(agency: Agency, code: str) -> int:
+        rows = DailyAgencyStat.objects.filter(agency=agency, day=day, procedure_code=code)
+        return int(rows.aggregate(n=Sum("n"))["n"] or 0)
+
+    shop_a, shop_c, kept_a = n(world.a, SHOP), n(world.c, SHOP), n(world.a, "S-MT-001")
+    assert shop_a and kept_a
+    split = splits.split_create(
+        source=world.a, target=world.c, procedures=[SHOP], effective_on=day - dt.timedelta(days=1)
+    )
+    splits.split_run(split)
+    assert n(world.a, SHOP) == 0 and n(world.c, SHOP) == shop_a + shop_c
+    assert n(world.a, "S-MT-001") == kept_a  # the procedure that stays keeps its figures
+    assert DailyAgencyStat.objects.get(agency=world.a, day=earlier, procedure_code=SHOP).n == 4
+    told = PortalOutbox.objects.get(key__startswith=f"split:{split.pk}:")
+    assert told.payload["action"] == "agency_split"
+    assert told.payload["procedures"] == [SHOP]
+    assert told.payload["into"] == "xa-hoa-binh"
