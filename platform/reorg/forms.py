@@ -16,7 +16,12 @@ class MergeForm(forms.Form):
         queryset=Agency.objects.none(),
         widget=forms.CheckboxSelectMultiple,
     )
-    target = forms.ModelChoiceField(label=_("Merged into"), queryset=Agency.objects.none())
+    target = forms.ModelChoiceField(
+        label=_("Merged into"), queryset=Agency.objects.none(), required=False
+    )
+    new_slug = forms.SlugField(label=_("Or a new agency: its address"), required=False)
+    new_name = forms.CharField(label=_("The new agency's name"), required=False, max_length=200)
+    new_code = forms.CharField(label=_("The new agency's code"), required=False, max_length=20)
     effective_on = forms.DateField(
         label=_("Effective on"), widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -45,6 +50,20 @@ class MergeForm(forms.Form):
                 )
             out[code.strip()] = slug.strip()
         return out
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if bool(data.get("target")) == bool(data.get("new_slug")):
+            raise forms.ValidationError(
+                _("Choose an existing agency, or give the new agency's address and name.")
+            )
+        return data
+
+    def new_target(self) -> dict[str, str] | None:
+        data = self.cleaned_data
+        if data.get("target"):
+            return None
+        return {"slug": data["new_slug"], "name": data["new_name"], "code": data["new_code"]}
 
 
 def _lines(text: str) -> list[str]:
@@ -82,23 +101,11 @@ class SplitForm(forms.Form):
         self.fields["target"].queryset = servable.filter(status=AgencyStatus.ACTIVE)  # type: ignore[attr-defined]
 
     clean_choices = MergeForm.clean_choices
+    clean = MergeForm.clean
+    new_target = MergeForm.new_target
 
     def clean_procedures(self) -> list[str]:
         return _lines(self.cleaned_data["procedures"])
 
     def clean_staff(self) -> list[str]:
         return _lines(self.cleaned_data["staff"])
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if bool(data.get("target")) == bool(data.get("new_slug")):
-            raise forms.ValidationError(
-                _("Choose an existing agency, or give the new agency's address and name.")
-            )
-        return data
-
-    def new_target(self) -> dict[str, str] | None:
-        data = self.cleaned_data
-        if data.get("target"):
-            return None
-        return {"slug": data["new_slug"], "name": data["new_name"], "code": data["new_code"]}

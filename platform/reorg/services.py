@@ -45,7 +45,13 @@ from reports.services import stats_merge
 from tenants import schemas
 from tenants.context import agency_context
 from tenants.models import Agency, AgencyStatus, SchemaState
-from tenants.services import agency_event_record, agency_mark_merged, agency_set_status
+from tenants.services import (
+    agency_create,
+    agency_event_record,
+    agency_mark_merged,
+    agency_provision,
+    agency_set_status,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -84,17 +90,51 @@ def _fingerprint(agency: Agency) -> str:
     return state.fingerprint if state else ""
 
 
-def _validate(sources: list[Agency], target: Agency, effective_on: Any) -> None:
+def new_agency_check(new: dict[str, str]) -> None:
+    """An agency to create for a reorganisation: its address and name, not taken."""
+    slug = (new.get("slug") or "").strip()
+    if not slug or not (new.get("name") or "").strip():
+        raise _bad(_("Name the target agency, or give the new agency's address and name."))
+    if Agency.objects.filter(slug=slug).exists():
+        raise _bad(_("An agency with the address “%(slug)s” exists already."), "taken", slug=slug)
+
+
+def new_agency_create(new: dict[str, str], *, like: Agency, actor_email: str = "") -> Agency:
+    """Register the new agency of a reorganisation (provisioning; its run builds the schema),
+    of the kind, province and parent of ``like``."""
+    return agency_create(
+        slug=new["slug"].strip(),
+        name=new["name"].strip(),
+        code=(new.get("code") or "").strip(),
+        kind=like.kind,
+        province_code=like.province_code,
+        parent=like.parent,
+        actor_email=actor_email,
+    )
+
+
+def target_provision(target_id: int) -> dict[str, Any]:
+    """A target created for the reorganisation gets its schema (provisioning is idempotent)."""
+    target = Agency.objects.get(pk=target_id)
+    if target.status == AgencyStatus.PROVISIONING:
+        result = agency_provision(agency=target)
+        return {"provisioned": target.slug, "via": result.created_via}
+    return {}
+
+
+def _validate(sources: list[Agency], target: Agency | None, effective_on: Any) -> None:
     if not sources:
         raise _bad(_("Name at least one agency to merge."), "required")
     if not isinstance(effective_on, dt.date):
         raise _bad(_("Give the date the merge takes effect on."), "required")
-    for agency in (target, *sources):
+    for agency in (*([target] if target is not None else []), *sources):
         agency.refresh_from_db()  # the status as it is now, not as the caller last saw it
-    if target.pk in {s.pk for s in sources}:
+    if target is not None and target.pk in {s.pk for s in sources}:
         raise _bad(_("An agency cannot be merged into itself."), "self")
-    if target.status != AgencyStatus.ACTIVE:
+    if target is not None and target.status != AgencyStatus.ACTIVE:
         raise _bad(_("The target agency “%(name)s” is not active."), "status", name=target.name)
+    # a new target is built at the code's schema version
+    expected = _fingerprint(target) if target is not None else schemas.migration_fingerprint()
     taken = MergeSource.objects.filter(agency__in=sources).select_related("agency")
     for row in taken:
         raise _bad(_("“%(name)s” is already part of another merge."), "taken", name=row.agency.name)
@@ -108,7 +148,7 @@ def _validate(sources: list[Agency], target: Agency, effective_on: Any) -> None:
             )
         if not schemas.schema_exists(source.schema_name):
             raise _bad(_("“%(name)s” has no schema."), "schema", name=source.name)
-        if _fingerprint(source) != _fingerprint(target):
+        if _fingerprint(source) != expected:
             raise _bad(
                 _("“%(name)s” and the target are at different schema versions: migrate both."),
                 "schema",
@@ -119,34 +159,59 @@ def _validate(sources: list[Agency], target: Agency, effective_on: Any) -> None:
 def merge_plan(
     *,
     sources: list[Agency],
-    target: Agency,
+    target: Agency | None,
     effective_on: dt.date,
     choices: dict[str, str] | None = None,
+    new_target: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """What a merge would move and what clashes; raises ValidationError on impossible input."""
+    """What a merge would move and what clashes; raises ValidationError on impossible input.
+
+    ``target`` None with ``new_target`` ({slug, name, code}): an agency created for the merge
+    (it has nothing yet, so nothing clashes and nothing of it is kept)."""
     choices = dict(choices or {})
+    if target is None:
+        new_agency_check(new_target or {})
     _validate(sources, target, effective_on)
     tables = move.moved_tables()
-    t_end = endpoint(target)
-    target_procedures = move.procedures_of(t_end)
-    target_codes = move.column_values(t_end, move.DOSSIER_TABLE, "code")
-    target_keys = move.column_values(t_end, "api_apikey", "prefix")
-    target_staff = {
-        m.user_id: m
-        for m in Membership.objects.filter(agency=target, is_active=True).select_related("user")
-    }
-    plan: dict[str, Any] = {
-        "target": {"slug": target.slug, "name": target.name},
-        "effective_on": effective_on.isoformat(),
-        "sources": [],
-        "clashes": {"procedures": [], "dossier_codes": [], "api_keys": [], "staff": []},
-        "kept_from_target": {
+    target_procedures: dict[str, dict[str, Any]] = {}
+    target_codes: set[str] = set()
+    target_keys: set[str] = set()
+    target_staff: dict[int, Membership] = {}
+    kept: dict[str, int] = {}
+    if target is not None:
+        t_end = endpoint(target)
+        target_procedures = move.procedures_of(t_end)
+        target_codes = move.column_values(t_end, move.DOSSIER_TABLE, "code")
+        target_keys = move.column_values(t_end, "api_apikey", "prefix")
+        target_staff = {
+            m.user_id: m
+            for m in Membership.objects.filter(agency=target, is_active=True).select_related("user")
+        }
+        kept = {
             t: move.table_count(t_end, t)
             for t in move.KEPT_FROM_TARGET
             if t not in ("django_content_type", "dossiers_dossiercounter")
+        }
+    t_slug = target.slug if target is not None else (new_target or {})["slug"].strip()
+    plan: dict[str, Any] = {
+        "target": (
+            {"slug": target.slug, "name": target.name, "new": False}
+            if target is not None
+            else {**(new_target or {}), "slug": t_slug, "new": True}
+        ),
+        "effective_on": effective_on.isoformat(),
+        "sources": [],
+        "clashes": {
+            "procedures": [],
+            "between_sources": [],
+            "dossier_codes": [],
+            "api_keys": [],
+            "staff": [],
         },
+        "kept_from_target": kept,
     }
     by_code: dict[str, dict[str, Any]] = {}
+    first_brings: dict[str, tuple[str, dict[str, Any]]] = {}
     for source in sources:
         s_end = endpoint(source)
         counts = {t.name: move.table_count(s_end, t.name) for t in tables}
@@ -165,6 +230,21 @@ def merge_plan(
             }
         )
         for code, settings in move.procedures_of(s_end).items():
+            if code not in target_procedures and code in first_brings:
+                # two sources have it, the target not: the first source's settings win
+                slug, first = first_brings[code]
+                plan["clashes"]["between_sources"].append(
+                    {
+                        "code": code,
+                        "winner": slug,
+                        "source": source.slug,
+                        "differs": sorted(
+                            k for k in move.PROCEDURE_SETTINGS if settings[k] != first[k]
+                        ),
+                    }
+                )
+            elif code not in target_procedures:
+                first_brings[code] = (source.slug, settings)
             if code in target_procedures:
                 entry = by_code.setdefault(
                     code,
@@ -200,7 +280,7 @@ def merge_plan(
                         "target_roles": sorted(target_staff[m.user_id].roles),
                     }
                 )
-    allowed = {target.slug, *(s.slug for s in sources)}
+    allowed = {t_slug, *(s.slug for s in sources)}
     for code, slug in choices.items():
         if code not in by_code:
             raise _bad(
@@ -208,14 +288,14 @@ def merge_plan(
                 "choice",
                 code=code,
             )
-        if slug not in allowed or (slug != target.slug and slug not in by_code[code]["sources"]):
+        if slug not in allowed or (slug != t_slug and slug not in by_code[code]["sources"]):
             raise _bad(
                 _("For procedure %(code)s choose the target or a source that has it."),
                 "choice",
                 code=code,
             )
     for code, entry in sorted(by_code.items()):
-        entry["winner"] = choices.get(code, target.slug)
+        entry["winner"] = choices.get(code, t_slug)
         plan["clashes"]["procedures"].append(entry)
     return plan
 
@@ -227,14 +307,24 @@ def _plain(settings: dict[str, Any]) -> dict[str, Any]:
 def merge_create(
     *,
     sources: list[Agency],
-    target: Agency,
+    target: Agency | None,
     effective_on: dt.date,
     choices: dict[str, str] | None = None,
     actor_email: str = "",
+    new_target: dict[str, str] | None = None,
 ) -> Merge:
-    """Record a merge (status planned) from a valid plan; nothing is moved yet."""
-    plan = merge_plan(sources=sources, target=target, effective_on=effective_on, choices=choices)
+    """Record a merge (status planned) from a valid plan; nothing is moved yet. A new target
+    (``target`` None, ``new_target`` given) is registered now; the run builds its schema."""
+    plan = merge_plan(
+        sources=sources,
+        target=target,
+        effective_on=effective_on,
+        choices=choices,
+        new_target=new_target,
+    )
     with transaction.atomic():
+        if target is None:
+            target = new_agency_create(new_target or {}, like=sources[0], actor_email=actor_email)
         merge = Merge.objects.create(
             target=target,
             effective_on=effective_on,
@@ -268,6 +358,7 @@ def merge_steps(merge: Merge) -> list[tuple[str, Callable[[], dict[str, Any] | N
     sources = [s.agency for s in merge.sources.select_related("agency")]
     tables = move.moved_tables()
     steps: list[tuple[str, Callable[[], dict[str, Any] | None]]] = []
+    steps.append(("target", lambda: target_provision(merge.target_id)))
     steps.append(("freeze", lambda: _freeze(merge, sources)))
     for source in sources:
         steps.append((f"reserve:{source.slug}", _bind(_reserve, merge, source, tables)))
@@ -433,17 +524,24 @@ def move_map(
     target_procedures = move.procedures_of(t_end)
     target_versions = move.version_numbers(t_end)
     source_versions = move.version_numbers(s_end)
-    for placed in earlier or []:  # versions already placed by an earlier source
+    placed_codes: dict[str, int] = {}
+    for placed in earlier or []:  # procedures and versions already placed by an earlier source
         for tid, top in placed.get("version_top", {}).items():
             target_versions[int(tid)] = max(target_versions.get(int(tid), 0), int(top))
+        placed_codes.update(placed.get("placed_codes", {}))
     proc_offset = mapping.offsets.get(move.PROCEDURE_TABLE, 0)
     moving_procedures = None if only is None else set(only.get(move.PROCEDURE_TABLE, []))
     for code, settings in move.procedures_of(s_end).items():
         sid = int(settings["id"])
         if moving_procedures is not None and sid not in moving_procedures:
             continue
-        if code in target_procedures:
-            tid = int(target_procedures[code]["id"])
+        if code in target_procedures or code in placed_codes:
+            # the target's own, or the one an earlier source of this merge brings
+            tid = (
+                int(target_procedures[code]["id"])
+                if code in target_procedures
+                else int(placed_codes[code])
+            )
             mapping.procedures[str(sid)] = tid
             mapping.version_shift[str(sid)] = target_versions.get(tid, 0)
             mapping.version_top[str(tid)] = target_versions.get(tid, 0) + source_versions.get(
@@ -453,6 +551,8 @@ def move_map(
                 mapping.taken_over.append(sid)
         else:
             mapping.procedures[str(sid)] = sid + proc_offset
+            mapping.placed_codes[code] = sid + proc_offset
+            mapping.version_top[str(sid + proc_offset)] = source_versions.get(sid, 0)
     moving_codes = _moving_values(s_end, move.DOSSIER_TABLE, "code", only)
     target_codes = move.column_values(t_end, move.DOSSIER_TABLE, "code")
     for code in sorted(moving_codes & target_codes):

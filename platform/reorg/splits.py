@@ -42,12 +42,7 @@ from reports.services import stats_merge
 from tenants import schemas
 from tenants.context import agency_context
 from tenants.models import Agency, AgencyStatus
-from tenants.services import (
-    agency_create,
-    agency_event_record,
-    agency_provision,
-    agency_set_status,
-)
+from tenants.services import agency_event_record, agency_set_status
 
 logger = logging.getLogger(__name__)
 
@@ -141,7 +136,7 @@ def split_plan(
     """
     choices = dict(choices or {})
     if target is None:
-        _validate_new(new_target or {})
+        services.new_agency_check(new_target or {})
     moving, members = _validate(source, target, procedures, staff or [], effective_on)
     s_end = endpoint(source)
     tables = move.moved_tables()
@@ -227,14 +222,6 @@ def split_plan(
     }
 
 
-def _validate_new(new: dict[str, str]) -> None:
-    slug = (new.get("slug") or "").strip()
-    if not slug or not (new.get("name") or "").strip():
-        raise _bad(_("Name the target agency, or give the new agency's address and name."))
-    if Agency.objects.filter(slug=slug).exists():
-        raise _bad(_("An agency with the address “%(slug)s” exists already."), "taken", slug=slug)
-
-
 def split_create(
     *,
     source: Agency,
@@ -265,15 +252,8 @@ def split_create(
         )
     with transaction.atomic():
         if target is None:
-            new = new_target or {}
-            target = agency_create(
-                slug=new["slug"].strip(),
-                name=new["name"].strip(),
-                code=(new.get("code") or "").strip(),
-                kind=source.kind,
-                province_code=source.province_code,
-                parent=source.parent,
-                actor_email=actor_email,
+            target = services.new_agency_create(
+                new_target or {}, like=source, actor_email=actor_email
             )
         split = Split.objects.create(
             source=source,
@@ -305,7 +285,7 @@ def split_create(
 def split_steps(split: Split) -> list[tuple[str, Any]]:
     tables = move.moved_tables()
     steps: list[tuple[str, Any]] = [
-        ("target", lambda: _target(split)),
+        ("target", lambda: services.target_provision(split.target_id)),
         ("freeze", lambda: _freeze(split)),
         ("select", lambda: _select(split, tables)),
         ("reserve", lambda: _reserve(split, tables)),
@@ -356,16 +336,6 @@ def _ends(split: Split) -> tuple[move.Endpoint, move.Endpoint]:
 def _map(split: Split) -> move.MoveMap:
     split.refresh_from_db(fields=["map", "selection"])
     return move.MoveMap.from_json(split.map)
-
-
-def _target(split: Split) -> dict[str, Any]:
-    """A target created for the split gets its schema (provisioning is idempotent)."""
-    target = Agency.objects.get(pk=split.target_id)
-    if target.status == AgencyStatus.PROVISIONING:
-        result = agency_provision(agency=target)
-        split.target = result.agency
-        return {"provisioned": target.slug, "via": result.created_via}
-    return {}
 
 
 def _freeze(split: Split) -> dict[str, Any]:

@@ -30,6 +30,7 @@ def console_merges(request: HttpRequest) -> HttpResponse:
             "target": data["target"],
             "effective_on": data["effective_on"],
             "choices": data["choices"],
+            "new_target": form.new_target(),
         }
         try:
             if "start" in request.POST:

@@ -163,6 +163,9 @@ class MoveMap:
     external_ids: dict[str, str] = field(default_factory=dict)
     skipped_api_keys: list[str] = field(default_factory=list)  # prefixes the target already has
     source_schema: str = ""
+    # code → target id of the procedures this source brings to the target (a later source of
+    # the same merge with the same code joins them)
+    placed_codes: dict[str, int] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -175,6 +178,7 @@ class MoveMap:
             "external_ids": self.external_ids,
             "skipped_api_keys": self.skipped_api_keys,
             "source_schema": self.source_schema,
+            "placed_codes": self.placed_codes,
         }
 
     @classmethod
