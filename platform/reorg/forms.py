@@ -52,7 +52,7 @@ class MergeForm(forms.Form):
         return out
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
+        data = forms.Form.clean(self) or {}  # shared with SplitForm
         if bool(data.get("target")) == bool(data.get("new_slug")):
             raise forms.ValidationError(
                 _("Choose an existing agency, or give the new agency's address and name.")
