@@ -10,7 +10,25 @@ from django.utils.translation import gettext_lazy as _
 from tenants.models import Agency, AgencyStatus
 
 
-class MergeForm(forms.Form):
+class TargetOrNew(forms.Form):
+    """An existing target agency (``target``), or a new one (``new_slug``, ``new_name``…)."""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if bool(data.get("target")) == bool(data.get("new_slug")):
+            raise forms.ValidationError(
+                _("Choose an existing agency, or give the new agency's address and name.")
+            )
+        return data
+
+    def new_target(self) -> dict[str, str] | None:
+        data = self.cleaned_data
+        if data.get("target"):
+            return None
+        return {"slug": data["new_slug"], "name": data["new_name"], "code": data["new_code"]}
+
+
+class MergeForm(TargetOrNew):
     sources = forms.ModelMultipleChoiceField(
         label=_("Agencies merged away"),
         queryset=Agency.objects.none(),
@@ -51,26 +69,12 @@ class MergeForm(forms.Form):
             out[code.strip()] = slug.strip()
         return out
 
-    def clean(self) -> dict[str, Any]:
-        data = forms.Form.clean(self) or {}  # shared with SplitForm
-        if bool(data.get("target")) == bool(data.get("new_slug")):
-            raise forms.ValidationError(
-                _("Choose an existing agency, or give the new agency's address and name.")
-            )
-        return data
-
-    def new_target(self) -> dict[str, str] | None:
-        data = self.cleaned_data
-        if data.get("target"):
-            return None
-        return {"slug": data["new_slug"], "name": data["new_name"], "code": data["new_code"]}
-
 
 def _lines(text: str) -> list[str]:
     return [part.strip() for part in text.replace(",", "\n").splitlines() if part.strip()]
 
 
-class SplitForm(forms.Form):
+class SplitForm(TargetOrNew):
     source = forms.ModelChoiceField(label=_("Agency split"), queryset=Agency.objects.none())
     procedures = forms.CharField(
         label=_("Procedures that move"),
@@ -101,8 +105,6 @@ class SplitForm(forms.Form):
         self.fields["target"].queryset = servable.filter(status=AgencyStatus.ACTIVE)  # type: ignore[attr-defined]
 
     clean_choices = MergeForm.clean_choices
-    clean = MergeForm.clean
-    new_target = MergeForm.new_target
 
     def clean_procedures(self) -> list[str]:
         return _lines(self.cleaned_data["procedures"])

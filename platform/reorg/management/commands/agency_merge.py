@@ -59,6 +59,7 @@ class Command(BaseCommand):
                 choices[code.strip()] = slug.strip()
             sources = services.agencies_by_slug(options["sources"])
             new = None
+            target: Agency | None
             if options["into"]:
                 (target,) = services.agencies_by_slug([options["into"]])
             else:  # a new agency: created by the first run, found by the next
