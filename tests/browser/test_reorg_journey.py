@@ -171,3 +171,55 @@ def test_staff_merge_two_communes_an_officer_finishes_a_moved_dossier_and_old_re
     )
     assert visitor.url.startswith(new_site)
     assert other.code in visitor.locator("main").inner_text()
+
+
+def test_staff_split_a_procedure_off_to_a_new_commune_and_old_receipts_are_sent_on(
+    browser: Any,
+    live_server: Any,
+    worker: Any,
+    make_agency: Any,
+    national_catalog: None,
+    citizen: Any,
+) -> None:
+    """Item 2 in the console: the plan, the run to a new agency, progress until done; the
+    old receipt's tracking link on the old host lands on the new agency's page."""
+    from reorg.models import Split
+
+    port = urlsplit(live_server.url).port
+    a = adopted(make_agency, "xa-an-binh", "Xã An Bình", "AB")
+    team = staff_of(a, "ab")
+    moved = populate(a, citizen, team).in_processing
+    ops = User.objects.create_user("vanhanh@motcua.vn", "mat-khau-van-hanh-2026", is_staff=True)
+    console = signed_in(browser, ops, "localhost", "public", port)
+    console.goto(f"http://localhost:{port}/console/reorg/tach/")
+    console.locator("select[name=source]").select_option(str(a.pk))
+    console.locator("textarea[name=procedures]").fill("S-KD-001")
+    console.locator("textarea[name=staff]").fill(team.officer.email)
+    console.locator("input[name=new_slug]").fill("xa-an-binh-moi")
+    console.locator("input[name=new_name]").fill("Xã An Bình Mới")
+    console.locator("input[name=effective_on]").fill(timezone.localdate().isoformat())
+    console.locator("button[name=plan]").click()
+    console.wait_for_load_state()
+    assert "dossiers_dossier" in console.locator("#plan").inner_text()
+    assert not Split.objects.exists()
+    console.locator("button[name=start]").click()
+    console.wait_for_url(re.compile(r".*/console/reorg/tach/\d+/$"))
+    deadline = time.monotonic() + 240
+    while console.locator("[data-progress-live]").count() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    split = Split.objects.get()
+    assert split.status == MergeStatus.FINISHED, split.error
+    console.reload()
+    assert console.locator("table.verification").count() == 1
+    assert "split_finished" in console.locator("#audit").inner_text()
+
+    visitor = browser.new_context(locale="vi-VN").new_page()
+    old = (
+        f"http://xa-an-binh.localhost:{port}/tra-cuu/?ma={moved.code}&bi-mat={moved.lookup_secret}"
+    )
+    response = visitor.goto(old)
+    assert response is not None and response.status == 200
+    redirected = response.request.redirected_from
+    assert redirected is not None and redirected.response().status == 301
+    assert visitor.url.startswith(f"http://xa-an-binh-moi.localhost:{port}/tra-cuu/")
+    assert visitor.locator(f".status-{DossierStatus.IN_PROCESSING}").count() == 1
