@@ -29,6 +29,13 @@ urlpatterns = [
         reorg_views.console_merge_progress,
         name="console-merge-progress",
     ),
+    path("console/reorg/tach/", reorg_views.console_splits, name="console-splits"),
+    path("console/reorg/tach/<int:pk>/", reorg_views.console_split, name="console-split"),
+    path(
+        "console/reorg/tach/<int:pk>/progress/",
+        reorg_views.console_split_progress,
+        name="console-split-progress",
+    ),
     path("console/billing/", billing_views.console_billing, name="console-billing"),
     path(
         "console/billing/invoices/<int:pk>/", billing_views.console_invoice, name="console-invoice"

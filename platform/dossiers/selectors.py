@@ -10,6 +10,7 @@ from django.utils import timezone
 from dossiers.models import (
     Dossier,
     DossierDraft,
+    DossierMoved,
     DraftDocument,
     HandOver,
     SupplementRequest,
@@ -52,3 +53,8 @@ def supplement_of(dossier: Dossier) -> SupplementRequest | None:
 def hand_overs(dossier: Dossier) -> QuerySet[HandOver]:
     """The processing-control sheet (Form 06) of one dossier, oldest first."""
     return HandOver.objects.filter(dossier=dossier).order_by("at", "id")
+
+
+def dossier_moved_to(code: str) -> str | None:
+    """The slug of the agency a dossier of this agency moved to in a split (reorg), if any."""
+    return DossierMoved.objects.filter(code=code).values_list("agency_slug", flat=True).first()

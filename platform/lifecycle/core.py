@@ -115,7 +115,8 @@ def move(ctx: LockedDossier, action: str, target: str | None = None) -> Transiti
 
 
 def record_new(row: Transition) -> None:
-    """A new dossier's first transition (``receive``), for the recorders."""
+    """A transition made without a locked dossier (a new dossier's ``receive``, dossiers
+    moved out in bulk by a split), for the recorders."""
     for recorder in list(_recorders):
         recorder(row)
 

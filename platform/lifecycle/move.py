@@ -34,6 +34,9 @@ from django.apps import apps
 from django.db import connections, models, transaction
 from django.utils import timezone
 
+from dossiers.models import DossierStatus
+from lifecycle.core import record_new
+from lifecycle.table import transition
 from tenants import schemas
 
 PAGE = 2000
@@ -43,6 +46,7 @@ KEPT_FROM_TARGET = (
     "django_content_type",
     "dossiers_dossiercounter",
     "dossiers_dossieralias",
+    "dossiers_dossiermoved",
     "portal_branding",
     "notifications_notificationtemplate",
     "workdays_calendaroverride",
@@ -162,6 +166,9 @@ class MoveMap:
     external_ids: dict[str, str] = field(default_factory=dict)
     skipped_api_keys: list[str] = field(default_factory=list)  # prefixes the target already has
     source_schema: str = ""
+    # code → target id of the procedures this source brings to the target (a later source of
+    # the same merge with the same code joins them)
+    placed_codes: dict[str, int] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -174,6 +181,7 @@ class MoveMap:
             "external_ids": self.external_ids,
             "skipped_api_keys": self.skipped_api_keys,
             "source_schema": self.source_schema,
+            "placed_codes": self.placed_codes,
         }
 
     @classmethod
@@ -211,7 +219,13 @@ def read_rows(
         return list(cursor.fetchall())
 
 
-def iter_rows(source: Endpoint, table: Table) -> Iterator[list[tuple[Any, str]]]:
+def iter_rows(
+    source: Endpoint, table: Table, only: list[Any] | None = None
+) -> Iterator[list[tuple[Any, str]]]:
+    """Pages of a source table; ``only``: just these primary keys (a split's selection)."""
+    if only is not None:
+        yield from _iter_only(source, table, only)
+        return
     after = None
     while True:
         page = read_rows(source, table, after=after)
@@ -220,6 +234,151 @@ def iter_rows(source: Endpoint, table: Table) -> Iterator[list[tuple[Any, str]]]
         if len(page) < PAGE:
             return
         after = page[-1][0]
+
+
+def _iter_only(source: Endpoint, table: Table, only: list[Any]) -> Iterator[list[tuple[Any, str]]]:
+    key = f'"{table.pk}"'
+    cast = "bigint" if table.integer_pk else "uuid"
+    ordered = sorted(only, key=lambda v: (str(type(v)), v))
+    for start in range(0, len(ordered), PAGE):
+        chunk = [v if table.integer_pk else str(v) for v in ordered[start : start + PAGE]]
+        with source.cursor() as cursor:
+            cursor.execute(
+                f"SELECT t.{key}, row_to_json(t)::text FROM {source.table(table.name)} t "  # noqa: S608
+                f"WHERE t.{key} = ANY(%s::{cast}[]) ORDER BY t.{key}",
+                [chunk],
+            )
+            page = list(cursor.fetchall())
+        if page:
+            yield page
+
+
+def selection(
+    source: Endpoint, tables: list[Table], procedure_ids: list[int]
+) -> tuple[dict[str, list[Any]], dict[str, int]]:
+    """What a split moves: the procedures named and every row hanging off them (their
+    versions and configuration, their dossiers and whatever hangs off those), as
+    ({table: primary keys}, {table: rows that also point at a row staying behind}).
+
+    A row moves when any of its links points at a moving row; tables with no link to a
+    moving table (API keys, the audit log, counters) stay. Run until nothing is added, so the
+    order of the tables does not matter.
+    """
+    chosen: dict[str, set[Any]] = {t.name: set() for t in tables}
+    chosen[PROCEDURE_TABLE] = set(procedure_ids)
+    changed = True
+    while changed:
+        changed = False
+        for table in tables:
+            if table.name == PROCEDURE_TABLE:
+                continue
+            links = [(c, t) for c, t in table.links.items() if chosen.get(t)]
+            if not links:
+                continue
+            where = " OR ".join(f'"{c}" = ANY(%s)' for c, _t in links)
+            with source.cursor() as cursor:
+                cursor.execute(
+                    f'SELECT "{table.pk}" FROM {source.table(table.name)} WHERE {where}',  # noqa: S608
+                    [sorted(chosen[t]) for _c, t in links],
+                )
+                found = {r[0] for r in cursor.fetchall()}
+            if found - chosen[table.name]:
+                chosen[table.name] |= found
+                changed = True
+    mixed: dict[str, int] = {}
+    for table in tables:
+        ids = chosen[table.name]
+        links = list(table.links.items())
+        if not ids or not links:
+            continue
+        staying = " OR ".join(
+            f'("{c}" IS NOT NULL AND NOT "{c}" = ANY(%s))' if chosen[t] else f'"{c}" IS NOT NULL'
+            for c, t in links
+        )
+        cast = "bigint" if table.integer_pk else "uuid"
+        with source.cursor() as cursor:
+            cursor.execute(
+                f"SELECT count(*) FROM {source.table(table.name)} "  # noqa: S608
+                f'WHERE "{table.pk}" = ANY(%s::{cast}[]) AND ({staying})',
+                [
+                    [i if table.integer_pk else str(i) for i in ids],
+                    *(sorted(chosen[t]) for _c, t in links if chosen[t]),
+                ],
+            )
+            n = int(cursor.fetchone()[0])
+        if n:
+            mixed[table.name] = n
+    out = {
+        name: sorted(ids, key=lambda v: (str(type(v)), v)) for name, ids in chosen.items() if ids
+    }
+    return out, mixed
+
+
+def rows_delete(endpoint: Endpoint, table: Table, pks: list[Any]) -> int:
+    """Delete rows by primary key (a split's rows, from the agency they left)."""
+    cast = "bigint" if table.integer_pk else "uuid"
+    deleted = 0
+    for start in range(0, len(pks), PAGE):
+        chunk = [p if table.integer_pk else str(p) for p in pks[start : start + PAGE]]
+        with endpoint.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {endpoint.table(table.name)} "  # noqa: S608
+                f'WHERE "{table.pk}" = ANY(%s::{cast}[])',
+                [chunk],
+            )
+            deleted += int(cursor.rowcount)
+    return deleted
+
+
+def moved_mark(
+    source: Endpoint, dossier_ids: list[int], agency_slug: str, note: str
+) -> dict[str, int]:
+    """In the agency a split took dossiers from: they end there as ``moved`` (an event says
+    where they went; the history before stays as it was), leave the internal process, and
+    their codes name the agency that has them now. Idempotent."""
+    now = timezone.now()
+    marked = 0
+    for start in range(0, len(dossier_ids), PAGE):
+        chunk = dossier_ids[start : start + PAGE]
+        with source.atomic(), source.cursor() as cursor:
+            cursor.execute(
+                f"SELECT DISTINCT status FROM {source.table(DOSSIER_TABLE)} "  # noqa: S608
+                "WHERE id = ANY(%s::bigint[]) AND status <> %s",
+                [chunk, DossierStatus.MOVED],
+            )
+            for (status,) in cursor.fetchall():
+                row = transition(status, "move_out", DossierStatus.MOVED)
+                if row is None:
+                    raise ValueError(f"a dossier in status {status!r} cannot be moved out")
+                record_new(row)
+            cursor.execute(
+                f"INSERT INTO {source.table('dossiers_dossierevent')} "  # noqa: S608
+                "(dossier_id, at, actor_id, action, from_status, to_status, note, details) "
+                "SELECT d.id, %s, NULL, 'moved', d.status, 'moved', %s, %s::jsonb "
+                f"FROM {source.table(DOSSIER_TABLE)} d "
+                "WHERE d.id = ANY(%s::bigint[]) AND d.status <> 'moved'",
+                [now, note, json.dumps({"agency": agency_slug}), chunk],
+            )
+            cursor.execute(
+                f"UPDATE {source.table(DOSSIER_TABLE)} SET status = 'moved', updated_at = %s "  # noqa: S608
+                "WHERE id = ANY(%s::bigint[]) AND status <> 'moved'",
+                [now, chunk],
+            )
+            marked += int(cursor.rowcount)
+            cursor.execute(
+                f"UPDATE {source.table('desk_dossierprocess')} "  # noqa: S608
+                "SET step_position = NULL, assignee_id = NULL "
+                "WHERE dossier_id = ANY(%s::bigint[])",
+                [chunk],
+            )
+            cursor.execute(
+                f"INSERT INTO {source.table('dossiers_dossiermoved')} "  # noqa: S608
+                "(code, agency_slug, moved_at) "
+                f"SELECT code, %s, %s FROM {source.table(DOSSIER_TABLE)} "
+                "WHERE id = ANY(%s::bigint[]) ON CONFLICT (code) DO NOTHING",
+                [agency_slug, now, chunk],
+            )
+    return {"marked": marked}
 
 
 def table_count(endpoint: Endpoint, table: str) -> int:
@@ -400,12 +559,15 @@ def _canonical(row: dict[str, Any]) -> bytes:
     return json.dumps(row, sort_keys=True, ensure_ascii=False, default=str).encode()
 
 
-def source_digest(source: Endpoint, table: Table, move: MoveMap) -> tuple[int, str, list[Any]]:
-    """(rows, sha256, target pks) of what the source's table becomes in the target."""
+def source_digest(
+    source: Endpoint, table: Table, move: MoveMap, only: list[Any] | None = None
+) -> tuple[int, str, list[Any]]:
+    """(rows, sha256, target pks) of what the source's table (or ``only`` these rows of it)
+    becomes in the target."""
     digest = hashlib.sha256()
     count = 0
     pks: list[Any] = []
-    for page in iter_rows(source, table):
+    for page in iter_rows(source, table, only):
         for _pk, text in page:
             row = rewrite(table, json.loads(text), move)
             if row is None:

@@ -31,6 +31,7 @@ LEADER = "leader"
 ADMIN = "admin"
 RECEIVING_AGENCY = "receiving agency"
 GATEWAY = "payment gateway"
+PROVIDER = "provider (reorganisation)"
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
     # The fee, paid online in any status (it is recorded even after the dossier closed)
     Transition(ANY, "pay_fee", (GATEWAY,), ANY, metric="paid_online"),
+    # A split took the dossier to another agency (reorg): its copy here ends, in any status
+    Transition(ANY, "move_out", (PROVIDER,), S.MOVED),
 )
 
 _BY_KEY = {t.key: t for t in TRANSITIONS}
@@ -135,15 +138,17 @@ ACTIONS = tuple(dict.fromkeys(t.action for t in TRANSITIONS))
 def transition(source: str, action: str, target: str | None = None) -> Transition | None:
     """The row for this move (``target=None``: the action keeps the status), or None."""
     row = _BY_KEY.get((source, action, source if target is None else target))
-    if row is None and source in S.values and (target is None or target == source):
-        row = _BY_KEY.get((ANY, action, ANY))
+    if row is None and source in S.values:
+        # A row from ANY status: to ANY (keeping it), or to one status the dossier is not in.
+        row = _BY_KEY.get((ANY, action, ANY if target is None or target == source else target))
     return row
 
 
 def allowed_sources(action: str) -> tuple[str, ...]:
     sources = [t.source for t in TRANSITIONS if t.action == action]
-    if ANY in sources:
-        return tuple(S.values)
+    if ANY in sources:  # every status, but the one a row from ANY leads to (moved: not again)
+        ends = {t.target for t in TRANSITIONS if t.action == action and t.source == ANY}
+        return tuple(v for v in S.values if v not in ends)
     return tuple(dict.fromkeys(sources))
 
 
@@ -157,6 +162,8 @@ UNDRAWN = ("claim", "assign", "pay_fee", "extend")
 def mermaid() -> str:
     """The state diagram of ``TRANSITIONS`` (Mermaid ``stateDiagram-v2``)."""
     lines = ["stateDiagram-v2"]
+    if any(t.source == ANY and t.target != ANY for t in TRANSITIONS):
+        lines.append('    state "any status" as any_status')
     edges: dict[tuple[str, str], list[str]] = {}
     for t in TRANSITIONS:
         if t.action in UNDRAWN:
@@ -164,12 +171,13 @@ def mermaid() -> str:
         label = t.action + (f" (Form {t.form})" if t.form and t.form != "06" else "")
         if t.clock_paused:
             label += " ⏸"
-        edges.setdefault((t.source or "[*]", t.target), [])
-        if label not in edges[(t.source or "[*]", t.target)]:
-            edges[(t.source or "[*]", t.target)].append(label)
+        source = "any_status" if t.source == ANY else (t.source or "[*]")
+        edges.setdefault((source, t.target), [])
+        if label not in edges[(source, t.target)]:
+            edges[(source, t.target)].append(label)
     for (source, target), labels in edges.items():
         lines.append(f"    {source} --> {target}: {', '.join(labels)}")
-    for status in (S.REFUSED, S.REJECTED, S.RETURNED, S.STOPPED, S.WITHDRAWN):
+    for status in (S.REFUSED, S.REJECTED, S.RETURNED, S.STOPPED, S.WITHDRAWN, S.MOVED):
         lines.append(f"    {status} --> [*]")
     return "\n".join(lines)
 

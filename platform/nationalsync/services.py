@@ -115,6 +115,8 @@ def _post(payload: dict[str, Any], key: str) -> dict[str, Any]:
 
 
 AGENCY_MERGED = "agency_merged"
+AGENCY_SPLIT = "agency_split"
+REORGANISATIONS = (AGENCY_MERGED, AGENCY_SPLIT)  # rows about an agency, not one dossier
 
 
 def sync_agency_merged(
@@ -148,6 +150,43 @@ def sync_agency_merged(
     return row
 
 
+def sync_agency_split(
+    *,
+    split_id: int,
+    source: Agency,
+    target: Agency,
+    effective_on: dt.date,
+    procedures: list[str],
+) -> PortalOutbox:
+    """Tell the national portal that procedures of an agency (with their dossiers) moved to
+    another from a date (reorg split). Once per split; in the caller's transaction."""
+    key = f"split:{split_id}:{source.schema_name}"[:80]
+    payload = {
+        "key": key,
+        "agency": source.slug,
+        "province": source.province_code,
+        "action": AGENCY_SPLIT,
+        "into": target.slug,
+        "into_province": target.province_code,
+        "procedures": sorted(procedures),
+        "effective_on": effective_on.isoformat(),
+        "at": timezone.now().isoformat(),
+    }
+    row, created = PortalOutbox.objects.get_or_create(
+        key=key,
+        defaults={
+            "agency": source,
+            "event_id": -1_000_000 - split_id,
+            "dossier_id": 0,
+            "payload": payload,
+            "next_attempt_at": timezone.now(),
+        },
+    )
+    if created and settings.NATIONAL_PORTAL_URL:
+        transaction.on_commit(lambda: _schedule(row.pk))
+    return row
+
+
 def sync_push(*, outbox_id: int) -> str:
     """Send one row; ``acknowledged``, ``already`` (done before), ``busy`` (another worker
     holds it) or raises ``SyncFailed`` after recording the failure."""
@@ -159,7 +198,7 @@ def sync_push(*, outbox_id: int) -> str:
             return "already"
         extra: dict[str, Any] = {}
         code = ""
-        if row.payload.get("action") != AGENCY_MERGED:  # a merge concerns no one dossier
+        if row.payload.get("action") not in REORGANISATIONS:  # these concern no one dossier
             with agency_context(row.agency):
                 code, procedure = Dossier.objects.values_list("code", "procedure__code").get(
                     pk=row.dossier_id

@@ -12,9 +12,18 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
+)
+from django.http.request import split_domain_port
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -26,7 +35,7 @@ from docstore.services import documents_matching
 from documents.services import issued_open, receipt_issue
 from dossiers import selectors as dossier_selectors
 from dossiers.forms import DossierForm
-from dossiers.models import Dossier, DossierDraft
+from dossiers.models import Dossier, DossierDraft, DossierStatus
 from lifecycle.submit import (
     Applicant,
     dossier_check,
@@ -49,7 +58,9 @@ from procedures.models import AgencyProcedure
 from procedures.selectors import published_procedures, published_sectors
 from tenants import pagecache
 from tenants.http import AgencyRequest
+from tenants.models import Agency
 from tenants.pagecache import cache_public_page
+from tenants.selectors import agency_primary_hostname
 from vneid.services import identity_applicant_values, identity_of
 
 if TYPE_CHECKING:
@@ -460,6 +471,10 @@ def tracking(request: AgencyRequest) -> HttpResponse:
             status = 429
         else:
             dossier = dossier_lookup(code=code, secret=form.cleaned_data["secret"])
+            if dossier is not None and dossier.status == DossierStatus.MOVED:
+                moved = _tracking_elsewhere(request, dossier, form.cleaned_data["secret"])
+                if moved is not None:
+                    return moved
             if dossier is None:
                 counters.count_wrong_answer()
                 form.add_error(
@@ -487,6 +502,27 @@ def tracking(request: AgencyRequest) -> HttpResponse:
             ),
             response,
         )
+    return response
+
+
+def _tracking_elsewhere(
+    request: AgencyRequest, dossier: Dossier, secret: str
+) -> HttpResponse | None:
+    """A dossier that moved to another agency (a split): the same lookup there, for whoever
+    gave its code and secret (301; 303 after the form was posted)."""
+    slug = dossier_selectors.dossier_moved_to(dossier.code)
+    agency = Agency.objects.filter(slug=slug).first() if slug else None
+    host = agency_primary_hostname(agency) if agency is not None else None
+    if not host:
+        return None
+    _host, port = split_domain_port(request.get_host())
+    query = urlencode({"ma": dossier.code, "bi-mat": secret})
+    location = f"{request.scheme}://{host}{':' + port if port else ''}"
+    location += reverse("portal-tracking") + "?" + query
+    if request.method == "POST":
+        return HttpResponseRedirect(location, status=303)
+    response = HttpResponsePermanentRedirect(location)
+    response["Cache-Control"] = "no-store"
     return response
 
 

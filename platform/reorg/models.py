@@ -88,3 +88,66 @@ class MergeStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.merge_id}: {self.name}"
+
+
+class Split(models.Model):
+    """Procedures of an agency, their dossiers and chosen staff, moved to another agency (an
+    existing one or one created for the split) effective on a date; the rest stays."""
+
+    source = models.ForeignKey(
+        "tenants.Agency",
+        verbose_name=_("agency split"),
+        on_delete=models.PROTECT,
+        related_name="splits_out",
+    )
+    target = models.ForeignKey(
+        "tenants.Agency",
+        verbose_name=_("agency receiving"),
+        on_delete=models.PROTECT,
+        related_name="splits_in",
+    )
+    effective_on = models.DateField(_("effective on"))
+    # National codes of the procedures that move, and e-mails of the staff that move.
+    procedures: models.JSONField[list[str]] = models.JSONField(default=list)
+    staff: models.JSONField[list[str]] = models.JSONField(default=list, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=MergeStatus.choices, default=MergeStatus.PLANNED
+    )
+    plan: models.JSONField[dict[str, Any]] = models.JSONField(default=dict)
+    choices: models.JSONField[dict[str, str]] = models.JSONField(default=dict, blank=True)
+    # The rows that move ({table: source primary keys}), fixed while the source is frozen,
+    # and how they are rewritten (lifecycle.move.MoveMap).
+    selection: models.JSONField[dict[str, list[Any]]] = models.JSONField(default=dict, blank=True)
+    map: models.JSONField[dict[str, Any]] = models.JSONField(default=dict, blank=True)
+    verification: models.JSONField[dict[str, Any]] = models.JSONField(default=dict, blank=True)
+    step = models.CharField(_("current step"), max_length=120, blank=True)
+    percent = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    actor_email = models.EmailField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("agency split")
+        verbose_name_plural = _("agency splits")
+
+    def __str__(self) -> str:
+        return f"split {self.pk}: {self.source_id} → {self.target_id}"
+
+
+class SplitStep(models.Model):
+    """A step of a split that has been completed (idempotent, as a merge's)."""
+
+    split = models.ForeignKey(Split, on_delete=models.CASCADE, related_name="steps")
+    name = models.CharField(max_length=120)
+    detail: models.JSONField[dict[str, Any]] = models.JSONField(default=dict, blank=True)
+    done_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["split", "done_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["split", "name"], name="split_step_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.split_id}: {self.name}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reorg.models import Merge, MergeStatus
+from reorg.models import Merge, MergeStatus, Split
 from tenants.models import Agency
 
 
@@ -23,3 +23,17 @@ def merge_of(*, sources: list[Agency], target: Agency) -> Merge | None:
 
 def merges() -> list[Merge]:
     return list(Merge.objects.select_related("target").prefetch_related("sources__agency")[:100])
+
+
+def split_of(*, source: Agency, target_slug: str, procedures: list[str]) -> Split | None:
+    """The latest split of these procedures of the source into the agency named (finished
+    or not), if any: what a re-run of the same command finishes."""
+    wanted = sorted(p.strip() for p in procedures if p.strip())
+    for split in Split.objects.filter(source=source, target__slug=target_slug):
+        if sorted(split.procedures) == wanted:
+            return split
+    return None
+
+
+def splits() -> list[Split]:
+    return list(Split.objects.select_related("source", "target")[:100])

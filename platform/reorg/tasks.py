@@ -19,3 +19,17 @@ def merge_run(merge_id: int) -> dict[str, Any]:
     except services.MergeBusy:
         return {"merge": merge_id, "status": "busy"}
     return {"merge": merge.pk, "status": merge.status}
+
+
+@shared_task(name="reorg.tasks.split_run", acks_late=True)
+def split_run(split_id: int) -> dict[str, Any]:
+    """Safe to deliver twice, as a merge's."""
+    from reorg import splits
+    from reorg.models import Split
+
+    split = Split.objects.get(pk=split_id)
+    try:
+        split = splits.split_run(split)
+    except services.MergeBusy:
+        return {"split": split_id, "status": "busy"}
+    return {"split": split.pk, "status": split.status}

@@ -172,28 +172,38 @@ def stats_rebuild_all(*, agencies: Iterable[Agency]) -> dict[str, int]:
     return {a.slug: stats_rebuild(agency=a) for a in agencies}
 
 
-def stats_merge(*, source: Agency, target: Agency, effective_on: dt.date) -> dict[str, int]:
+def stats_merge(
+    *,
+    source: Agency,
+    target: Agency,
+    effective_on: dt.date,
+    procedure_codes: list[str] | None = None,
+) -> dict[str, int]:
     """A merge (reorg) from ``effective_on``: figures before the date stay the source's (the
     old unit), figures from the date are the target's. The source's daily rows from the date
     are added into the target's and removed; the monthly rows of both, from the date's month,
-    are recomputed from the daily ones. One transaction; running it again changes nothing."""
+    are recomputed from the daily ones. One transaction; running it again changes nothing.
+
+    ``procedure_codes``: a split, only the figures of these procedures move."""
     daily, monthly = _table(DAILY), _table(MONTHLY)
     month = effective_on.replace(day=1)
     key = "agency_id, {period}, procedure_code, sector, metric"
     columns = "agency_id, province_code, {period}, procedure_code, sector, metric, n, total"
+    only = "" if procedure_codes is None else " AND procedure_code = ANY(%s)"
+    extra: list[object] = [] if procedure_codes is None else [list(procedure_codes)]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {daily} AS s ({columns.format(period='day')}) "  # noqa: S608
             "SELECT %s, %s, day, procedure_code, sector, metric, n, total "
-            f"FROM {daily} WHERE agency_id = %s AND day >= %s "
+            f"FROM {daily} WHERE agency_id = %s AND day >= %s{only} "
             f"ON CONFLICT ({key.format(period='day')}) "
             "DO UPDATE SET n = s.n + excluded.n, total = s.total + excluded.total",
-            [target.pk, target.province_code, source.pk, effective_on],
+            [target.pk, target.province_code, source.pk, effective_on, *extra],
         )
         moved = int(cursor.rowcount)
         cursor.execute(
-            f"DELETE FROM {daily} WHERE agency_id = %s AND day >= %s",  # noqa: S608
-            [source.pk, effective_on],
+            f"DELETE FROM {daily} WHERE agency_id = %s AND day >= %s{only}",  # noqa: S608
+            [source.pk, effective_on, *extra],
         )
         cursor.execute(
             f"DELETE FROM {monthly} WHERE agency_id IN (%s, %s) AND month >= %s",  # noqa: S608

@@ -27,6 +27,7 @@ MENU: tuple[tuple[str, Any, tuple[str, ...]], ...] = (
     ("reports-console", gettext_lazy("Statistics"), ("/console/thong-ke/",)),
     ("console-billing", gettext_lazy("Billing"), ("/console/billing/",)),
     ("console-merges", gettext_lazy("Merging agencies"), ("/console/reorg/",)),
+    ("console-splits", gettext_lazy("Splitting an agency"), ("/console/reorg/tach/",)),
     ("nationalsync-console", gettext_lazy("National portal sync"), ("/console/dong-bo/",)),
     ("audit-provider", gettext_lazy("Audit trail"), ("/console/nhat-ky/",)),
 )

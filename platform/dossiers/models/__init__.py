@@ -73,6 +73,8 @@ class DossierStatus(models.TextChoices):
     REFUSED = "refused", _("Refused at reception")
     STOPPED = "stopped", _("Processing stopped")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+    # Left for another agency in a reorganisation (reorg split): that agency goes on with it.
+    MOVED = "moved", _("Moved to another agency")
 
 
 OPEN_STATUSES = (
@@ -445,3 +447,23 @@ class DossierAlias(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} → {self.dossier_id}"
+
+
+class DossierMoved(models.Model):
+    """A dossier that left this agency in a split (reorg) and now lives in another agency.
+
+    The old agency keeps the dossier (its history is append-only) with the status ``moved``;
+    this row names where it went, so the public lookup sends the holder of the code and the
+    secret on a receipt this agency printed to the agency that has the dossier now.
+    """
+
+    code = models.CharField(_("dossier code"), max_length=40, unique=True)
+    agency_slug = models.CharField(_("agency it moved to"), max_length=50)
+    moved_at = models.DateTimeField(_("moved at"))
+
+    class Meta:
+        verbose_name = _("dossier moved to another agency")
+        verbose_name_plural = _("dossiers moved to other agencies")
+
+    def __str__(self) -> str:
+        return f"{self.code} → {self.agency_slug}"

@@ -12,7 +12,7 @@ from django.test import Client
 from accounts.models import User
 from desk.tests.conftest import SubmitShop, staff, staff_of, submit_shop
 from tenants.context import agency_context
-from tests.pdftext import embedded_fonts, objects, page_contents, page_texts
+from tests.pdftext import embedded_fonts, links, objects, page_contents, page_texts
 
 __all__ = ["staff", "submit_shop"]
 
@@ -59,9 +59,12 @@ def test_the_applicant_gets_form_01_as_a_pdf_with_embedded_vietnamese_font(
         "Quét mã để tra cứu hồ sơ",
     ):
         assert expected in text, expected
-    # The QR code of the tracking address: one filled square per dark module of segno's matrix.
+    # The QR codes of the tracking address and of the receipt's verification page (issue 15):
+    # one filled square per dark module of segno's matrix of each.
     url = f"http://{HOST}/tra-cuu/?ma={dossier.code}&bi-mat={dossier.lookup_secret}"
-    dark = sum(sum(row) for row in segno.make(url, error="m").matrix)
+    verify = [u for u in links(body) if "/xac-thuc/" in u]
+    assert len(verify) == 1 and verify[0].startswith(f"http://{HOST}/xac-thuc/"), links(body)
+    dark = sum(sum(sum(row) for row in segno.make(u, error="m").matrix) for u in (url, *verify))
     assert page_contents(body)[0].count(b" re f") == dark
 
 

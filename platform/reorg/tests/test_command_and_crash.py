@@ -16,12 +16,14 @@ from django.utils import timezone, translation
 from dossiers.models import Dossier, DossierDocument, DossierEvent
 from reorg.models import Merge, MergeStatus
 from tenants.context import agency_context
-from tenants.models import AgencyStatus
+from tenants.models import Agency, AgencyStatus
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def run_merge(*extra: str, failpoint: str = "") -> subprocess.CompletedProcess[str]:
+def run_merge(
+    *extra: str, failpoint: str = "", into: tuple[str, ...] = ("--into", "xa-hoa-binh")
+) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings.test",
@@ -37,8 +39,7 @@ def run_merge(*extra: str, failpoint: str = "") -> subprocess.CompletedProcess[s
         "agency_merge",
         "xa-an-binh",
         "xa-binh-minh",
-        "--into",
-        "xa-hoa-binh",
+        *into,
         "--effective",
         timezone.localdate().isoformat(),
         *extra,
@@ -85,6 +86,22 @@ def test_a_merge_killed_at_a_step_is_finished_by_running_it_again(world: Any, po
     assert world.a.status == AgencyStatus.MERGED
     again = run_merge()  # a finished merge: re-running changes nothing
     assert again.returncode == 0, again.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_merge_into_a_new_agency_killed_after_building_it_is_finished(world: Any) -> None:
+    into = ("--new-slug", "xa-an-hoa", "--new-name", "Xã An Hòa", "--new-code", "AH")
+    killed = run_merge(failpoint="reorg.before_record.target", into=into)
+    assert killed.returncode == -9, killed.stdout + killed.stderr
+    new = Agency.objects.get(slug="xa-an-hoa")
+    done = run_merge(into=into)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "resuming" in done.stdout and "verified: ok" in done.stdout
+    new.refresh_from_db()
+    assert new.status == AgencyStatus.ACTIVE
+    assert Merge.objects.get().target == new
+    with agency_context(new):
+        assert Dossier.objects.count() == 6
 
 
 @pytest.mark.django_db

@@ -210,3 +210,54 @@ def test_unknown_slugs_are_named() -> None:
     with pytest.raises(ValidationError) as exc:
         services.agencies_by_slug(["khong-co", "cung-khong"])
     assert "khong-co" in exc.value.messages[0]
+
+
+def test_a_merge_into_a_new_agency_creates_it_and_moves_everything_there(world: Any) -> None:
+    plan = services.merge_plan(
+        sources=[world.a, world.b],
+        target=None,
+        new_target={"slug": "xa-an-hoa", "name": "Xã An Hòa", "code": "AH"},
+        effective_on=today(),
+    )
+    assert plan["target"]["new"] is True
+    assert plan["clashes"]["procedures"] == []  # nothing there yet to clash with
+    between = {c["code"]: c for c in plan["clashes"]["between_sources"]}
+    assert between["S-KD-001"]["winner"] == "xa-an-binh"  # both have it: the first one's
+    assert not Agency.objects.filter(slug="xa-an-hoa").exists()  # the plan creates nothing
+    merge = services.merge_create(
+        sources=[world.a, world.b],
+        target=None,
+        new_target={"slug": "xa-an-hoa", "name": "Xã An Hòa", "code": "AH"},
+        effective_on=today(),
+    )
+    assert merge.target.status == AgencyStatus.PROVISIONING
+    merge = services.merge_run(merge)
+    assert merge.status == MergeStatus.FINISHED and merge.verification["ok"] is True
+    new = Agency.objects.get(slug="xa-an-hoa")
+    assert new.status == AgencyStatus.ACTIVE
+    assert (new.kind, new.province_code) == (world.a.kind, world.a.province_code)
+    with agency_context(new):
+        assert Dossier.objects.count() == 6
+        shop = AgencyProcedure.objects.get(code="S-KD-001")  # A's copy; B's joined it
+        assert Dossier.objects.filter(procedure=shop).count() == 6
+        # B's versions are kept, numbered after A's
+        numbers = sorted(
+            ProcedureVersion.objects.filter(procedure=shop).values_list("number", flat=True)
+        )
+        assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) == 2
+        for d in vars(world.dossiers["xa-binh-minh"]).values():
+            assert dossier_lookup(code=d.code, secret=d.lookup_secret) is not None
+    for source in (world.a, world.b):
+        source.refresh_from_db()
+        assert source.merged_into == new
+
+
+def test_a_new_agency_s_address_must_be_free(world: Any) -> None:
+    with pytest.raises(ValidationError):
+        services.merge_create(
+            sources=[world.a],
+            target=None,
+            new_target={"slug": "xa-hoa-binh", "name": "Trùng"},
+            effective_on=today(),
+        )
+    assert not Merge.objects.exists()

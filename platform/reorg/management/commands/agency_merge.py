@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from reorg import selectors, services
 from reorg.models import Merge, MergeStatus
+from tenants.models import Agency
 
 
 class Command(BaseCommand):
@@ -22,6 +23,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("sources", nargs="*", help="slugs of the agencies merged away")
         parser.add_argument("--into", default="", help="slug of the agency they merge into")
+        parser.add_argument("--new-slug", default="", help="or: address of a new agency")
+        parser.add_argument("--new-name", default="", help="name of the new agency")
+        parser.add_argument("--new-code", default="", help="code of the new agency")
         parser.add_argument("--effective", default="", help="date it takes effect (YYYY-MM-DD)")
         parser.add_argument(
             "--choose",
@@ -39,8 +43,10 @@ class Command(BaseCommand):
             if options["verify"]:
                 self._verify(options["verify"], as_json=options["json"])
                 return
-            if not options["sources"] or not options["into"]:
-                raise CommandError("Name the agencies to merge and --into the target agency.")
+            if not options["sources"] or bool(options["into"]) == bool(options["new_slug"]):
+                raise CommandError(
+                    "Name the agencies to merge and --into the target agency (or --new-slug)."
+                )
             try:
                 effective = dt.date.fromisoformat(options["effective"])
             except ValueError as exc:
@@ -52,8 +58,20 @@ class Command(BaseCommand):
                     raise CommandError(f"--choose {item!r}: write CODE=SLUG.")
                 choices[code.strip()] = slug.strip()
             sources = services.agencies_by_slug(options["sources"])
-            (target,) = services.agencies_by_slug([options["into"]])
-            merge = selectors.merge_of(sources=sources, target=target)
+            new = None
+            target: Agency | None
+            if options["into"]:
+                (target,) = services.agencies_by_slug([options["into"]])
+            else:  # a new agency: created by the first run, found by the next
+                target = Agency.objects.filter(slug=options["new_slug"].strip()).first()
+                new = {
+                    "slug": options["new_slug"],
+                    "name": options["new_name"],
+                    "code": options["new_code"],
+                }
+            merge = (
+                selectors.merge_of(sources=sources, target=target) if target is not None else None
+            )
             if merge is not None and merge.status == MergeStatus.FINISHED:
                 self.stdout.write(f"merge {merge.pk} has already finished")
                 self._print_verification(merge, as_json=options["json"])
@@ -63,7 +81,11 @@ class Command(BaseCommand):
                     merge.plan
                     if merge
                     else services.merge_plan(
-                        sources=sources, target=target, effective_on=effective, choices=choices
+                        sources=sources,
+                        target=target,
+                        effective_on=effective,
+                        choices=choices,
+                        new_target=new,
                     )
                 )
                 self._print_plan(plan, as_json=options["json"])
@@ -75,6 +97,7 @@ class Command(BaseCommand):
                     effective_on=effective,
                     choices=choices,
                     actor_email="command",
+                    new_target=new if target is None else None,
                 )
                 self.stdout.write(f"merge {merge.pk} created")
             else:
