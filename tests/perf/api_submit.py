@@ -174,7 +174,7 @@ def _wait_ready(port: int, host: str, proc: subprocess.Popen[bytes], timeout: fl
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
+        os.killpg(proc.pid, signal.SIGQUIT)  # gunicorn's quick shutdown: the run is over
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:

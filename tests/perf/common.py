@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -241,7 +242,9 @@ def gunicorn_serving(
             time.sleep(0.2)
         yield port
     finally:
-        proc.terminate()
+        # SIGQUIT: gunicorn's quick shutdown. The measurement is over; the graceful one (SIGTERM)
+        # waited seconds for idle keep-alive connections, per benchmark.
+        proc.send_signal(signal.SIGQUIT)
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:

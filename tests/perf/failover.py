@@ -18,6 +18,7 @@ def run() -> None:
             "MOTCUA_FAILOVER_BEFORE": "4",
             "MOTCUA_FAILOVER_AFTER": "20",
             "MOTCUA_FAILOVER_CLIENTS": "2",
+            "MOTCUA_FAILOVER_AFTER_RECOVERY": "4",
         }.items():
             os.environ.setdefault(name, value)
     from tests.ops.failover import run as prove
