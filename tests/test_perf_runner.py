@@ -52,7 +52,7 @@ def _sizes_in_a_fresh_process(quick: bool) -> list[str]:
 def test_quick_mode_runs_every_benchmark_on_small_data_and_full_mode_is_unchanged() -> None:
     assert _sizes_in_a_fresh_process(quick=False) == ["200", "5000", "4000", "4000", "50000"]
     quick = [int(n) for n in _sizes_in_a_fresh_process(quick=True)]
-    assert quick == [10, 300, 100, 20, 2000]
+    assert quick == [10, 300, 100, 20, 6000]
 
 
 def test_a_crashing_benchmark_fails_the_run(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -28,7 +28,7 @@ from tests.perf.common import (
 )
 from tests.perf.loadgen import interleaved
 
-DOSSIERS = size(50_000, 2_000)
+DOSSIERS = size(50_000, 6_000)
 OPEN_EVERY = 3  # every third dossier is still open
 OFFICERS = 10
 BATCH = 5_000
