@@ -350,8 +350,10 @@ def run() -> None:
             if AFTER_RECOVERY:
                 _wait(
                     "a submission acknowledged after the kill",
-                    lambda: any(a.status == 201 and a.started >= killed_at for a in attempts)
-                    or time.monotonic() >= until[0],
+                    lambda: (
+                        any(a.status == 201 and a.started >= killed_at for a in attempts)
+                        or time.monotonic() >= until[0]
+                    ),
                 )
                 until[0] = min(until[0], time.monotonic() + AFTER_RECOVERY)
             for t in threads:

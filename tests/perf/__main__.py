@@ -44,7 +44,7 @@ SLOW = {
 }
 # --quick runs this many at once unless --jobs says otherwise: its figures only prove that every
 # benchmark runs (and show gaps), and the operations proofs mostly wait (a promotion, a backup).
-QUICK_JOBS = 3
+QUICK_JOBS = 4
 BENCH_RE = re.compile(r"^BENCH (\S+) (\S+) (\S+) goal=(?:(<=|>=|<|>)(\S+)|none)\s*$")
 
 
