@@ -427,7 +427,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     ensure_venv()
     env = venv_env("config.settings.bench")
     quick = ["--quick"] if args.quick else []
-    cmd = [str(PY), "-m", "tests.perf", *quick, "--jobs", str(args.jobs), *args.names]
+    jobs = ["--jobs", str(args.jobs)] if args.jobs else []  # the runner's default otherwise
+    cmd = [str(PY), "-m", "tests.perf", *quick, *jobs, *args.names]
     return subprocess.run(cmd, cwd=ROOT, env=env).returncode
 
 
@@ -518,7 +519,10 @@ def main() -> int:
         "--quick", action="store_true", help="every benchmark on small data (CI: they all run)"
     )
     bench.add_argument(
-        "--jobs", type=int, default=1, help="benchmarks at once (with --quick; figures contended)"
+        "--jobs",
+        type=int,
+        default=0,
+        help="benchmarks at once (default 1; 2 with --quick, whose figures are contended anyway)",
     )
     bench.set_defaults(func=cmd_bench)
     sub.add_parser("lock", help="re-resolve requirements.lock").set_defaults(func=cmd_lock)

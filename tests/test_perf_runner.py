@@ -64,7 +64,7 @@ def test_a_crashing_benchmark_fails_the_run(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("BENCH_QUICK", "0")  # --quick sets it: undone after the test
     monkeypatch.setattr(runner, "discover", lambda: ["crashes", "misses"])
 
-    def fake_run_one(name: str) -> tuple[int, list[Result], float]:
+    def fake_run_one(name: str, stream: bool = True) -> tuple[int, list[Result], float]:
         if name == "crashes":
             return 1, [], 0.1
         return 0, [parse("BENCH misses 0.1 ratio goal=>=0.9")], 0.1

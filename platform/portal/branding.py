@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import io
 import re
+import threading
+import time
 import uuid
 from typing import TYPE_CHECKING
 
 import nh3
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -27,6 +29,7 @@ from audit.services import audit_record
 from core.failpoints import failpoint
 from portal.models import Branding
 from tenants.context import on_commit_in_schema
+from tenants.db import connection
 from tenants.pagecache import portal_pages_changed
 
 if TYPE_CHECKING:
@@ -66,14 +69,91 @@ def sanitize_html(value: str) -> str:
     ).strip()
 
 
+class _LocalBrandings:
+    """Each process's own copy of the agencies' brandings, so that an agency's page (every
+    portal page renders the branding) costs no cache round trip for it.
+
+    Like the host routes (tenants.routing), a change bumps a shared *generation*; each process
+    compares its own with it at most once a second and forgets every copy when it moved. So a
+    change reaches every process within a second, and the process that made it at once. A copy
+    lives as long as the shared cache's entry (``ENTRY_SECONDS``): a branding row written by
+    other means (onboarding creates it) is seen as late as it was before.
+    """
+
+    ENTRY_SECONDS = 300
+    GENERATION_KEY = "portal:branding:generation"
+    CHECK_SECONDS = 1.0
+    MAX_ENTRIES = 10_000
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[Branding, float]] = {}
+        self._generation: object = None
+        self._checked_at = 0.0
+        self._lock = threading.Lock()
+
+    def _sync(self) -> None:
+        now = time.monotonic()
+        if now - self._checked_at < self.CHECK_SECONDS:
+            return
+        self._checked_at = now
+        current = caches["platform"].get(self.GENERATION_KEY)
+        if current != self._generation:
+            with self._lock:
+                self._entries.clear()
+                self._generation = current
+
+    def get(self, schema: str) -> Branding | None:
+        self._sync()
+        entry = self._entries.get(schema)
+        if entry is None or entry[1] <= time.monotonic():
+            return None
+        return entry[0]
+
+    def keep(self, schema: str, branding: Branding) -> None:
+        with self._lock:
+            if len(self._entries) >= self.MAX_ENTRIES:
+                self._entries.clear()
+            self._entries[schema] = (branding, time.monotonic() + self.ENTRY_SECONDS)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def changed(self, schema: str) -> None:
+        """After a change is committed: forget it here at once, elsewhere within a second."""
+        with self._lock:
+            self._entries.pop(schema, None)
+        platform = caches["platform"]
+        try:
+            platform.incr(self.GENERATION_KEY)
+        except ValueError:
+            platform.set(self.GENERATION_KEY, 1, None)
+        self._checked_at = 0.0
+
+
+local_brandings = _LocalBrandings()
+
+
 def current_branding() -> Branding:
-    """The active agency's branding (cached per agency: the cache key is tenant-aware)."""
+    """The active agency's branding: this process's copy (``_LocalBrandings``), else the
+    shared cache (per agency: its key is tenant-aware), else the database."""
+    schema = connection.schema_name
+    local = local_brandings.get(schema)
+    if local is not None:
+        return local
     cached = cache.get(CACHE_KEY)
     if isinstance(cached, Branding):
+        local_brandings.keep(schema, cached)
         return cached
     branding = Branding.objects.filter(pk=1).first() or Branding(pk=1)
-    cache.set(CACHE_KEY, branding, 300)
+    cache.set(CACHE_KEY, branding, _LocalBrandings.ENTRY_SECONDS)
+    local_brandings.keep(schema, branding)
     return branding
+
+
+def _branding_changed() -> None:
+    cache.delete(CACHE_KEY)
+    local_brandings.changed(connection.schema_name)
 
 
 DEFAULT_COLORS = ("#b3261e", "#ffd54f")
@@ -198,7 +278,7 @@ def branding_update(
             failpoint("branding.before_commit")
             if old_logo and (new_logo is not None or remove_logo):
                 on_commit_in_schema(lambda: default_storage.delete(old_logo))
-            on_commit_in_schema(lambda: cache.delete(CACHE_KEY))
+            on_commit_in_schema(_branding_changed)
             on_commit_in_schema(portal_pages_changed)
     except BaseException:
         # The row was rolled back; the file written for it must not stay behind.

@@ -87,7 +87,22 @@ class Workspace:
         for stop in reversed(self.stops):
             with contextlib.suppress(Exception):
                 stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        # Removed in the background: the clusters' data, WAL and backup repository are
+        # thousands of files (about 10 s under load), and nothing waits for them to go.
+        # Renamed first, so the folder is gone from its name at once.
+        doomed = self.dir.with_name(self.dir.name + ".removing")
+        try:
+            self.dir.rename(doomed)
+        except OSError:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            return
+        subprocess.Popen(
+            ["rm", "-rf", "--", str(doomed)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
     def __enter__(self) -> Workspace:
         return self

@@ -34,7 +34,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from tests.perf.common import size
+from tests.perf.common import QUICK, size
 
 ROOT = Path(__file__).resolve().parents[2]
 SLUG = "bench-api"
@@ -151,6 +151,7 @@ def serve(port: int) -> subprocess.Popen[bytes]:
         "--threads", str(_env_int("BENCH_API_WORKER_THREADS", 4)),
         "--keep-alive", "30",
         "--log-level", "warning",
+        *(["--preload"] if QUICK else []),  # as tests/perf/common.gunicorn_serving
     ]  # fmt: skip
     return subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
 
@@ -174,7 +175,7 @@ def _wait_ready(port: int, host: str, proc: subprocess.Popen[bytes], timeout: fl
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
+        os.killpg(proc.pid, signal.SIGQUIT)  # gunicorn's quick shutdown: the run is over
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:

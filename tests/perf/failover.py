@@ -15,9 +15,10 @@ def run() -> None:
 
     if QUICK:  # small data; the same servers and steps
         for name, value in {
-            "MOTCUA_FAILOVER_BEFORE": "4",
+            "MOTCUA_FAILOVER_BEFORE": "3",
             "MOTCUA_FAILOVER_AFTER": "20",
             "MOTCUA_FAILOVER_CLIENTS": "2",
+            "MOTCUA_FAILOVER_AFTER_RECOVERY": "4",
         }.items():
             os.environ.setdefault(name, value)
     from tests.ops.failover import run as prove

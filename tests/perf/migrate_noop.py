@@ -17,7 +17,7 @@ from tests.perf.common import (
     size,
 )
 
-AGENCIES = size(200, 10)
+AGENCIES = size(200, 5)
 
 
 def _command(*args: str) -> float:

@@ -18,7 +18,7 @@ from typing import Any
 from tests.perf.common import bench_line, detail, prepare_database, setup_django, size
 from tests.perf.onboard_province import seed_shared
 
-TARGET = size(1_000, 20)
+TARGET = size(1_000, 12)  # quick: three provinces of 5 (1 department, 4 communes)
 COUNTRY = 3_800
 WORKERS = 2
 
@@ -43,9 +43,9 @@ def _worker(queue: Any, live: Any, results: Any, payer_id: int) -> None:
         started = time.perf_counter()
         report = province_onboard(
             province_code=code,
-            departments=departments[: size(None, 2)],
+            departments=departments[: size(None, 1)],
             billing_account=payer,
-            communes=size(None, 8),
+            communes=size(None, 4),
         )
         seconds = time.perf_counter() - started
         if report.failed:

@@ -33,9 +33,9 @@ from tests.perf.common import (
 from tests.perf.loadgen import interleaved
 
 ROUNDS = size(3, 1)
-AGENCIES = size(200, 6)  # hosts of the cold figures
+AGENCIES = size(200, 4)  # hosts of the cold figures
 COLD = {"Cookie": "messages=bench-cold"}  # bypasses the page and tracking caches
-SECONDS = size(10.0, 1.5)  # per path per round: 30 s per path in all
+SECONDS = size(10.0, 1.0)  # per path per round: 30 s per path in all
 PROCEDURE = "S-HT-001"
 BIRTH_FORM = {
     "child_full_name": "Nguyễn Văn B",

@@ -14,8 +14,8 @@ def run() -> None:
 
     if QUICK:  # small data; the same servers and steps
         for name, value in {
-            "MOTCUA_RESTORE_DOSSIERS": "500",
-            "MOTCUA_RESTORE_FILL_MB": "5",
+            "MOTCUA_RESTORE_DOSSIERS": "150",
+            "MOTCUA_RESTORE_FILL_MB": "2",
         }.items():
             os.environ.setdefault(name, value)
     from tests.ops.backup_restore import run as prove

@@ -33,7 +33,7 @@ OPEN_EVERY = 3  # every third dossier is still open
 OFFICERS = 10
 BATCH = 5_000
 ROUNDS = size(2, 1)
-SECONDS = size(8.0, 1.5)
+SECONDS = size(8.0, 1.0)
 # Four officers opening their worklists back to back (2 processes × 2 keep-alive
 # connections): a latency goal, so the clients must not queue behind each other on
 # this 2-core machine the way a throughput test's 16 clients do.

@@ -65,3 +65,43 @@ def test_bad_branding_input_is_refused_whole(agency_a) -> None:
         assert current_branding().primary_color == "#b3261e"  # nothing changed
         with pytest.raises(ValidationError, match="at most"):
             branding_update(logo=png("big.png", side=2500))
+
+
+@pytest.mark.django_db
+def test_an_agency_page_reads_its_branding_from_the_process_copy_and_a_change_reaches_it(
+    agency_a, django_capture_on_commit_callbacks
+) -> None:
+    """Every agency page renders the branding: after the first, the process's own copy serves
+    it (no cache round trip, no query), and branding_update reaches it at once here and within
+    the generation check (a second) in any other process."""
+    from django.core.cache import cache
+    from django.db import connection as db_connection
+    from django.test.utils import CaptureQueriesContext
+
+    from portal.branding import CACHE_KEY, _LocalBrandings, local_brandings
+    from portal.models import Branding
+
+    with agency_context(agency_a), django_capture_on_commit_callbacks(execute=True):
+        branding_update(display_name="UBND Phường A")
+    client = Client(HTTP_HOST="phuong-a.localhost")
+    client.cookies["messages"] = "x"  # not served from the page cache
+    assert "UBND Phường A" in client.get("/thu-tuc/").text
+    another_process = _LocalBrandings()
+    with agency_context(agency_a):
+        assert another_process.get(agency_a.schema_name) is None  # its first look: syncs
+        another_process.keep(agency_a.schema_name, current_branding())
+        # Gone from the shared cache and changed behind its back: the copy still answers,
+        # without asking Redis or the database.
+        cache.delete(CACHE_KEY)
+        Branding.objects.filter(pk=1).update(display_name="Không đọc")
+        with CaptureQueriesContext(db_connection) as queries:
+            assert current_branding().display_name == "UBND Phường A"
+        assert len(queries) == 0 and cache.get(CACHE_KEY) is None
+        with django_capture_on_commit_callbacks(execute=True):
+            branding_update(display_name="UBND Phường A mới")
+    assert "UBND Phường A mới" in client.get("/thu-tuc/").text  # this process: at once
+    with agency_context(agency_a):
+        assert another_process.get(agency_a.schema_name) is not None  # checked < 1 s ago
+        another_process._checked_at -= _LocalBrandings.CHECK_SECONDS  # a second later
+        assert another_process.get(agency_a.schema_name) is None
+    assert local_brandings.get(agency_a.schema_name) is not None
