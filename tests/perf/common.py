@@ -196,6 +196,7 @@ def gunicorn_serving(
     env: dict[str, str] | None = None,
     ready_host: str = "localhost",
     timeout: float = 60.0,
+    preload: bool = QUICK,
 ) -> Iterator[int]:
     """Run gunicorn (bench settings, loopback, ``workers`` × ``threads``); yield its port.
 
@@ -224,7 +225,7 @@ def gunicorn_serving(
         # Quick mode: the application is imported once, in the master, and the workers fork
         # from it (seconds of CPU less per server on a loaded machine; requests run the same
         # code). Full runs import it in each worker, as production does.
-        *(["--preload"] if QUICK else []),
+        *(["--preload"] if preload else []),
     ]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=process_env)
     try:

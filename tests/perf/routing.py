@@ -29,7 +29,11 @@ def run() -> None:
     agency = create_agency("xa-dinh-tuyen", name="Xã Định Tuyến")
     host = "xa-dinh-tuyen.localhost"
     env = {"BENCH_PINNED_SCHEMA": agency.schema_name}
-    with gunicorn_serving(app="tests.perf.wsgi_routing:application", env=env) as port:
+    # Never preloaded: this app builds a second handler at import, which forked workers would
+    # share (the one quick-mode crash seen, an HTTP 500 in the warm-up, was here).
+    with gunicorn_serving(
+        app="tests.perf.wsgi_routing:application", env=env, preload=False
+    ) as port:
         for page, label in (("/", "routing"), ("/ping/", "routing_ping")):
             paths = [page, UNROUTED + page]
             warm(port, host, paths)
