@@ -231,4 +231,6 @@ AGENCY_EVENT_LABELS = {
     "merged": _("Merged into another agency"),
     "merged_in": _("Another agency merged in"),
     "merge_finished": _("Merge finished"),
+    "split_planned": _("Split planned"),
+    "split_finished": _("Split finished"),
 }

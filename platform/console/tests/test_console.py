@@ -28,6 +28,7 @@ CONSOLE_PAGES = [
     "/console/dong-bo/",
     "/console/nhat-ky/",
     "/console/reorg/",
+    "/console/reorg/tach/",
 ]
 
 

@@ -23,8 +23,9 @@ from tenants.context import agency_context
 from workdays.calendar import agency_calendar
 
 S = DossierStatus
-# sign_result needs key material and a timestamp server: documents/tests/test_issuing.py
-ELSEWHERE = {"transfer_out", "transfer_in", "pay_fee", "sign_result"}
+# sign_result needs key material and a timestamp server: documents/tests/test_issuing.py;
+# move_out is a split of the agency (reorg/tests/test_split.py)
+ELSEWHERE = {"transfer_out", "transfer_in", "pay_fee", "sign_result", "move_out"}
 
 
 def _fresh(d: Dossier) -> Dossier:
