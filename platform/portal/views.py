@@ -166,13 +166,14 @@ def submission_start(request: AgencyRequest, code: str) -> HttpResponse:
         messages.error(request, _("This procedure cannot be submitted online."))
         return redirect("portal-procedure", code=code)
     posted = request.method == "POST"  # bound even when empty: problems shown, no crash
+    user = signed_in(request)
     form = DossierForm(
         version.spec,
         request.POST if posted else None,
         request.FILES if posted else None,
         # A new form names the draft it will fill, so saving it twice makes one draft.
-        initial={**_applicant_initial(signed_in(request)), "draft_id": uuid.uuid4()},
-        locked=_locked(signed_in(request)),
+        initial={**_applicant_initial(user), "draft_id": uuid.uuid4()},
+        locked=_locked(user),
     )
     if request.method == "POST":
         return _save_and_continue(request, form, procedure, draft=None)
@@ -182,7 +183,7 @@ def submission_start(request: AgencyRequest, code: str) -> HttpResponse:
         {
             "form": form,
             "procedure": procedure,
-            "store_matches": _store_matches(signed_in(request), version.spec, None),
+            "store_matches": _store_matches(user, version.spec, None),
         },
     )
 
@@ -219,8 +220,9 @@ def _store_choices(request: AgencyRequest, spec: Any) -> dict[int, list[str]]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def submission_edit(request: AgencyRequest, draft_id: str) -> HttpResponse:
+    user = signed_in(request)
     try:
-        draft = draft_for_user(draft_id=draft_id, user=signed_in(request))
+        draft = draft_for_user(draft_id=draft_id, user=user)
     except ValidationError as exc:
         _flash_errors(request, exc)
         return redirect("portal-my-dossiers")
@@ -232,13 +234,9 @@ def submission_edit(request: AgencyRequest, draft_id: str) -> HttpResponse:
             % {"name": procedure.name},
         )
         return redirect("portal-my-dossiers")
-    initial = {
-        **_applicant_initial(signed_in(request)),
-        **draft.applicant_data,
-        "draft_id": draft.pk,
-    }
+    initial = {**_applicant_initial(user), **draft.applicant_data, "draft_id": draft.pk}
     initial.update({f"f_{k}": v for k, v in draft.form_data.items()})
-    locked = _locked(signed_in(request))
+    locked = _locked(user)
     initial.update(locked)
     posted = request.method == "POST"
     form = DossierForm(
@@ -258,9 +256,7 @@ def submission_edit(request: AgencyRequest, draft_id: str) -> HttpResponse:
             "procedure": procedure,
             "draft": draft,
             "documents": dossier_selectors.draft_documents_by_component(draft),
-            "store_matches": _store_matches(
-                signed_in(request), procedure.published_version.spec, draft
-            ),
+            "store_matches": _store_matches(user, procedure.published_version.spec, draft),
         },
     )
 
@@ -548,12 +544,13 @@ def _tracking_from_cache(request: HttpRequest) -> HttpResponse | None:
 
 @login_required
 def my_dossiers(request: AgencyRequest) -> HttpResponse:
+    user = signed_in(request)
     return render(
         request,
         "portal/my_dossiers.html",
         {
-            "dossiers": dossier_selectors.dossiers_of_applicant(signed_in(request)),
-            "drafts": dossier_selectors.drafts_of_applicant(signed_in(request)),
+            "dossiers": dossier_selectors.dossiers_of_applicant(user),
+            "drafts": dossier_selectors.drafts_of_applicant(user),
         },
     )
 
